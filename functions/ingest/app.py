@@ -1,0 +1,20 @@
+"""Ingest: the front door for every platform webhook (thin handler; logic in socialdesk.ingest)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from socialdesk.composition import webhook_ingest
+from socialdesk.http import HttpRequest
+from socialdesk.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return webhook_ingest().handle(HttpRequest.from_apigw_v2(event)).to_apigw_v2()

@@ -1,0 +1,1 @@
+"""socialdesk: social media webhooks into Zendesk tickets and Salesforce activity history."""

@@ -1,0 +1,1 @@
+"""Adapters for AWS services; the only package that talks to boto3."""

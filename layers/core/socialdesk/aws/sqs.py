@@ -1,0 +1,66 @@
+"""An SQS queue behind the `MessageQueue` port: batched sends, partial failures retried once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+MAX_BATCH_ENTRIES = 10
+# SendMessageBatch caps the whole request at 256 KiB; leave headroom for attribute bytes.
+MAX_BATCH_BYTES = 240 * 1024
+
+
+class SqsQueue:
+    def __init__(self, queue_url: str, client: Callable[[], SQSClient]) -> None:
+        self._queue_url = queue_url
+        self._client = client
+
+    def send_all(self, messages: Sequence[QueueMessage]) -> None:
+        for chunk in _chunks(messages):
+            entries = [_entry(str(index), message) for index, message in enumerate(chunk)]
+            failed = self._send(entries)
+            if failed:
+                # One retry of just the failed entries (SQS reports them per entry, not as an exception).
+                failed = self._send([entry for entry in entries if entry["Id"] in failed])
+            if failed:
+                raise QueueUnavailableError(f"{len(failed)} of {len(entries)} messages not queued: {sorted(set(failed.values()))}")
+
+    def _send(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> dict[str, str]:
+        """Send one batch; returns the failed entry ids with their error codes."""
+        try:
+            response = self._client().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        except ClientError as exc:
+            raise QueueUnavailableError(f"SendMessageBatch failed: {exc.response.get('Error', {}).get('Code')}") from exc
+        except BotoCoreError as exc:
+            raise QueueUnavailableError(f"SendMessageBatch failed: {type(exc).__name__}") from exc
+        return {failure["Id"]: failure["Code"] for failure in response.get("Failed", [])}
+
+
+def _entry(entry_id: str, message: QueueMessage) -> SendMessageBatchRequestEntryTypeDef:
+    return {
+        "Id": entry_id,
+        "MessageBody": message.body,
+        "MessageAttributes": {name: {"DataType": "String", "StringValue": value} for name, value in message.attributes.items()},
+    }
+
+
+def _chunks(messages: Sequence[QueueMessage]) -> Iterator[Sequence[QueueMessage]]:
+    """Batches within SendMessageBatch's limits of 10 entries and 256 KiB in total."""
+    start, size = 0, 0
+    for index, message in enumerate(messages):
+        message_size = len(message.body.encode("utf-8")) + sum(len(k) + len(v) for k, v in message.attributes.items())
+        if index > start and (index - start == MAX_BATCH_ENTRIES or size + message_size > MAX_BATCH_BYTES):
+            yield messages[start:index]
+            start, size = index, 0
+        size += message_size
+    if start < len(messages):
+        yield messages[start:]

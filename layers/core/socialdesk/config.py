@@ -1,0 +1,45 @@
+"""Deployment settings, injected by infra/template.yaml as environment variables and validated once.
+
+Every setting is required: the template sets each one explicitly, so nothing falls
+back to a value nobody chose. Names are `SOCIALDESK_<FIELD>`; the README's config
+reference lists them. msgspec rather than pydantic keeps the ingest cold start light
+(docs/benchmarks.md); its errors name the variable at fault.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+def _env_name(field: str) -> str:
+    return f"SOCIALDESK_{field.upper()}"
+
+
+class ConfigError(Exception):
+    """The environment does not describe a valid deployment; the message names the variable."""
+
+
+class IngestConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name):
+    inbound_queue_url: NonEmpty
+    quarantine_queue_url: NonEmpty
+    webhook_secret_id: NonEmpty
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=6 * 1024 * 1024)]
+    """Larger webhook bodies get 413 before any parsing; Lambda's own payload cap is 6 MB."""
+    secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
+
+
+ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)
+
+
+def load_config(model: type[ConfigT], environ: Mapping[str, str]) -> ConfigT:
+    try:
+        return msgspec.convert(dict(environ), model, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{model.__name__}: {exc}") from exc

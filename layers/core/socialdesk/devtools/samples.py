@@ -1,0 +1,90 @@
+"""Sample API Gateway events in `events/`, signed with the local test secrets.
+
+The test secrets are the ones documented in events/README.md (the same values as the
+reference test vectors in platform-webhooks.md). They are for samples, tests and the
+local runner only; a deployed stack reads its own from Secrets Manager.
+
+Usage: python -m socialdesk.devtools.samples [--check] [--body BODY.json] EVENT.json...
+re-signs each sample in place (after you edit its body), optionally replacing the
+body first; --check only reports samples whose signature is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.platforms.meta import MetaWebhook
+from socialdesk.platforms.x import XWebhook
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from socialdesk.platforms.webhook import PlatformWebhook
+
+TEST_SECRETS = {
+    "x_consumer_secret": "test-consumer-secret",
+    "meta_app_secret": "test-app-secret",
+    "meta_verify_token": "test-verify-token",
+}
+PLATFORMS: dict[str, PlatformWebhook] = {platform.path: platform for platform in (XWebhook(), MetaWebhook())}
+
+
+def raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+
+
+def signed(event: dict[str, Any], secrets: dict[str, str] = TEST_SECRETS) -> dict[str, Any]:
+    """A copy of `event` whose signature header matches its body (unchanged for GET or unknown routes)."""
+    platform = PLATFORMS.get(event.get("rawPath", ""))
+    if platform is None or event["requestContext"]["http"]["method"] != "POST":
+        return event
+    signature = platform.signatures(raw_body(event), [secrets[platform.signing_secret_key]])[0]
+    return {**event, "headers": {**event.get("headers", {}), platform.signature_header: signature}}
+
+
+def with_body(event: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """`event` carrying `body`, kept base64 if the sample was base64."""
+    text = base64.b64encode(body).decode("ascii") if event.get("isBase64Encoded") else body.decode("utf-8")
+    return {**event, "body": text}
+
+
+def load(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def save(path: Path, event: dict[str, Any]) -> None:
+    path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m socialdesk.devtools.samples", description="Re-sign sample webhook events.")
+    parser.add_argument("events", nargs="+", type=Path, help="sample event files (API Gateway HTTP API v2 JSON)")
+    parser.add_argument("--body", type=Path, help="replace the body with this file's exact bytes before signing")
+    parser.add_argument("--check", action="store_true", help="report stale signatures instead of rewriting")
+    args = parser.parse_args(argv)
+    stale = []
+    for path in args.events:
+        event = load(path)
+        if args.body:
+            event = with_body(event, args.body.read_bytes())
+        fresh = signed(event)
+        if args.check:
+            if fresh != event:
+                stale.append(path)
+            continue
+        save(path, fresh)
+        print(f"signed {path}")
+    for path in stale:
+        print(f"stale signature: {path}", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ingest use case: verify a platform webhook, normalise it, queue one message per event."""

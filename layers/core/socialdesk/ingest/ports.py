@@ -1,0 +1,53 @@
+"""What ingest needs from the outside world, as interfaces the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import msgspec
+
+
+class SecretsUnavailableError(Exception):
+    """The secret store could not be read; requests needing it fail closed."""
+
+
+class SecretMissingError(SecretsUnavailableError):
+    """The secret store answered but holds no value for a key we need."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"webhook secret has no value for {key!r}")
+        self.key = key
+
+
+class QueueUnavailableError(Exception):
+    """At least one message could not be queued durably."""
+
+
+class WebhookSecrets(Protocol):
+    def values(self, key: str, *, refresh: bool = False) -> tuple[str, ...]:
+        """Current then previous value of `key`; empty when the current value is unset or blank.
+
+        `refresh=True` re-reads the store first (rate limited by the adapter), for a
+        signature that matched no cached value because the secret just rotated.
+        """
+        ...
+
+
+class QueueMessage(msgspec.Struct, frozen=True, kw_only=True):
+    body: str
+    attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+
+class MessageQueue(Protocol):
+    def send_all(self, messages: Sequence[QueueMessage]) -> None:
+        """Queue every message durably or raise QueueUnavailableError."""
+        ...
+
+
+def require(secrets: WebhookSecrets, key: str, *, refresh: bool = False) -> tuple[str, ...]:
+    """`secrets.values`, failing closed when the key has no value."""
+    found = secrets.values(key, refresh=refresh)
+    if not found:
+        raise SecretMissingError(key)
+    return found

@@ -1,0 +1,141 @@
+"""Receive one platform webhook: verify it, normalise it, queue one message per event.
+
+This is the platforms' acknowledgement path. It calls no helpdesk, CRM or platform
+API, answers 2xx only once every event of the request is durably queued, and gives
+every refusal its own status code and a log line that says why (never the body or a
+secret).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from socialdesk.http import HttpRequest, HttpResponse, UnreadableBodyError
+from socialdesk.ingest.ports import MessageQueue, QueueMessage, QueueUnavailableError, SecretsUnavailableError, WebhookSecrets, require
+from socialdesk.model import SocialEvent, encode_event
+from socialdesk.observability import MetricUnit, logger, metrics
+from socialdesk.platforms.signing import matches_any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from socialdesk.platforms.batch import NormalisedBatch, Unreadable
+    from socialdesk.platforms.webhook import PlatformWebhook
+
+ALLOWED_METHODS = "GET, POST"
+
+
+class WebhookIngest:
+    def __init__(
+        self,
+        *,
+        platforms: Sequence[PlatformWebhook],
+        secrets: WebhookSecrets,
+        events: MessageQueue,
+        quarantine: MessageQueue,
+        max_body_bytes: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._routes = {platform.path: platform for platform in platforms}
+        self._secrets = secrets
+        self._events = events
+        self._quarantine = quarantine
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        platform = self._routes.get(request.path.rstrip("/"))
+        if platform is None:
+            return _refuse(404, "no_such_route", "webhook refused: unknown route", method=request.method)
+        metrics.add_dimension(name="platform", value=platform.name)
+        try:
+            if request.method == "GET":
+                metrics.add_metric(name="WebhookChallenges", unit=MetricUnit.Count, value=1)
+                return platform.answer_challenge(request.query, require(self._secrets, platform.challenge_secret_key))
+            if request.method == "POST":
+                return self._receive(platform, request)
+        except SecretsUnavailableError as exc:
+            metrics.add_metric(name="WebhookSecretUnavailable", unit=MetricUnit.Count, value=1)
+            logger.error("webhook refused: verification secret unavailable, failing closed", extra={"status": 503, "reason": str(exc)})
+            return HttpResponse.json(503, {"error": "verification secret unavailable"})
+        return _refuse(405, "method_not_allowed", "webhook refused: method not allowed", headers={"allow": ALLOWED_METHODS}, method=request.method)
+
+    def _receive(self, platform: PlatformWebhook, request: HttpRequest) -> HttpResponse:
+        if request.body_exceeds(self._max_body_bytes):
+            return _refuse(413, "body_too_large", "webhook refused: body over the size limit", limit=self._max_body_bytes)
+        try:
+            body = request.raw_body()
+        except UnreadableBodyError as exc:
+            return _refuse(400, "unreadable_body", "webhook refused: body does not decode", reason=str(exc))
+        if not self._signed(platform, request.headers.get(platform.signature_header), body):
+            metrics.add_metric(name="WebhookSignatureRejected", unit=MetricUnit.Count, value=1)
+            return _refuse(
+                401,
+                "invalid_signature",
+                "webhook refused: signature missing or matches no current or previous secret",
+                header_present=platform.signature_header in request.headers,
+            )
+        try:
+            payload = msgspec.json.decode(body)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            return _refuse(400, "malformed_json", "webhook refused: authenticated body is not valid JSON", reason=str(exc)[:200])
+        if not isinstance(payload, dict):
+            return _refuse(400, "malformed_json", "webhook refused: authenticated body is not a JSON object", json_type=type(payload).__name__)
+        received_at = self._clock()
+        batch = platform.normalise(payload, received_at)
+        try:
+            self._events.send_all([_event_message(event) for event in batch.events])
+            self._quarantine.send_all([_quarantine_message(platform.name, item, received_at) for item in batch.unreadable])
+        except QueueUnavailableError as exc:
+            metrics.add_metric(name="WebhookEnqueueFailed", unit=MetricUnit.Count, value=1)
+            logger.error("webhook not acknowledged: queueing failed, the platform will redeliver", extra={"status": 503, "reason": str(exc)})
+            return HttpResponse.json(503, {"error": "could not queue events, retry later"})
+        return _accepted(batch, body_bytes=len(body))
+
+    def _signed(self, platform: PlatformWebhook, presented: str | None, body: bytes) -> bool:
+        """Check against the cached secrets, then once against freshly read ones (a rotation just happened)."""
+        if not presented:
+            return False
+        for refresh in (False, True):
+            secrets = require(self._secrets, platform.signing_secret_key, refresh=refresh)
+            if matches_any(presented, platform.signatures(body, secrets)):
+                return True
+        return False
+
+
+def _accepted(batch: NormalisedBatch, *, body_bytes: int) -> HttpResponse:
+    queued, ignored, quarantined = len(batch.events), sum(batch.ignored.values()), len(batch.unreadable)
+    metrics.add_metric(name="EventsQueued", unit=MetricUnit.Count, value=queued)
+    metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=ignored)
+    if quarantined:
+        metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=quarantined)
+        logger.warning(
+            "webhook items quarantined: their shape could not be read",
+            extra={"quarantined": quarantined, "reasons": [item.reason.split(":")[0] for item in batch.unreadable]},
+        )
+    logger.info(
+        "webhook accepted",
+        extra={"status": 200, "queued": queued, "ignored": dict(batch.ignored), "quarantined": quarantined, "body_bytes": body_bytes},
+    )
+    return HttpResponse.json(200, {"queued": queued, "ignored": ignored, "quarantined": quarantined})
+
+
+def _refuse(status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **context: Any) -> HttpResponse:
+    metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
+    logger.warning(message, extra={"status": status, "error": code, **context})
+    return HttpResponse.json(status, {"error": code}, headers=headers)
+
+
+def _event_message(event: SocialEvent) -> QueueMessage:
+    return QueueMessage(
+        body=encode_event(event).decode("utf-8"),
+        attributes={"platform": event.platform.value, "kind": event.kind.value, "schema_version": str(event.schema_version)},
+    )
+
+
+def _quarantine_message(platform: str, unreadable: Unreadable, received_at: datetime) -> QueueMessage:
+    document = {"webhook": platform, "reason": unreadable.reason, "received_at": received_at.isoformat(), "item": unreadable.item}
+    return QueueMessage(body=msgspec.json.encode(document).decode("utf-8"), attributes={"webhook": platform})

@@ -1,0 +1,1 @@
+"""One module per platform family: verify its webhooks and normalise them into SocialEvents."""

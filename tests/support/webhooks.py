@@ -1,0 +1,76 @@
+"""Build API Gateway v2 webhook events the way the platforms send them, for tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from socialdesk.devtools.samples import TEST_SECRETS, load
+from socialdesk.http import HttpRequest
+from socialdesk.platforms.signing import base64_signature, hex_signature
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+SAMPLE_NAMES = sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
+
+
+def sample(name: str) -> dict[str, Any]:
+    """A committed sample from events/, as sam local invoke would receive it."""
+    return load(EVENTS_DIR / f"{name}.json")
+
+
+def sample_body(name: str) -> Any:
+    """The parsed JSON payload of a POST sample."""
+    event = sample(name)
+    raw = base64.b64decode(event["body"]) if event.get("isBase64Encoded") else event["body"].encode("utf-8")
+    return json.loads(raw)
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers or {},
+        "requestContext": {"http": {"method": method, "path": path}, "requestId": "test-request", "stage": "$default"},
+        "body": base64.b64encode(body).decode("ascii") if base64_body else body.decode("utf-8"),
+        "isBase64Encoded": base64_body,
+    }
+
+
+def x_post(body: bytes, secret: str = TEST_SECRETS["x_consumer_secret"], **kwargs: Any) -> dict[str, Any]:
+    """A POST to /webhooks/x signed as X signs it: base64 HMAC-SHA256 of the raw body."""
+    return api_event("POST", "/webhooks/x", body=body, headers={"x-twitter-webhooks-signature": base64_signature(secret, body)}, **kwargs)
+
+
+def meta_post(body: bytes, secret: str = TEST_SECRETS["meta_app_secret"], **kwargs: Any) -> dict[str, Any]:
+    """A POST to /webhooks/meta signed as Meta signs it: lowercase hex HMAC-SHA256 of the raw body."""
+    return api_event("POST", "/webhooks/meta", body=body, headers={"x-hub-signature-256": hex_signature(secret, body)}, **kwargs)
+
+
+def to_bytes(payload: Any) -> bytes:
+    """JSON bytes with non-ASCII escaped, the way Meta serialises its payloads."""
+    return json.dumps(payload, separators=(",", ":")).encode("ascii")
+
+
+def request(event: dict[str, Any]) -> HttpRequest:
+    return HttpRequest.from_apigw_v2(event)
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "socialdesk-ingest"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:socialdesk-ingest"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
