@@ -28,7 +28,8 @@ HEAVY = ("pydantic", "zenpy", "simple_salesforce", "tweepy", "requests")
 
 def _require(tool: str) -> str:
     found = shutil.which(tool)
-    if found:
+    # A pyenv shim can sit on PATH without its version installed: only a tool that runs counts.
+    if found and subprocess.run([found, "--version"], capture_output=True, check=False).returncode == 0:
         return found
     if os.environ.get("SOCIALDESK_REQUIRE_SAM") == "1":
         pytest.fail(f"{tool} is not on PATH; .ci/run installs it")

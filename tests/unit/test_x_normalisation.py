@@ -210,3 +210,13 @@ def test_activity_api_brand_post_create_is_queued_only_when_it_replies() -> None
     reply["data"]["payload"]["referenced_tweets"] = [{"type": "replied_to", "id": "2080765813578191303"}]
     [event] = normalise(reply).events
     assert (event.kind, event.from_brand, event.in_reply_to) == (EventKind.REPLY, True, "2080765813578191303")
+
+
+def test_timestamps_out_of_any_calendar_are_quarantined_not_raised() -> None:
+    # Found by the property test: a huge timestamp overflowed the platform's time_t.
+    for value in ("67768036191676800000", str(2**63), "-99999999999999999"):
+        payload = sample_body("x-mention")
+        payload["tweet_create_events"][0]["timestamp_ms"] = value
+        batch = normalise(payload)
+        assert batch.events == []
+        assert batch.unreadable[0].reason.startswith("ValueError: ")

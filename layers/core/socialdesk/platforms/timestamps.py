@@ -11,11 +11,19 @@ from datetime import UTC, datetime
 
 
 def from_epoch_seconds(value: int | str) -> datetime:
-    return datetime.fromtimestamp(int(value), tz=UTC)
+    return _from_epoch(int(value))
 
 
 def from_epoch_millis(value: int | str) -> datetime:
-    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    return _from_epoch(int(value) / 1000)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    """Out-of-range times raise ValueError, like every other unreadable value (not OverflowError/OSError)."""
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"timestamp out of range: {exc}") from exc
 
 
 def from_iso(value: str) -> datetime:
