@@ -9,7 +9,7 @@ documented response shape, including the error codes AWS returns.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import pytest
@@ -26,20 +26,22 @@ QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/socialdesk-inbound
 SECRET_ID = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-webhooks-AbCdEf"
 
 
-@pytest.fixture
-def sqs() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("sqs", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+def stubbed(service: Literal["sqs", "secretsmanager"]) -> Iterator[tuple[Any, Stubber]]:
+    """A real client whose calls must match the queued expectations, all of which must be used."""
+    client = boto3.client(service, region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def sqs() -> Iterator[tuple[Any, Stubber]]:
+    yield from stubbed("sqs")
 
 
 @pytest.fixture
 def secretsmanager() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("secretsmanager", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed("secretsmanager")
 
 
 def entries(messages: list[QueueMessage], start: int = 0) -> list[dict[str, Any]]:
