@@ -1,0 +1,1 @@
+"""The ticketing port (helpdesk) and its Zendesk adapter."""

@@ -1,0 +1,96 @@
+"""What socialdesk needs from a helpdesk. The Zendesk adapter implements it; tests use an in-memory one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class Identity(msgspec.Struct, frozen=True):
+    type: str
+    value: str
+
+
+class DeskUser(msgspec.Struct, frozen=True, kw_only=True):
+    external_id: str
+    name: str
+    identities: tuple[Identity, ...] = ()
+
+
+class NewTicket(msgspec.Struct, frozen=True, kw_only=True):
+    subject: str
+    requester_id: int
+    body: str
+    """The customer's own words: the first, public comment, authored by the requester."""
+    external_id: str
+    tags: tuple[str, ...] = ()
+    priority: str | None = None
+    type: str | None = None
+    group_id: int | None = None
+    brand_id: int | None = None
+    custom_fields: tuple[tuple[int, str | int | float | bool], ...] = ()
+    follow_up_of: int | None = None
+    """A closed ticket this one follows up (closed tickets cannot be reopened)."""
+
+
+class Comment(msgspec.Struct, frozen=True, kw_only=True):
+    body: str
+    public: bool
+    author_id: int | None = None
+
+
+class TicketRef(msgspec.Struct, frozen=True):
+    id: int
+    status: str
+
+
+class DeskError(Exception):
+    """Base for failures of the helpdesk port."""
+
+
+class DeskRateLimitedError(DeskError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limited; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class DeskUnavailableError(DeskError):
+    """Server error, timeout or connection failure: worth retrying later."""
+
+
+class DeskRejectedError(DeskError):
+    """The helpdesk refused the request as invalid (400/422): retrying the same request cannot help."""
+
+
+class TicketClosedError(DeskError):
+    """The ticket is closed and cannot take comments; a follow-up ticket is needed."""
+
+
+class TicketNotFoundError(DeskError):
+    """The ticket no longer exists (deleted by an agent)."""
+
+
+class Desk(Protocol):
+    def upsert_user(self, user: DeskUser) -> int:
+        """Create or update the end user keyed by `external_id`; returns its id."""
+        ...
+
+    def create_ticket(self, ticket: NewTicket, *, idempotency_key: str) -> int:
+        """Create a ticket; replaying the same key and ticket returns the first ticket's id."""
+        ...
+
+    def find_tickets(self, external_id: str) -> list[TicketRef]:
+        """Tickets carrying `external_id`, read from the ticket list (not the lagging search index)."""
+        ...
+
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
+        """Add a comment; `reopen` also sets the ticket open (a customer wrote again)."""
+        ...
+
+    def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
+        """Add tags without touching the ones already on the ticket."""
+        ...

@@ -1,0 +1,1 @@
+"""Policies that are configuration: ticket properties, routing and (later) acknowledgements and SLAs."""

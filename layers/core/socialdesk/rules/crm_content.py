@@ -1,0 +1,51 @@
+"""How an event reads in the CRM: the customer as a contact, the message as an activity."""
+
+from __future__ import annotations
+
+from socialdesk.crm.port import CrmActivity, CrmContact
+from socialdesk.model import EventKind, Platform, SocialEvent
+from socialdesk.model.conversation import customer_key
+from socialdesk.rules.labels import customer_name, profile_url
+from socialdesk.rules.ticket_content import customer_words, subject
+
+# Social Customer Service MessageType values (object reference: SocialPost).
+MESSAGE_TYPES = {
+    EventKind.POST: "Post",
+    EventKind.REPLY: "Reply",
+    EventKind.COMMENT: "Comment",
+    EventKind.DIRECT_MESSAGE: "Direct",
+}
+# SocialPersona / SocialPost Provider picklist values.
+PROVIDERS = {
+    Platform.X: "Twitter",
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.MESSENGER: "Facebook",
+    Platform.WHATSAPP: "Other",
+}
+
+
+def crm_contact(event: SocialEvent) -> CrmContact:
+    assert event.author is not None
+    return CrmContact(
+        external_id=customer_key(event.platform, event.author.id),
+        name=customer_name(event),
+        handle=event.author.handle,
+        profile_url=profile_url(event.platform, event.author),
+        follower_count=event.author.follower_count,
+    )
+
+
+def crm_activity(event: SocialEvent, *, ticket_url: str | None) -> CrmActivity:
+    return CrmActivity(
+        event_key=event.dedupe_key,
+        platform=event.platform.value,
+        message_type=MESSAGE_TYPES.get(event.kind, "Post"),
+        subject=subject(event),
+        text=customer_words(event),
+        occurred_at=event.created_at,
+        permalink=event.permalink,
+        ticket_url=ticket_url,
+        message_id=event.message_id,
+        in_reply_to=event.in_reply_to,
+    )

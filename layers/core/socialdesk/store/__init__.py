@@ -1,0 +1,1 @@
+"""The conversation store port and its DynamoDB adapter."""

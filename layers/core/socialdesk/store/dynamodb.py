@@ -1,0 +1,292 @@
+"""The conversation store on one DynamoDB table (infra/template.yaml: StateTable).
+
+Items, all keyed `pk` + `sk`:
+
+| pk | sk | holds | kept |
+|---|---|---|---|
+| `EVENT#<dedupe key>` | `EVENT` | processing lease, per-side progress | 10 days after the last attempt |
+| `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts | 400 days after the last message |
+| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message | 400 days |
+| `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
+
+A conversation waiting for an answer carries `gsi1pk = "WAITING"` and `gsi1sk = <waiting since>`,
+so the SLA check reads only the unanswered ones, oldest first, from index `gsi1`.
+Every write that guards a side effect is conditional; nothing here retries without bound.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress
+from socialdesk.store.port import Claim, EventBusyError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from socialdesk.model import SocialEvent
+
+EVENT_RETENTION = timedelta(days=10)  # WhatsApp redelivers for 7 days, X replays 5: at least 8 (reliability.md §1)
+RECORD_RETENTION = timedelta(days=400)
+ACTIVITY_WRITE_ATTEMPTS = 3
+DERIVED_ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "first_response_at", "last_brand_at", "waiting_since")
+WAITING_INDEX_KEY = "WAITING"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StoreUnavailableError(Exception):
+    """DynamoDB could not be read or written (throttling, outage): retry later."""
+
+
+class DynamoDbConversationStore:
+    def __init__(self, table_name: str, client: Callable[[], DynamoDBClient], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._table = table_name
+        self._client = client
+        self._clock = clock
+
+    # --- events ---------------------------------------------------------------------------
+
+    def begin_event(self, event_key: str, *, owner: str, now: datetime, lease_seconds: int) -> EventProgress:
+        try:
+            item = self._update(
+                _key("EVENT", event_key),
+                "SET lease_owner = :owner, lease_until = :until, expires_at = :expires",
+                "attribute_not_exists(pk) OR completed = :true OR lease_until < :now OR lease_owner = :owner",
+                {
+                    ":owner": owner,
+                    ":until": _epoch(now) + lease_seconds,
+                    ":now": _epoch(now),
+                    ":true": True,
+                    ":expires": _epoch(now + EVENT_RETENTION),
+                },
+            )
+        except _ConditionFailedError as failed:
+            raise EventBusyError(max(1, int(failed.item.get("lease_until", 0)) - _epoch(now))) from None
+        return _progress(item)
+
+    def save_progress(self, event_key: str, progress: EventProgress, *, now: datetime, release: bool) -> None:
+        values: dict[str, Any] = {
+            ":zendesk": progress.zendesk_done,
+            ":salesforce": progress.salesforce_done,
+            ":attempted": progress.salesforce_attempted,
+            ":completed": progress.completed,
+            ":expires": _epoch(now + EVENT_RETENTION),
+        }
+        update = (
+            "SET zendesk_done = :zendesk, salesforce_done = :salesforce, salesforce_attempted = :attempted,"
+            " completed = :completed, expires_at = :expires"
+        )
+        for name, value in (("ticket_id", progress.ticket_id), ("salesforce_ref", progress.salesforce_ref)):
+            if value is not None:
+                update += f", {name} = :{name}"
+                values[f":{name}"] = value
+        if release:
+            update += ", lease_until = :released"
+            values[":released"] = 0
+        self._update(_key("EVENT", event_key), update, None, values)
+
+    # --- conversations --------------------------------------------------------------------
+
+    def conversation(self, key: str) -> Conversation | None:
+        item = self._get(_key("CONV", key))
+        return _conversation(item) if item else None
+
+    def claim_ticket(self, key: str, *, owner: str, expected_ticket_id: int | None, now: datetime, stale_after: int) -> Claim:
+        ticket_condition = "attribute_not_exists(ticket_id)" if expected_ticket_id is None else "ticket_id = :expected"
+        values: dict[str, Any] = {":owner": owner, ":now": _epoch(now), ":stale": _epoch(now) - stale_after}
+        if expected_ticket_id is not None:
+            values[":expected"] = expected_ticket_id
+        try:
+            old = self._update(
+                _key("CONV", key),
+                "SET claim_owner = :owner, claim_at = :now",
+                f"{ticket_condition} AND (attribute_not_exists(claim_owner) OR claim_owner = :owner OR claim_at < :stale)",
+                values,
+                return_old=True,
+            )
+        except _ConditionFailedError as failed:
+            current = failed.item.get("ticket_id")
+            if current is not None and int(current) != expected_ticket_id:
+                return Claim(won=False, ticket_id=int(current))
+            return Claim(won=False, retry_after=max(1, int(failed.item.get("claim_at", 0)) + stale_after - _epoch(now)))
+        return Claim(won=True, previous_owner=old.get("claim_owner"))
+
+    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> None:
+        update = "SET ticket_id = :ticket, opened_by = :opened_by"
+        values: dict[str, Any] = {":ticket": ticket_id, ":opened_by": opened_by}
+        if replaces is not None:
+            update += ", previous_ticket_ids = list_append(if_not_exists(previous_ticket_ids, :empty), :replaced)"
+            values.update({":empty": [], ":replaced": [replaces]})
+        self._update(_key("CONV", key), update + " REMOVE claim_owner, claim_at", None, values)
+
+    def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:
+        """Read, apply, write back if nobody wrote in between (a few attempts, then give up loudly)."""
+        for _ in range(ACTIVITY_WRITE_ATTEMPTS):
+            conversation = self.conversation(key) or Conversation(key=key)
+            activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand)
+            if activity == conversation.activity and (customer_key is None or conversation.customer_key):
+                return conversation
+            try:
+                self._write_activity(conversation, activity, customer_key)
+            except _ConditionFailedError:
+                continue
+            conversation.activity, conversation.version = activity, conversation.version + 1
+            conversation.customer_key = conversation.customer_key or customer_key
+            return conversation
+        raise StoreUnavailableError(f"conversation {key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
+
+    def _write_activity(self, conversation: Conversation, activity: ConversationActivity, customer_key: str | None) -> None:
+        sets = ["version = :next", "expires_at = :expires", "customer_times = :customer_times", "brand_times = :brand_times"]
+        removes = []
+        values: dict[str, Any] = {
+            ":next": conversation.version + 1,
+            ":expires": _epoch(self._clock() + RECORD_RETENTION),
+            ":customer_times": [at.isoformat() for at in activity.customer_times],
+            ":brand_times": [at.isoformat() for at in activity.brand_times],
+        }
+        # The derived facts are written too, for the SLA index and for anyone reading the table.
+        for name in DERIVED_ACTIVITY_FIELDS:
+            value = getattr(activity, name)
+            if value is None:
+                removes.append(name)
+            else:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = value.isoformat()
+        if activity.waiting_since is not None:
+            sets += ["gsi1pk = :waiting", "gsi1sk = :since"]
+            values.update({":waiting": WAITING_INDEX_KEY, ":since": f"{activity.waiting_since.isoformat()}#{conversation.key}"})
+        else:
+            removes += ["gsi1pk", "gsi1sk"]
+        if customer_key is not None:
+            sets.append("customer_key = if_not_exists(customer_key, :customer)")
+            values[":customer"] = customer_key
+        condition = "attribute_not_exists(pk)" if conversation.version == 0 else "version = :version"
+        if conversation.version:
+            values[":version"] = conversation.version
+        self._update(
+            _key("CONV", conversation.key), "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""), condition, values
+        )
+
+    # --- messages and customers -----------------------------------------------------------
+
+    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
+        item = self._get(_key("MSG", f"{event.platform}:{event.account_id}:{message_id}"))
+        return str(item["conversation_key"]) if item else None
+
+    def remember_message(self, event: SocialEvent, conversation_key: str) -> None:
+        self._update(
+            _key("MSG", f"{event.platform}:{event.account_id}:{event.message_id}"),
+            "SET conversation_key = :conversation, expires_at = :expires",
+            None,
+            {":conversation": conversation_key, ":expires": _epoch(self._clock() + RECORD_RETENTION)},
+        )
+
+    def customer(self, key: str) -> Customer | None:
+        item = self._get(_key("CUST", key))
+        if not item:
+            return None
+        return Customer(
+            key=key,
+            desk_user_id=int(item["desk_user_id"]) if "desk_user_id" in item else None,
+            crm_contact_id=item.get("crm_contact_id"),
+            crm_persona_id=item.get("crm_persona_id"),
+        )
+
+    def save_customer(self, customer: Customer) -> None:
+        """Write the ids we know, leaving any others a concurrent writer stored."""
+        fields = {"desk_user_id": customer.desk_user_id, "crm_contact_id": customer.crm_contact_id, "crm_persona_id": customer.crm_persona_id}
+        known = {name: value for name, value in fields.items() if value is not None}
+        update = "SET " + ", ".join([f"{name} = :{name}" for name in known] + ["expires_at = :expires"])
+        values = {f":{name}": value for name, value in known.items()} | {":expires": _epoch(self._clock() + RECORD_RETENTION)}
+        self._update(_key("CUST", customer.key), update, None, values)
+
+    # --- DynamoDB plumbing ----------------------------------------------------------------
+
+    def _get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        try:
+            response = self._client().get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"GetItem failed: {_code(exc)}") from exc
+        item = response.get("Item")
+        return _plain(item) if item else None
+
+    def _update(
+        self, key: Mapping[str, Any], update: str, condition: str | None, values: Mapping[str, Any], *, return_old: bool = False
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key,
+            "UpdateExpression": update,
+            "ExpressionAttributeValues": {name: _serializer.serialize(value) for name, value in values.items()},
+            "ReturnValues": "ALL_OLD" if return_old else "ALL_NEW",
+        }
+        if condition:
+            request.update(ConditionExpression=condition, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        try:
+            response = self._client().update_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                old_item: Mapping[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment] # botocore leaves it untyped
+                raise _ConditionFailedError(_plain(old_item)) from None
+            raise StoreUnavailableError(f"UpdateItem failed: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailableError(f"UpdateItem failed: {type(exc).__name__}") from exc
+        return _plain(response.get("Attributes") or {})
+
+
+class _ConditionFailedError(Exception):
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+def _key(kind: str, identity: str) -> dict[str, Any]:
+    return {"pk": {"S": f"{kind}#{identity}"}, "sk": {"S": kind}}
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _code(exc: Exception) -> str:
+    return str(exc.response.get("Error", {}).get("Code")) if isinstance(exc, ClientError) else type(exc).__name__
+
+
+def _progress(item: Mapping[str, Any]) -> EventProgress:
+    return EventProgress(
+        zendesk_done=bool(item.get("zendesk_done", False)),
+        salesforce_done=bool(item.get("salesforce_done", False)),
+        salesforce_attempted=bool(item.get("salesforce_attempted", False)),
+        ticket_id=int(item["ticket_id"]) if "ticket_id" in item else None,
+        salesforce_ref=item.get("salesforce_ref"),
+        completed=bool(item.get("completed", False)),
+    )
+
+
+def _conversation(item: Mapping[str, Any]) -> Conversation:
+    return Conversation(
+        key=str(item["pk"]).removeprefix("CONV#"),
+        ticket_id=int(item["ticket_id"]) if "ticket_id" in item else None,
+        opened_by=item.get("opened_by"),
+        previous_ticket_ids=[int(value) for value in item.get("previous_ticket_ids", [])],
+        claim_owner=item.get("claim_owner"),
+        claim_at=datetime.fromtimestamp(int(item["claim_at"]), tz=UTC) if "claim_at" in item else None,
+        customer_key=item.get("customer_key"),
+        activity=ConversationActivity(
+            customer_times=tuple(datetime.fromisoformat(at) for at in item.get("customer_times", [])),
+            brand_times=tuple(datetime.fromisoformat(at) for at in item.get("brand_times", [])),
+        ),
+        version=int(item.get("version", 0)),
+    )

@@ -1,0 +1,400 @@
+"""The process use case with in-memory ports: one ticket per conversation, exactly-once effects, failures handed to SQS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+
+from socialdesk.crm.port import CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
+from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUnavailableError
+from socialdesk.model import Delivery, SocialEvent
+from socialdesk.process.failures import PermanentFailureError, RetryLaterError
+from socialdesk.process.process_event import ProcessEvent
+from socialdesk.rules.config import RulesConfig
+from tests.support.events import follow_up, sample_event
+from tests.support.process_fakes import CrashError, FakeCrm, FakeDesk, InMemoryStore
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def rules(**zendesk: Any) -> RulesConfig:
+    return RulesConfig.model_validate(
+        {"zendesk": {"subdomain": "acme", **zendesk}, "salesforce": {"contact_external_id_field": "Social_Handle__c", "login_domain": "acme.my"}}
+    )
+
+
+class World:
+    def __init__(self, config: RulesConfig | None = None) -> None:
+        self.store, self.desk, self.crm = InMemoryStore(), FakeDesk(), FakeCrm()
+        self.now = NOW
+        self.config = config or rules()
+        self.process = self.fresh_process()
+
+    def fresh_process(self) -> ProcessEvent:
+        """A new container: nothing in memory survives but the store, the helpdesk and the CRM."""
+        return ProcessEvent(store=self.store, desk=self.desk, crm=self.crm, rules=self.config, clock=lambda: self.now, jitter=lambda _: 0)
+
+    def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
+        return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)
+
+    def ticket_of(self, event: SocialEvent, key: str | None = None) -> Any:
+        conversation = self.store.conversation(key or event.conversation_key)
+        assert conversation is not None and conversation.ticket_id is not None
+        return self.desk.tickets[conversation.ticket_id]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# --- one conversation, one ticket ---------------------------------------------------------------
+
+
+def test_first_message_of_a_new_customer_opens_a_ticket_in_their_words(world: World) -> None:
+    # Given a WhatsApp customer nobody has seen
+    event = sample_event("meta-whatsapp-text")
+    # When their first message is processed
+    outcome = world.handle(event)
+    # Then one ticket carries their text as a public comment by them, tagged and keyed by the conversation
+    ticket = world.ticket_of(event)
+    assert outcome.actions == ["ticket_created", "context_note", "crm_activity"]
+    assert ticket.subject == "WhatsApp message from Dana Rodríguez: Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"
+    assert ticket.external_id == "whatsapp:106540352242922:chat:16505551234"
+    assert ticket.comments[0].body == "Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"
+    assert (ticket.comments[0].public, ticket.comments[0].author_id) == (True, ticket.requester_id)
+    assert ticket.tags == ["socialdesk", "socialdesk_whatsapp", "socialdesk_direct_message"]
+    # And the social context went into an internal note (no context fields configured)
+    note = ticket.comments[1]
+    assert note.public is False
+    assert "Profile: https://wa.me/16505551234" in note.body
+    # And the customer is a known customer from now on, in both systems
+    customer = world.store.customer("whatsapp:16505551234")
+    assert customer is not None
+    assert (customer.desk_user_id, customer.crm_contact_id) == (ticket.requester_id, "003000000000000000")
+
+
+def test_follow_up_becomes_a_customer_comment_and_reopens_the_ticket(world: World) -> None:
+    first = sample_event("meta-whatsapp-text")
+    world.handle(first)
+    world.ticket_of(first).status = "solved"
+    world.handle(follow_up(first, 1))
+    ticket = world.ticket_of(first)
+    assert len(world.desk.tickets) == 1
+    assert ticket.comments[-1].body == "follow-up 1"
+    assert (ticket.comments[-1].public, ticket.comments[-1].author_id) == (True, ticket.requester_id)
+    assert ticket.status == "open"
+
+
+def test_the_same_event_delivered_three_times_has_its_effects_once(world: World) -> None:
+    event = sample_event("meta-fb-comment")
+    world.handle(event, delivery="sqs-1")
+    calls = (world.desk.http_calls, world.crm.http_calls)
+    duplicates = [world.handle(event, delivery=f"sqs-{n}") for n in (2, 3)]
+    assert all(outcome.duplicate for outcome in duplicates)
+    assert (world.desk.http_calls, world.crm.http_calls) == calls
+    assert len(world.desk.tickets) == 1
+    assert len(world.crm.activities) == 1
+
+
+def test_a_duplicate_arriving_while_the_first_delivery_works_waits(world: World) -> None:
+    # Given the first delivery holds the event's lease (it crashed mid-way, or is still running)
+    event = sample_event("meta-fb-comment")
+    world.store.begin_event(event.dedupe_key, owner="sqs-first", now=NOW, lease_seconds=90)
+    # Then a second delivery of the same event is told to come back when the lease ends
+    with pytest.raises(RetryLaterError) as raised:
+        world.handle(event, delivery="sqs-second")
+    assert raised.value.delay_seconds == 90
+    assert world.desk.http_calls == 0
+    # And the first delivery's own retry resumes its lease
+    assert world.handle(event, delivery="sqs-first").actions[0] == "ticket_created"
+
+
+def test_two_first_messages_of_one_thread_open_one_ticket(world: World) -> None:
+    # Given two first messages of one new Facebook thread; A is opening the ticket when B arrives
+    first = sample_event("meta-fb-comment")
+    second = follow_up(first, 1)
+    world.store.record_activity(first.conversation_key, first, customer_key=None)
+    world.store.claim_ticket(first.conversation_key, owner=first.dedupe_key, expected_ticket_id=None, now=NOW, stale_after=90)
+    # When B is processed, it waits rather than opening a second ticket
+    with pytest.raises(RetryLaterError) as raised:
+        world.handle(second)
+    assert raised.value.delay_seconds == 15
+    assert world.desk.calls["create_ticket"] == 0
+    # Then once A has opened it, B's retry adds B as a comment
+    world.handle(first)
+    world.handle(second, attempt=2)
+    assert len(world.desk.tickets) == 1
+    assert [comment.body for comment in world.ticket_of(first).comments if comment.public][-1] == "follow-up 1"
+
+
+def test_a_stale_claim_of_a_crashed_worker_is_taken_over_without_a_second_ticket(world: World) -> None:
+    # Given A created the ticket and died before recording it, and its claim went stale
+    first, second = sample_event("meta-fb-comment"), follow_up(sample_event("meta-fb-comment"), 1)
+    world.store.failures.add("set_ticket", CrashError())
+    with pytest.raises(CrashError):
+        world.handle(first)
+    world.store.dead = False
+    world.now = NOW + timedelta(minutes=5)
+    # When B arrives
+    world.fresh_process().handle(second, delivery_id="sqs-b")
+    # Then B finds A's ticket by its external id and joins it
+    assert len(world.desk.tickets) == 1
+    assert world.desk.calls["find_tickets"] == 1
+    assert world.ticket_of(first).comments[-1].body == "follow-up 1"
+
+
+def test_a_crash_between_ticket_creation_and_the_store_write_still_gives_one_ticket(world: World) -> None:
+    # Given the process dies right after Zendesk created the ticket, before the store records it
+    event = sample_event("x-mention")
+    world.desk.after["create_ticket"] = lambda: (_ for _ in ()).throw(CrashError())
+    with pytest.raises(CrashError):
+        world.handle(event)
+    # When SQS redelivers the message to a fresh container
+    world.fresh_process().handle(event, delivery_id=f"sqs-{event.event_id}", attempt=2)
+    # Then the ticket is found again, not created twice, and its first comment is not repeated
+    assert len(world.desk.tickets) == 1
+    [ticket] = world.desk.tickets.values()
+    assert [comment.body for comment in ticket.comments if comment.public] == [event.text]
+    assert world.store.conversation(f"x:{event.account_id}:thread:{event.message_id}").ticket_id == ticket.id  # type: ignore[union-attr]
+
+
+def test_a_retry_after_the_idempotency_key_expired_finds_the_ticket_by_its_external_id(world: World) -> None:
+    # Given the ticket was created just before a crash, and the retry comes after Zendesk forgot the key (2 h)
+    event = sample_event("meta-whatsapp-text")
+    world.desk.after["create_ticket"] = lambda: (_ for _ in ()).throw(CrashError())
+    with pytest.raises(CrashError):
+        world.handle(event)
+    world.desk.forget_idempotency_keys()
+    world.now = NOW + timedelta(hours=3)
+    # When the event is processed again
+    world.fresh_process().handle(event, delivery_id=f"sqs-{event.event_id}", attempt=5)
+    # Then the ticket is found through List Tickets by external_id, never created a second time
+    assert len(world.desk.tickets) == 1
+    assert (world.desk.calls["find_tickets"], world.desk.calls["create_ticket"]) == (1, 1)
+
+
+def test_a_follow_up_on_a_closed_ticket_opens_a_linked_follow_up_ticket(world: World) -> None:
+    first = sample_event("meta-messenger-message")
+    world.handle(first)
+    old = world.ticket_of(first)
+    old.status = "closed"
+    world.handle(follow_up(first, 1))
+    new = world.ticket_of(first)
+    assert new.id != old.id
+    assert new.follow_up_of == old.id
+    assert new.comments[0].body == "follow-up 1"
+    assert world.store.conversation(first.conversation_key).previous_ticket_ids == [old.id]  # type: ignore[union-attr]
+
+
+def test_a_follow_up_on_a_deleted_ticket_opens_a_fresh_one(world: World) -> None:
+    first = sample_event("meta-messenger-message")
+    world.handle(first)
+    old_id = world.ticket_of(first).id
+    del world.desk.tickets[old_id]
+    world.handle(follow_up(first, 1))
+    new = world.ticket_of(first)
+    assert new.id != old_id
+    assert new.follow_up_of is None
+
+
+# --- brand replies, edits, deletions, deliveries ------------------------------------------------
+
+
+def test_the_brands_own_reply_is_a_note_and_marks_the_conversation_answered(world: World) -> None:
+    mention, reply = sample_event("x-mention"), sample_event("x-brand-reply")
+    world.handle(mention)
+    world.handle(reply)
+    key = f"x:{mention.account_id}:thread:{mention.message_id}"
+    ticket = world.ticket_of(mention, key)
+    assert len(world.desk.tickets) == 1
+    assert ticket.comments[-1].public is False
+    assert ticket.comments[-1].body.startswith("Replied on X by @AcmeHelp:\n\n@dana_r Sorry about that")
+    activity = world.store.conversation(key).activity  # type: ignore[union-attr]
+    assert activity.waiting_since is None
+    assert activity.first_response_at == reply.created_at
+    assert world.crm.activities and all(activity.event_key == mention.dedupe_key for activity in world.crm.activities.values())
+
+
+def test_brand_messages_outside_any_known_conversation_do_nothing(world: World) -> None:
+    for name in ("x-brand-reply", "x-dm-brand", "meta-messenger-echo"):
+        world.handle(sample_event(name))
+    assert world.desk.http_calls == world.crm.http_calls == 0
+
+
+def test_edit_and_deletion_are_internal_notes_and_deletion_tags_the_ticket(world: World) -> None:
+    world.handle(sample_event("meta-fb-comment"))
+    world.handle(sample_event("meta-fb-comment-edited"))
+    world.handle(sample_event("meta-fb-comment-removed"))
+    ticket = world.ticket_of(sample_event("meta-fb-comment"))
+    edit_note, delete_note = ticket.comments[-2:]
+    assert (edit_note.public, delete_note.public) == (False, False)
+    assert "It now reads:\n\nTodavía espero mi reembolso (pedido 4411)" in edit_note.body
+    assert delete_note.body.startswith("The customer deleted Facebook message 1221316769125949_1213590066982748")
+    assert "socialdesk_deleted" in ticket.tags
+    assert len(world.crm.activities) == 1  # edits and deletions are not new activity
+
+
+def test_a_failed_whatsapp_delivery_is_shown_to_agents_and_others_are_not(world: World) -> None:
+    world.handle(sample_event("meta-whatsapp-text"))
+    failed = sample_event("meta-whatsapp-status-failed")
+    world.handle(msgspec.structs.replace(failed, event_id="wamid.1:delivered", delivery=Delivery(status="delivered")))
+    notes_before = len(world.ticket_of(failed).comments)
+    world.handle(failed)
+    ticket = world.ticket_of(failed)
+    assert len(ticket.comments) == notes_before + 1
+    assert ticket.comments[-1].body.startswith("⚠ A WhatsApp message to the customer was not delivered (131047 Re-engagement message)")
+
+
+# --- X threads ----------------------------------------------------------------------------------
+
+
+def test_customers_replying_to_a_brand_broadcast_get_a_ticket_each(world: World) -> None:
+    # Given two customers replying to the same brand post that socialdesk never ticketed
+    base = sample_event("x-reply")
+    assert base.author is not None
+    other_author = msgspec.structs.replace(base.author, id="555")
+    other = msgspec.structs.replace(base, event_id="1924483199999999998", message_id="1924483199999999998", author=other_author)
+    world.handle(base)
+    world.handle(other)
+    # Then each has their own conversation and ticket
+    assert len(world.desk.tickets) == 2
+    assert {ticket.external_id for ticket in world.desk.tickets.values()} == {
+        f"x:{base.account_id}:thread:1924483199999999999",
+        f"x:{base.account_id}:thread:1924483199999999998",
+    }
+
+
+def test_a_customer_reply_to_the_brands_answer_joins_the_original_ticket(world: World) -> None:
+    mention, brand_reply = sample_event("x-mention"), sample_event("x-brand-reply")
+    world.handle(mention)
+    world.handle(brand_reply)
+    customer_reply = msgspec.structs.replace(sample_event("x-reply"), in_reply_to=brand_reply.message_id)
+    world.handle(customer_reply)
+    assert len(world.desk.tickets) == 1
+    [ticket] = world.desk.tickets.values()
+    assert ticket.comments[-1].body.startswith("@AcmeHelp I ordered the blue kettle")
+
+
+# --- ticket properties from the rules -----------------------------------------------------------
+
+
+def test_configured_context_fields_replace_the_note_and_influencers_get_priority() -> None:
+    config = rules(
+        context_fields={"follower_count": 360001, "verified": 360002, "permalink": 360003, "profile_url": 360004},
+        influencer={"min_followers": 10000, "priority": "high"},
+        ticket={"priority": "normal", "custom_fields": [{"id": 360009, "value": "social"}]},
+    )
+    world = World(config)
+    event = sample_event("x-mention")
+    outcome = world.handle(event)
+    [ticket] = world.desk.tickets.values()
+    assert "context_note" not in outcome.actions
+    assert ticket.priority == "high"  # 15,230 followers
+    assert dict(ticket.custom_fields) == {
+        360009: "social",
+        360001: 15230,
+        360002: False,
+        360003: "https://x.com/dana_r/status/1924465506158878979",
+        360004: "https://x.com/dana_r",
+    }
+
+
+# --- failures: each side on its own, waits handed to SQS ----------------------------------------
+
+
+def test_a_salesforce_outage_does_not_block_the_ticket_and_the_retry_redoes_only_salesforce(world: World) -> None:
+    event = sample_event("meta-instagram-comment")
+    world.crm.failures.add("record_activity", CrmUnavailableError("503"))
+    with pytest.raises(RetryLaterError) as raised:
+        world.handle(event, attempt=1)
+    assert raised.value.delay_seconds == 60
+    assert len(world.desk.tickets) == 1
+    desk_calls = world.desk.http_calls
+    world.handle(event, attempt=2)
+    assert world.desk.http_calls == desk_calls  # nothing redone in Zendesk
+    assert len(world.crm.activities) == 1
+    assert world.handle(event).duplicate
+
+
+def test_a_zendesk_outage_does_not_lose_the_salesforce_activity(world: World) -> None:
+    event = sample_event("meta-instagram-comment")
+    world.desk.failures.add("create_ticket", DeskUnavailableError("502"))
+    with pytest.raises(RetryLaterError) as raised:
+        world.handle(event, attempt=3)
+    assert raised.value.delay_seconds == 240  # 60 s doubled per attempt
+    assert len(world.crm.activities) == 1
+    world.handle(event, attempt=4)
+    assert len(world.desk.tickets) == 1
+    assert len(world.crm.activities) == 1
+
+
+def test_zendesk_rate_limit_hands_the_wait_to_sqs(world: World) -> None:
+    world.desk.failures.add("upsert_user", DeskRateLimitedError(37))
+    with pytest.raises(RetryLaterError) as raised:
+        world.handle(sample_event("meta-whatsapp-text"))
+    assert raised.value.delay_seconds == 37
+    assert "Zendesk rate limit" in raised.value.reason
+
+
+def test_salesforce_limit_pauses_salesforce_for_the_container_while_zendesk_carries_on(world: World) -> None:
+    world.crm.failures.add("record_activity", CrmRateLimitedError("REQUEST_LIMIT_EXCEEDED"))
+    first, second = sample_event("meta-whatsapp-text"), sample_event("meta-messenger-message")
+    with pytest.raises(RetryLaterError) as raised:
+        world.handle(first)
+    assert raised.value.delay_seconds == 900
+    crm_calls = world.crm.http_calls
+    with pytest.raises(RetryLaterError):
+        world.handle(second)
+    assert world.crm.http_calls == crm_calls  # no call against a spent allocation
+    assert len(world.desk.tickets) == 2  # tickets still opened
+
+
+@pytest.mark.parametrize(
+    ("side", "error"),
+    [("desk", DeskRejectedError("422 RecordInvalid")), ("crm", CrmRejectedError("400 REQUIRED_FIELD_MISSING"))],
+)
+def test_a_refused_request_is_a_permanent_failure_and_the_other_side_still_completes(world: World, side: str, error: Exception) -> None:
+    event = sample_event("meta-whatsapp-text")
+    if side == "desk":
+        world.desk.failures.add("create_ticket", error)
+    else:
+        world.crm.failures.add("record_activity", error)
+    with pytest.raises(PermanentFailureError, match="refused"):
+        world.handle(event)
+    assert len(world.crm.activities) == (1 if side == "desk" else 0)
+    assert len(world.desk.tickets) == (0 if side == "desk" else 1)
+
+
+def test_a_salesforce_call_that_timed_out_after_succeeding_is_not_recorded_twice(world: World) -> None:
+    # Given Salesforce created the Task but the answer never arrived
+    event = sample_event("meta-whatsapp-text")
+    world.crm.after_record = lambda: (_ for _ in ()).throw(CrmUnavailableError("read timeout"))
+    with pytest.raises(RetryLaterError):
+        world.handle(event)
+    # When the event is retried, the Task is found by its event key instead of created again
+    world.handle(event, attempt=2)
+    assert len(world.crm.activities) == 1
+    assert world.crm.calls["query"] == 1
+
+
+# --- API calls per inbound message ----------------------------------------------------------------
+
+
+def test_calls_per_message_meet_the_budget_with_context_fields_configured() -> None:
+    world = World(rules(context_fields={"permalink": 360003}))
+    first = sample_event("meta-whatsapp-text")
+    world.handle(first)
+    assert (world.desk.http_calls, world.crm.http_calls) == (2, 1)  # new customer: user + ticket; composite
+    world.handle(follow_up(first, 1))
+    assert (world.desk.http_calls, world.crm.http_calls) == (3, 2)  # follow-up: 1 comment + 1 task insert
+    same_customer_new_conversation = msgspec.structs.replace(
+        first, event_id="wamid.other", message_id="wamid.other", account_id="999", conversation_key="whatsapp:999:chat:16505551234"
+    )
+    world.handle(same_customer_new_conversation)
+    assert (world.desk.http_calls, world.crm.http_calls) == (4, 3)  # known customer, new conversation: 1 ticket + 1 task insert
+    world.handle(sample_event("meta-instagram-dm"))
+    assert (world.desk.http_calls, world.crm.http_calls) == (6, 4)  # another new customer: 2 + 1
