@@ -28,7 +28,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with local_aws() as aws:
         # Read the secret on every request so rotations show at once.
-        for name, value in aws.ingest_environment(secret_cache_seconds=0).items():
+        for name, value in aws.environment("IngestFunction", SOCIALDESK_SECRET_CACHE_SECONDS="0").items():
             monkeypatch.setenv(name, value)
         composition.reset()
         yield Stack(**vars(aws))

@@ -14,29 +14,38 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from socialdesk.aws.secrets import SecretsManagerWebhookSecrets
+from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsQueue
-from socialdesk.config import IngestConfig, load_config
+from socialdesk.config import IngestConfig, ProcessConfig, load_config
 from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.x import XWebhook
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
-# Ingest must answer X within 3 s even cold: short timeouts and a single retry.
-_INGEST_AWS_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
+    from socialdesk.process.sqs_batch import SqsBatch
+
+# Ingest must answer X within 3 s even cold: short timeouts and a single retry. The same suits
+# the other functions: a slow AWS call is better retried through SQS than waited for.
+_AWS_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
 
 
 @cache
 def _sqs() -> SQSClient:
-    return boto3.client("sqs", config=_INGEST_AWS_CONFIG)
+    return boto3.client("sqs", config=_AWS_CONFIG)
 
 
 @cache
 def _secretsmanager() -> SecretsManagerClient:
-    return boto3.client("secretsmanager", config=_INGEST_AWS_CONFIG)
+    return boto3.client("secretsmanager", config=_AWS_CONFIG)
+
+
+@cache
+def _dynamodb() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=_AWS_CONFIG)
 
 
 @cache
@@ -44,14 +53,40 @@ def webhook_ingest() -> WebhookIngest:
     config = load_config(IngestConfig, os.environ)
     return WebhookIngest(
         platforms=(XWebhook(), MetaWebhook()),
-        secrets=SecretsManagerWebhookSecrets(config.webhook_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds),
+        secrets=SecretsManagerJsonSecret(config.webhook_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds),
         events=SqsQueue(config.inbound_queue_url, _sqs),
         quarantine=SqsQueue(config.quarantine_queue_url, _sqs),
         max_body_bytes=config.max_body_bytes,
     )
 
 
+@cache
+def _process_config() -> ProcessConfig:
+    return load_config(ProcessConfig, os.environ)
+
+
+@cache
+def _crm_secret() -> SecretsManagerJsonSecret:
+    config = _process_config()
+    return SecretsManagerJsonSecret(config.crm_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds)
+
+
+_process: dict[str, tuple[object, SqsBatch]] = {}
+
+
+def process_batch() -> SqsBatch:
+    """The process use case over SQS batches, rebuilt when the CRM secret's content changes (a rotation)."""
+    credentials = _crm_secret().snapshot()
+    built = _process.get("current")
+    if built is None or built[0] != credentials:
+        from socialdesk.process.wiring import build_process_batch  # zenpy and simple-salesforce load only here
+
+        _process["current"] = (credentials, build_process_batch(_process_config(), _crm_secret(), _dynamodb, _sqs))
+    return _process["current"][1]
+
+
 def reset() -> None:
     """Forget every cached client and use case (tests, the local runner)."""
-    for builder in (_sqs, _secretsmanager, webhook_ingest):
+    for builder in (_sqs, _secretsmanager, _dynamodb, webhook_ingest, _process_config, _crm_secret):
         builder.cache_clear()
+    _process.clear()

@@ -26,13 +26,25 @@ class ConfigError(Exception):
     """The environment does not describe a valid deployment; the message names the variable."""
 
 
-class IngestConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name):
+class _SharedConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name):
     inbound_queue_url: NonEmpty
+    secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
+    """How long a container reuses a secret (and the clients built from it) before reading it again."""
+
+
+class IngestConfig(_SharedConfig, frozen=True, kw_only=True, rename=_env_name):
     quarantine_queue_url: NonEmpty
     webhook_secret_id: NonEmpty
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=6 * 1024 * 1024)]
     """Larger webhook bodies get 413 before any parsing; Lambda's own payload cap is 6 MB."""
-    secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
+
+
+class ProcessConfig(_SharedConfig, frozen=True, kw_only=True, rename=_env_name):
+    dead_letter_queue_url: NonEmpty
+    state_table_name: NonEmpty
+    crm_secret_id: NonEmpty
+    rules_file: NonEmpty
+    """The rules file (config/socialdesk.toml), deployed at /opt/socialdesk.toml by the config layer."""
 
 
 ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)

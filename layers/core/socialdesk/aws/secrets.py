@@ -1,4 +1,4 @@
-"""Webhook secrets from AWS Secrets Manager: the current and the previous version, cached.
+"""A JSON secret from AWS Secrets Manager: the current and the previous version, cached.
 
 Rotation without downtime uses Secrets Manager's own staging labels: writing a new
 value moves the old one to AWSPREVIOUS, and both verify signatures until the next
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
-class SecretsManagerWebhookSecrets:
-    """Implements `WebhookSecrets` over one JSON secret (keys documented in the README)."""
+class SecretsManagerJsonSecret:
+    """Implements `WebhookSecrets` over one JSON secret; also serves the CRM credentials (keys in the README)."""
 
     def __init__(
         self,
@@ -43,16 +43,24 @@ class SecretsManagerWebhookSecrets:
         self._loaded_at: float | None = None
 
     def values(self, key: str, *, refresh: bool = False) -> tuple[str, ...]:
-        age = None if self._loaded_at is None else self._clock() - self._loaded_at
-        # A forced refresh is rate limited, so a flood of badly signed requests costs one read per interval.
-        if age is None or age > self._max_age or (refresh and age > self._min_refresh):
-            self._versions = (self._read("AWSCURRENT"), self._read("AWSPREVIOUS"))
-            self._loaded_at = self._clock()
+        self._load(refresh=refresh)
         current, previous = (_usable(version.get(key)) for version in self._versions)
         # The previous value only bridges a rotation: a blank current value disables the key.
         if current is None:
             return ()
         return (current,) if previous in (None, current) else (current, previous)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The current version's content (cached like `values`), to tell when clients built from it are stale."""
+        self._load(refresh=False)
+        return dict(self._versions[0])
+
+    def _load(self, *, refresh: bool) -> None:
+        age = None if self._loaded_at is None else self._clock() - self._loaded_at
+        # A forced refresh is rate limited, so a flood of badly signed requests costs one read per interval.
+        if age is None or age > self._max_age or (refresh and age > self._min_refresh):
+            self._versions = (self._read("AWSCURRENT"), self._read("AWSPREVIOUS"))
+            self._loaded_at = self._clock()
 
     def _read(self, stage: str) -> dict[str, Any]:
         try:

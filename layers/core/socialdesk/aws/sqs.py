@@ -1,4 +1,4 @@
-"""An SQS queue behind the `MessageQueue` port: batched sends, partial failures retried once."""
+"""SQS behind the ports: batched sends with partial failures retried once, and redelivery control for consumers."""
 
 from __future__ import annotations
 
@@ -38,10 +38,8 @@ class SqsQueue:
         """Send one batch; returns the failed entry ids with their error codes."""
         try:
             response = self._client().send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-        except ClientError as exc:
-            raise QueueUnavailableError(f"SendMessageBatch failed: {exc.response.get('Error', {}).get('Code')}") from exc
-        except BotoCoreError as exc:
-            raise QueueUnavailableError(f"SendMessageBatch failed: {type(exc).__name__}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailableError(f"SendMessageBatch failed: {_error_code(exc)}") from exc
         return {failure["Id"]: failure["Code"] for failure in response.get("Failed", [])}
 
 
@@ -64,3 +62,33 @@ def _chunks(messages: Sequence[QueueMessage]) -> Iterator[Sequence[QueueMessage]
         size += message_size
     if start < len(messages):
         yield messages[start:]
+
+
+# SQS caps a message's visibility timeout at 12 hours.
+MAX_VISIBILITY_SECONDS = 43200
+
+
+class SqsRedelivery:
+    """Implements `Redelivery` (socialdesk.process.sqs_batch) for a source queue and its dead-letter queue."""
+
+    def __init__(self, queue_url: str, dead_letter_queue_url: str, client: Callable[[], SQSClient]) -> None:
+        self._queue_url = queue_url
+        self._dead_letter_queue_url = dead_letter_queue_url
+        self._client = client
+
+    def retry_after(self, receipt_handle: str, seconds: int) -> None:
+        """The message becomes visible again after `seconds`: the wait is SQS's, not the function's."""
+        try:
+            self._client().change_message_visibility(
+                QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY_SECONDS))
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueUnavailableError(f"ChangeMessageVisibility failed: {_error_code(exc)}") from exc
+
+    def dead_letter(self, message: QueueMessage) -> None:
+        """Put the message on the dead-letter queue now (the caller then lets SQS delete the original)."""
+        SqsQueue(self._dead_letter_queue_url, self._client).send_all([message])
+
+
+def _error_code(exc: Exception) -> str:
+    return str(exc.response.get("Error", {}).get("Code")) if isinstance(exc, ClientError) else type(exc).__name__

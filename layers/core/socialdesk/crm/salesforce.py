@@ -84,7 +84,8 @@ class SalesforceConnection:
         try:
             session_id, instance = self._login(domain=self._rules.login_domain, session=self._session, sf_version=self._rules.api_version, **options)
         except SalesforceAuthenticationFailed as exc:
-            raise CrmUnavailableError(f"Salesforce login failed ({self._rules.auth}): {exc.code}") from exc
+            reason = exc.content.decode("utf-8", "replace") if isinstance(exc.content, bytes) else str(exc.content)
+            raise CrmUnavailableError(f"Salesforce login failed ({self._rules.auth}): {reason[:160]}") from exc
         self._client = Salesforce(session_id=session_id, instance=instance, session=self._session, version=self._rules.api_version)
         return self._client
 
@@ -112,9 +113,10 @@ class SalesforceCrm:
         elif self._rules.task_event_key_field:
             query = format_soql(f"SELECT Id FROM Task WHERE {self._rules.task_event_key_field} = {{}} LIMIT 1", activity.event_key)
         elif contact_id:
-            query = format_soql("SELECT Id FROM Task WHERE WhoId = {} AND Subject LIKE {:like} LIMIT 1", contact_id, f"%{_reference(activity)}")
+            query = format_soql("SELECT Id FROM Task WHERE WhoId = {} AND Subject LIKE '%{:like}]' LIMIT 1", contact_id, _reference(activity))
         else:
-            query = format_soql("SELECT Id FROM Task WHERE Subject LIKE {:like} LIMIT 1", f"%{_reference(activity)}")
+            # `{:like}` escapes LIKE wildcards in the value; the quotes and the % belong to the template.
+            query = format_soql("SELECT Id FROM Task WHERE Subject LIKE '%{:like}]' LIMIT 1", _reference(activity))
         with _translated_errors():
             records = (self._sf.call("query", params={"q": query}) or {}).get("records") or []
         return str(records[0]["Id"]) if records else None

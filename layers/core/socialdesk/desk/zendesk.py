@@ -49,7 +49,7 @@ class ZendeskRateLimitedError(requests.RequestException):
 class ZendeskSession(TimeoutSession):
     """Raises on 429 instead of letting zenpy sleep, and adds the current Idempotency-Key to ticket creation."""
 
-    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         key = _idempotency_key.get()
         if key and str(method).upper() == "POST" and str(url).split("?")[0].endswith("/tickets.json"):
             kwargs["headers"] = {**(kwargs.get("headers") or {}), "Idempotency-Key": key}
@@ -139,6 +139,9 @@ def _translated_errors(ticket_id: int | None = None) -> Iterator[None]:
         body = _json(response)
         if ticket_id is not None and status == 422 and _closed(body):
             raise TicketClosedError(f"ticket {ticket_id} is closed") from exc
+        if status in (401, 403):
+            # Credentials revoked or rotating: a retry after the secret is fixed succeeds, so never dead-letter for it.
+            raise DeskUnavailableError(f"Zendesk refused the credentials ({status}); check the CRM secret") from exc
         if status is not None and status >= 500:
             raise DeskUnavailableError(f"Zendesk answered {status}") from exc
         raise DeskRejectedError(f"Zendesk answered {status}: {_summary(body)}") from exc

@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update(AWS_ENVIRONMENT)
     logger.setLevel("WARNING")  # show refusals, not every acceptance
     with local_aws() as aws:
-        os.environ.update(aws.ingest_environment())
+        os.environ.update(aws.environment("IngestFunction"))
         composition.reset()
         handler = _handler()
         for path in args.events:

@@ -1,8 +1,8 @@
-"""Ingest's AWS resources in moto, in-process, holding the sample test secrets.
+"""The stack's AWS resources in moto, in-process, created from infra/template.yaml and holding local test secrets.
 
-Shared by the integration tests and `python -m socialdesk.devtools.invoke`, so both
-run the real handler against the same stand-in account. moto is a development
-dependency and is imported only when this is used.
+Shared by the integration tests and `python -m socialdesk.devtools.invoke`, so both run the
+real handlers against the resources the template declares. moto is a development dependency
+and is imported only when this is used.
 """
 
 from __future__ import annotations
@@ -10,36 +10,48 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from socialdesk.devtools.samples import TEST_SECRETS
+from socialdesk.devtools.template_stack import TemplateStack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 REGION = "eu-west-1"
-MAX_BODY_BYTES = 4 * 1024 * 1024
+TEMPLATE = Path(__file__).resolve().parents[4] / "infra" / "template.yaml"
+# Dummy credentials so no real account can ever be reached from inside the mock.
+AWS_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
 
 
 @dataclass
 class LocalAws:
+    stack: TemplateStack
     sqs: Any
     secretsmanager: Any
-    inbound_url: str
-    quarantine_url: str
-    secret_id: str
 
-    def ingest_environment(self, *, secret_cache_seconds: int = 300) -> dict[str, str]:
-        """The variables infra/template.yaml gives the ingest function, pointing at these resources."""
-        return {
-            "SOCIALDESK_INBOUND_QUEUE_URL": self.inbound_url,
-            "SOCIALDESK_QUARANTINE_QUEUE_URL": self.quarantine_url,
-            "SOCIALDESK_WEBHOOK_SECRET_ID": self.secret_id,
-            "SOCIALDESK_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
-            "SOCIALDESK_SECRET_CACHE_SECONDS": str(secret_cache_seconds),
-        }
+    def resource(self, logical_id: str) -> str:
+        """The queue URL, table name or secret ARN of a template resource."""
+        return str(self.stack.resolve({"Ref": logical_id}))
+
+    @property
+    def inbound_url(self) -> str:
+        return self.resource("InboundQueue")
+
+    @property
+    def quarantine_url(self) -> str:
+        return self.resource("QuarantineQueue")
+
+    @property
+    def dead_letter_url(self) -> str:
+        return self.resource("InboundDeadLetterQueue")
+
+    def environment(self, function: str, **overrides: str) -> dict[str, str]:
+        """The variables the template gives `function`, pointing at these resources."""
+        return {**self.stack.function_environment(function), **overrides}
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
         """Every message on the queue (each received once), with its attributes."""
@@ -48,27 +60,61 @@ class LocalAws:
             received += batch
         return received
 
-    def rotate(self, **values: str) -> None:
+    def receive_lambda_event(self, queue_url: str, *, max_messages: int = 10) -> dict[str, Any] | None:
+        """Receive up to `max_messages` and shape them as the SQS event Lambda's event source mapping delivers."""
+        messages = self.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=max_messages, AttributeNames=["All"], MessageAttributeNames=["All"]
+        ).get("Messages")
+        if not messages:
+            return None
+        arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return {"Records": [_lambda_record(message, arn) for message in messages]}
+
+    def put_secret(self, logical_id: str, values: dict[str, str]) -> None:
         """Write a new secret version, as an operator does; the old one becomes AWSPREVIOUS."""
-        self.secretsmanager.put_secret_value(SecretId=self.secret_id, SecretString=json.dumps({**TEST_SECRETS, **values}))
+        self.secretsmanager.put_secret_value(SecretId=self.resource(logical_id), SecretString=json.dumps(values))
 
-
-# Dummy credentials so no real account can ever be reached from inside the mock.
-AWS_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+    def rotate(self, **values: str) -> None:
+        """A new webhook secret version: the test secrets with `values` changed."""
+        self.put_secret("WebhookSecret", {**TEST_SECRETS, **values})
 
 
 @contextmanager
-def local_aws() -> Iterator[LocalAws]:
-    """Start moto and create the inbound and quarantine queues and the webhook secret. Set AWS_ENVIRONMENT first."""
+def local_aws(template: Path = TEMPLATE) -> Iterator[LocalAws]:
+    """Start moto, create the template's queues, tables and secrets, and load the webhook test secrets. Set AWS_ENVIRONMENT first."""
     from moto import mock_aws
 
     with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
-        secretsmanager = boto3.client("secretsmanager", region_name=REGION)
-        yield LocalAws(
-            sqs=sqs,
-            secretsmanager=secretsmanager,
-            inbound_url=sqs.create_queue(QueueName="socialdesk-inbound")["QueueUrl"],
-            quarantine_url=sqs.create_queue(QueueName="socialdesk-quarantine")["QueueUrl"],
-            secret_id=secretsmanager.create_secret(Name="socialdesk-webhooks", SecretString=json.dumps(TEST_SECRETS))["ARN"],
-        )
+        stack = TemplateStack(template, region=REGION)
+        stack.provision()
+        aws = LocalAws(stack=stack, sqs=boto3.client("sqs", region_name=REGION), secretsmanager=boto3.client("secretsmanager", region_name=REGION))
+        aws.put_secret("WebhookSecret", dict(TEST_SECRETS))
+        yield aws
+
+
+def _lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", "0"),
+            "SenderId": attributes.get("SenderId", "AIDAEXAMPLE"),
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", "0"),
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType", "String"),
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }

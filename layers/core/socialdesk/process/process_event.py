@@ -80,7 +80,7 @@ class ProcessEvent:
         *,
         store: ConversationStore,
         desk: Desk,
-        crm: Crm,
+        crm: Crm | None,
         rules: RulesConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
@@ -277,7 +277,7 @@ class ProcessEvent:
         progress, event = run.progress, run.event
         if progress.salesforce_done:
             return
-        if not self._rules.salesforce.enabled or event.from_brand or event.kind not in MESSAGE_KINDS or event.author is None:
+        if self._crm is None or event.from_brand or event.kind not in MESSAGE_KINDS or event.author is None:
             progress.salesforce_done = True
             return
         remaining = self._crm_paused_until - self._monotonic()
@@ -307,6 +307,7 @@ class ProcessEvent:
     def _crm_failure(self, exc: CrmError, attempt: int) -> Exception:
         if isinstance(exc, CrmRateLimitedError):
             # Pause every event in this container, not just this one: no hot loop against a spent allocation.
+            assert self._rules.salesforce is not None
             wait = self._rules.salesforce.limit_backoff_seconds
             self._crm_paused_until = self._monotonic() + wait
             return RetryLaterError(wait + int(self._jitter(wait)), "Salesforce API allocation used up")

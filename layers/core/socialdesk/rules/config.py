@@ -87,7 +87,8 @@ class ZendeskRules(Rules):
 
 
 class SalesforceRules(Rules):
-    enabled: bool = True
+    """Present to record activity in Salesforce; leave the [salesforce] section out to use Zendesk alone."""
+
     login_domain: str = Field(
         default="login",
         description="`login`, `test` (sandbox) or your My Domain prefix such as `acme.my`; client credentials need My Domain",
@@ -126,7 +127,7 @@ class SalesforceRules(Rules):
 
 class RulesConfig(Rules):
     zendesk: ZendeskRules
-    salesforce: SalesforceRules
+    salesforce: SalesforceRules | None = None
 
 
 class RulesError(Exception):

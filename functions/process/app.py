@@ -1,0 +1,17 @@
+"""Process: canonical events from the inbound queue into Zendesk and Salesforce (thin handler; logic in socialdesk.process)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.composition import process_batch
+from socialdesk.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(process_batch().run(event, context))

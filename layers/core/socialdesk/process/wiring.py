@@ -1,0 +1,63 @@
+"""Builds the process use case and its adapters from config, the rules file and the CRM secret.
+
+Kept apart from socialdesk.composition so that importing the composition root (as ingest
+does) never loads zenpy or simple-salesforce.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from socialdesk.aws.sqs import SqsRedelivery
+from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
+from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
+from socialdesk.ingest.ports import require
+from socialdesk.process.process_event import ProcessEvent
+from socialdesk.process.sqs_batch import SqsBatch
+from socialdesk.rules.config import load_rules
+from socialdesk.store.dynamodb import DynamoDbConversationStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+    from socialdesk.aws.secrets import SecretsManagerJsonSecret
+    from socialdesk.config import ProcessConfig
+    from socialdesk.ingest.ports import WebhookSecrets
+
+
+def build_process_batch(
+    config: ProcessConfig, secret: SecretsManagerJsonSecret, dynamodb: Callable[[], DynamoDBClient], sqs: Callable[[], SQSClient]
+) -> SqsBatch:
+    rules = load_rules(Path(config.rules_file))
+    oauth = _optional(secret, "zendesk_oauth_token")
+    desk = ZendeskDesk(
+        zendesk_client(
+            subdomain=rules.zendesk.subdomain,
+            domain=rules.zendesk.domain,
+            email=None if oauth else require(secret, "zendesk_email")[0],
+            token=None if oauth else require(secret, "zendesk_api_token")[0],
+            oauth_token=oauth,
+            timeout=rules.zendesk.timeout_seconds,
+        )
+    )
+    crm = None
+    if rules.salesforce is not None:
+        jwt = rules.salesforce.auth == "jwt"
+        credentials = SalesforceCredentials(
+            consumer_key=require(secret, "salesforce_consumer_key")[0],
+            username=require(secret, "salesforce_username")[0] if jwt else None,
+            private_key=require(secret, "salesforce_private_key")[0] if jwt else None,
+            consumer_secret=None if jwt else require(secret, "salesforce_consumer_secret")[0],
+        )
+        crm = SalesforceCrm(SalesforceConnection(rules.salesforce, credentials), rules.salesforce)
+    process = ProcessEvent(store=DynamoDbConversationStore(config.state_table_name, dynamodb), desk=desk, crm=crm, rules=rules)
+    return SqsBatch(process=process, redelivery=SqsRedelivery(config.inbound_queue_url, config.dead_letter_queue_url, sqs))
+
+
+def _optional(secret: WebhookSecrets, key: str) -> str | None:
+    found = secret.values(key)
+    return found[0] if found else None

@@ -1,0 +1,232 @@
+"""The Zendesk adapter through the real zenpy client, against `responses` with the JSON Zendesk takes and returns.
+
+Shapes from developer.zendesk.com (tickets, users, tags, idempotency) and crm-contracts.md §1-2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+import responses
+
+from socialdesk.desk.port import (
+    Comment,
+    DeskRateLimitedError,
+    DeskRejectedError,
+    DeskUnavailableError,
+    DeskUser,
+    Identity,
+    NewTicket,
+    TicketClosedError,
+    TicketNotFoundError,
+    TicketRef,
+)
+from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
+
+API = "https://acme.zendesk.com/api/v2"
+RATE_HEADERS = {"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "699"}
+TICKET = NewTicket(
+    subject="X post from @dana_r: my order #4411 never arrived",
+    requester_id=494820284,
+    body="@AcmeHelp my order #4411 never arrived 📦",
+    external_id="x:900000000000000001:thread:1924465506158878979",
+    tags=("socialdesk", "socialdesk_x", "socialdesk_post"),
+    priority="high",
+    group_id=360000000001,
+    brand_id=360000000002,
+    custom_fields=((360001, 15230), (360002, False)),
+)
+
+
+def created(ticket_id: int = 4014, **headers: str) -> dict[str, Any]:
+    """201 with `ticket` and `audit`, as Zendesk answers a ticket creation."""
+    body = {
+        "ticket": {
+            "id": ticket_id,
+            "status": "new",
+            "external_id": TICKET.external_id,
+            "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+        },
+        "audit": {"id": 9001, "ticket_id": ticket_id, "events": [{"type": "Comment", "public": True}, {"type": "Create", "field_name": "subject"}]},
+    }
+    return {"json": body, "status": 201, "headers": {**RATE_HEADERS, **headers}}
+
+
+@pytest.fixture
+def desk() -> ZendeskDesk:
+    return ZendeskDesk(
+        zendesk_client(subdomain="acme", domain="zendesk.com", email="bot@acme.example", token="api-token", oauth_token=None, timeout=5)
+    )
+
+
+@pytest.fixture
+def api() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+@pytest.fixture(autouse=True)
+def no_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """zenpy sleeps on 429 by itself; the adapter must never let it."""
+
+    def refuse(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s in-process")
+
+    monkeypatch.setattr("zenpy.lib.api.sleep", refuse)
+
+
+def sent(api: responses.RequestsMock, index: int = 0) -> Any:
+    body = api.calls[index].request.body
+    return json.loads(body) if isinstance(body, str | bytes) else None
+
+
+def test_ticket_creation_sends_exactly_the_ticket_and_the_idempotency_key(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.post(f"{API}/tickets.json", **created())
+    ticket_id = desk.create_ticket(TICKET, idempotency_key="socialdesk-abc")
+    assert ticket_id == 4014
+    request = api.calls[0].request
+    assert request.headers["Idempotency-Key"] == "socialdesk-abc"
+    assert str(request.headers["Authorization"]).startswith("Basic ")
+    assert sent(api) == {
+        "ticket": {
+            "subject": "X post from @dana_r: my order #4411 never arrived",
+            "requester_id": 494820284,
+            "external_id": "x:900000000000000001:thread:1924465506158878979",
+            "tags": ["socialdesk", "socialdesk_x", "socialdesk_post"],
+            "comment": {"body": "@AcmeHelp my order #4411 never arrived 📦", "public": True, "author_id": 494820284},
+            "priority": "high",
+            "group_id": 360000000001,
+            "brand_id": 360000000002,
+            "custom_fields": [{"id": 360001, "value": 15230}, {"id": 360002, "value": False}],
+        }
+    }
+
+
+def test_idempotent_replay_returns_the_first_ticket(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    # Zendesk answers a replayed key and body with the original response and `x-idempotency-lookup: hit`.
+    api.post(f"{API}/tickets.json", **created(4014, **{"x-idempotency-lookup": "miss"}))
+    api.post(f"{API}/tickets.json", **created(4014, **{"x-idempotency-lookup": "hit"}))
+    assert desk.create_ticket(TICKET, idempotency_key="k") == desk.create_ticket(TICKET, idempotency_key="k") == 4014
+
+
+def test_the_idempotency_key_goes_only_on_ticket_creation(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.post(f"{API}/tickets.json", **created())
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {"id": 4014, "status": "open"}, "audit": {"id": 2}}, headers=RATE_HEADERS)
+    desk.create_ticket(TICKET, idempotency_key="k")
+    desk.add_comment(4014, Comment(body="note", public=False))
+    assert "Idempotency-Key" not in api.calls[1].request.headers
+
+
+def test_follow_up_ticket_names_the_closed_ticket(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.post(f"{API}/tickets.json", **created(4020))
+    desk.create_ticket(NewTicket(subject="s", requester_id=1, body="again", external_id="k", follow_up_of=4014), idempotency_key="k2")
+    assert sent(api)["ticket"]["via_followup_source_id"] == 4014
+
+
+def test_customer_comment_reopens_and_always_says_public(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {"id": 4014, "status": "open"}, "audit": {"id": 2}}, headers=RATE_HEADERS)
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {"id": 4014, "status": "open"}, "audit": {"id": 3}}, headers=RATE_HEADERS)
+    desk.add_comment(4014, Comment(body="still waiting", public=True, author_id=494820284), reopen=True)
+    desk.add_comment(4014, Comment(body="Replied on X", public=False))
+    assert sent(api, 0) == {"ticket": {"id": 4014, "status": "open", "comment": {"body": "still waiting", "public": True, "author_id": 494820284}}}
+    assert sent(api, 1) == {"ticket": {"id": 4014, "comment": {"body": "Replied on X", "public": False}}}
+
+
+def test_closed_ticket_refusal_is_recognised(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    # The 422 body Zendesk returns for a comment on a closed ticket (Speedygeek/ZendeskApi_v2#59).
+    body = {
+        "error": "RecordInvalid",
+        "description": "Record validation errors",
+        "details": {"status": [{"description": "Status: closed prevents ticket update"}]},
+    }
+    api.put(f"{API}/tickets/4014.json", json=body, status=422)
+    with pytest.raises(TicketClosedError):
+        desk.add_comment(4014, Comment(body="hello?", public=True, author_id=1), reopen=True)
+
+
+def test_other_validation_errors_are_permanent_and_do_not_leak_values(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    body = {
+        "error": "RecordInvalid",
+        "description": "Record validation errors",
+        "details": {"base": [{"description": "Type: is required, secret-value"}]},
+    }
+    api.post(f"{API}/tickets.json", json=body, status=422)
+    with pytest.raises(DeskRejectedError) as raised:
+        desk.create_ticket(TICKET, idempotency_key="k")
+    assert str(raised.value) == 'Zendesk answered 422: {"error": "RecordInvalid", "fields": ["base"]}'
+
+
+def test_deleted_ticket_is_not_found(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.put(f"{API}/tickets/4014.json", json={"error": "RecordNotFound", "description": "Not found"}, status=404)
+    with pytest.raises(TicketNotFoundError):
+        desk.add_comment(4014, Comment(body="hi", public=True, author_id=1))
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected"), [("37", 37), (None, 60), ("0", 60), ("soon", 60)], ids=["given", "absent", "zero", "not-a-number"]
+)
+def test_429_is_handed_back_with_its_wait_and_never_slept_on(
+    desk: ZendeskDesk, api: responses.RequestsMock, retry_after: str | None, expected: int
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    api.post(f"{API}/tickets.json", json={"error": "APIRateLimitExceeded"}, status=429, headers=headers)
+    with pytest.raises(DeskRateLimitedError) as raised:
+        desk.create_ticket(TICKET, idempotency_key="k")
+    assert raised.value.retry_after == expected
+    assert len(api.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": {"error": "InternalError"}, "status": 500},
+        {"body": "<html>Bad gateway</html>", "status": 502, "content_type": "text/html"},
+        {"body": requests.ConnectTimeout("connect timeout")},
+    ],
+    ids=["500-json", "502-html", "timeout"],
+)
+def test_server_errors_and_timeouts_are_worth_retrying(desk: ZendeskDesk, api: responses.RequestsMock, answer: dict[str, Any]) -> None:
+    api.post(f"{API}/tickets.json", **answer)
+    with pytest.raises(DeskUnavailableError):
+        desk.create_ticket(TICKET, idempotency_key="k")
+
+
+def test_end_user_is_created_or_updated_by_external_id_with_identity(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.post(f"{API}/users/create_or_update.json", json={"user": {"id": 494820284, "name": "Dana R", "external_id": "x:123456789"}}, status=201)
+    user = DeskUser(external_id="x:123456789", name="Dana R", identities=(Identity("twitter", "dana_r"),))
+    assert desk.upsert_user(user) == 494820284
+    assert sent(api) == {
+        "user": {"name": "Dana R", "external_id": "x:123456789", "skip_verify_email": True, "identities": [{"type": "twitter", "value": "dana_r"}]}
+    }
+
+
+def test_identity_taken_by_another_user_falls_back_to_the_external_id_only(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    taken = {
+        "error": "RecordInvalid",
+        "description": "Record validation errors",
+        "details": {"value": [{"description": "Value: dana_r is already being used"}]},
+    }
+    api.post(f"{API}/users/create_or_update.json", json=taken, status=422)
+    api.post(f"{API}/users/create_or_update.json", json={"user": {"id": 77}}, status=200)
+    assert desk.upsert_user(DeskUser(external_id="x:1", name="Dana R", identities=(Identity("twitter", "dana_r"),))) == 77
+    assert "identities" not in sent(api, 1)["user"]
+
+
+def test_tickets_are_found_by_external_id_from_the_list_not_search(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    tickets = {"tickets": [{"id": 4014, "status": "closed"}, {"id": 4020, "status": "open"}], "meta": {"has_more": False}, "links": {"next": None}}
+    api.get(f"{API}/tickets.json", json=tickets, headers=RATE_HEADERS)
+    assert desk.find_tickets("x:9:thread:1") == [TicketRef(4014, "closed"), TicketRef(4020, "open")]
+    request = api.calls[0].request
+    assert request.url is not None and "/search" not in request.url
+    assert parse_qs(urlparse(request.url).query)["external_id"] == ["x:9:thread:1"]
+
+
+def test_tags_are_added_without_replacing_the_others(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.put(f"{API}/tickets/4014/tags.json", json={"tags": ["socialdesk", "socialdesk_deleted"]})
+    desk.add_tags(4014, ["socialdesk_deleted"])
+    assert (api.calls[0].request.method, sent(api)) == ("PUT", {"tags": ["socialdesk_deleted"]})

@@ -1,0 +1,148 @@
+"""One set of behaviours, run against the DynamoDB store (moto, provisioned from the template) and the in-memory fake.
+
+The unit tests of the process use case trust the fake; this keeps it honest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import msgspec
+import pytest
+
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
+from socialdesk.model.conversation import Customer, EventProgress
+from socialdesk.store.dynamodb import DynamoDbConversationStore
+from socialdesk.store.port import ConversationStore, EventBusyError
+from tests.support.events import follow_up, sample_event
+from tests.support.process_fakes import InMemoryStore
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+KEY = "facebook:448242228374517:post:448242228374517_1221316769125949"
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConversationStore]:
+    if request.param == "in-memory":
+        yield InMemoryStore()
+        return
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    with local_aws() as aws:
+        client = boto3.client("dynamodb")
+        yield DynamoDbConversationStore(aws.resource("StateTable"), lambda: client, clock=lambda: NOW)
+
+
+def test_an_event_lease_keeps_duplicates_out_until_released_or_expired(store: ConversationStore) -> None:
+    store.begin_event("e1", owner="sqs-a", now=NOW, lease_seconds=90)
+    with pytest.raises(EventBusyError) as busy:
+        store.begin_event("e1", owner="sqs-b", now=NOW + timedelta(seconds=30), lease_seconds=90)
+    assert busy.value.retry_after == 60
+    store.begin_event("e1", owner="sqs-a", now=NOW + timedelta(seconds=31), lease_seconds=90)  # the same delivery resumes
+    store.begin_event("e1", owner="sqs-b", now=NOW + timedelta(seconds=200), lease_seconds=90)  # an expired lease is taken over
+
+
+def test_progress_is_kept_and_a_completed_event_is_open_to_every_delivery(store: ConversationStore) -> None:
+    store.begin_event("e2", owner="sqs-a", now=NOW, lease_seconds=90)
+    store.save_progress("e2", EventProgress(zendesk_done=True, ticket_id=4014), now=NOW, release=False)
+    with pytest.raises(EventBusyError):
+        store.begin_event("e2", owner="sqs-b", now=NOW, lease_seconds=90)
+    done = EventProgress(zendesk_done=True, salesforce_done=True, ticket_id=4014, salesforce_ref="00T1", completed=True)
+    store.save_progress("e2", done, now=NOW, release=True)
+    assert store.begin_event("e2", owner="sqs-c", now=NOW, lease_seconds=90) == done
+
+
+def test_released_progress_is_resumed_by_the_next_delivery(store: ConversationStore) -> None:
+    store.begin_event("e3", owner="sqs-a", now=NOW, lease_seconds=90)
+    partial = EventProgress(zendesk_done=True, salesforce_attempted=True, ticket_id=4014)
+    store.save_progress("e3", partial, now=NOW, release=True)
+    assert store.begin_event("e3", owner="sqs-b", now=NOW, lease_seconds=90) == partial
+
+
+def test_one_claim_wins_a_new_conversation_and_the_rest_learn_the_ticket(store: ConversationStore) -> None:
+    event = sample_event("meta-fb-comment")
+    store.record_activity(KEY, event, customer_key="facebook:7012345678901234")
+    assert store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90).won
+    lost = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=5), stale_after=90)
+    assert (lost.won, lost.ticket_id, lost.retry_after) == (False, None, 85)
+    resumed = store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW + timedelta(seconds=6), stale_after=90)
+    assert (resumed.won, resumed.previous_owner) == (True, "A")
+    store.set_ticket(KEY, ticket_id=4014, opened_by="A", replaces=None)
+    late = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=7), stale_after=90)
+    assert (late.won, late.ticket_id) == (False, 4014)
+    conversation = store.conversation(KEY)
+    assert conversation is not None
+    assert (conversation.ticket_id, conversation.opened_by, conversation.claim_owner) == (4014, "A", None)
+
+
+def test_a_stale_claim_is_taken_over_and_says_whose_it_was(store: ConversationStore) -> None:
+    store.record_activity(KEY, sample_event("meta-fb-comment"), customer_key=None)
+    store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90)
+    takeover = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=91), stale_after=90)
+    assert (takeover.won, takeover.previous_owner) == (True, "A")
+
+
+def test_replacing_a_closed_ticket_is_claimed_against_the_old_one_and_remembered(store: ConversationStore) -> None:
+    store.record_activity(KEY, sample_event("meta-fb-comment"), customer_key=None)
+    store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90)
+    store.set_ticket(KEY, ticket_id=4014, opened_by="A", replaces=None)
+    assert store.claim_ticket(KEY, owner="C", expected_ticket_id=4014, now=NOW, stale_after=90).won
+    assert not store.claim_ticket(KEY, owner="D", expected_ticket_id=4014, now=NOW, stale_after=90).won
+    store.set_ticket(KEY, ticket_id=4020, opened_by="C", replaces=4014)
+    conversation = store.conversation(KEY)
+    assert conversation is not None
+    assert (conversation.ticket_id, conversation.previous_ticket_ids) == (4020, [4014])
+
+
+def test_activity_is_order_insensitive_and_replays_change_nothing(store: ConversationStore) -> None:
+    first = sample_event("meta-fb-comment")
+    later = follow_up(first, 1)
+    brand = msgspec.structs.replace(follow_up(first, 2), from_brand=True)
+    for event in (brand, later, first, later, brand):
+        store.record_activity(KEY, event, customer_key="facebook:7012345678901234")
+    conversation = store.conversation(KEY)
+    assert conversation is not None
+    activity = conversation.activity
+    assert (activity.first_customer_at, activity.last_customer_at) == (first.created_at, later.created_at)
+    assert activity.first_response_at == brand.created_at
+    assert activity.waiting_since is None
+    assert conversation.customer_key == "facebook:7012345678901234"
+
+
+def test_messages_map_to_their_conversation_per_platform_and_account(store: ConversationStore) -> None:
+    event = sample_event("x-mention")
+    store.remember_message(event, "x:900000000000000001:thread:1924465506158878979")
+    assert store.conversation_of_message(event, event.message_id) == "x:900000000000000001:thread:1924465506158878979"
+    other_account = msgspec.structs.replace(event, account_id="42")
+    assert store.conversation_of_message(other_account, event.message_id) is None
+
+
+def test_customer_ids_are_merged_not_overwritten(store: ConversationStore) -> None:
+    store.save_customer(Customer(key="x:1", desk_user_id=494820284))
+    store.save_customer(Customer(key="x:1", crm_contact_id="003A"))
+    assert store.customer("x:1") == Customer(key="x:1", desk_user_id=494820284, crm_contact_id="003A")
+    assert store.customer("x:2") is None
+
+
+def test_a_waiting_conversation_is_listed_in_the_sla_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    with local_aws() as aws:
+        client: Any = boto3.client("dynamodb")
+        table = aws.resource("StateTable")
+        store = DynamoDbConversationStore(table, lambda: client, clock=lambda: NOW)
+        first = sample_event("meta-fb-comment")
+        store.record_activity(KEY, first, customer_key=None)
+
+        def waiting() -> list[str]:
+            found = client.query(
+                TableName=table, IndexName="gsi1", KeyConditionExpression="gsi1pk = :w", ExpressionAttributeValues={":w": {"S": "WAITING"}}
+            )
+            return [item["pk"]["S"] for item in found["Items"]]
+
+        assert waiting() == [f"CONV#{KEY}"]
+        store.record_activity(KEY, msgspec.structs.replace(follow_up(first, 1), from_brand=True), customer_key=None)
+        assert waiting() == []

@@ -1,0 +1,253 @@
+"""Whole flows: signed webhook -> ingest -> SQS -> process -> Zendesk and Salesforce.
+
+AWS is moto, provisioned from infra/template.yaml; Zendesk and Salesforce are stateful HTTP
+fakes, so the real handlers, zenpy and simple-salesforce all run.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from functions.ingest.app import lambda_handler as ingest_handler
+from functions.process.app import lambda_handler as process_handler
+from socialdesk import composition
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from socialdesk.store.dynamodb import DynamoDbConversationStore
+from tests.support.http_fakes import FakeSalesforce, FakeZendesk, Gate
+from tests.support.process_fakes import CrashError
+from tests.support.webhooks import FakeLambdaContext, meta_post, sample, sample_body, to_bytes
+
+RULES = """
+[zendesk]
+subdomain = "acme"
+
+[salesforce]
+login_domain = "acme.my"
+contact_external_id_field = "Social_Handle__c"
+task_event_key_field = "Socialdesk_Event_Key__c"
+"""
+
+
+@dataclass
+class Flow:
+    aws: LocalAws
+    zendesk: FakeZendesk
+    salesforce: FakeSalesforce
+    visibility_changes: list[int]
+    last_event: dict[str, Any] | None = None
+
+    def webhook(self, event: dict[str, Any]) -> None:
+        assert ingest_handler(event, FakeLambdaContext())["statusCode"] == 200
+
+    def process_once(self, *, max_messages: int = 10) -> dict[str, Any] | None:
+        """Receive one batch and run the process handler on it; the handler's answer, or None when the queue is empty."""
+        event = self.aws.receive_lambda_event(self.aws.inbound_url, max_messages=max_messages)
+        if event is None:
+            return None
+        self.last_event = event
+        response: dict[str, Any] = process_handler(event, FakeLambdaContext(function_name="socialdesk-process"))
+        return response
+
+    def process_all(self) -> list[dict[str, Any]]:
+        responses_ = []
+        while (response := self.process_once()) is not None:
+            responses_.append(response)
+        return responses_
+
+    def make_visible(self, receipt_handle: str) -> None:
+        """Skip a wait SQS would impose (a retry delay), to see what happens next."""
+        self.aws.sqs.change_message_visibility(QueueUrl=self.aws.inbound_url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
+
+
+@pytest.fixture(scope="module")
+def private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+@pytest.fixture
+def flow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, private_key: str) -> Iterator[Flow]:
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    rules = tmp_path / "socialdesk.toml"
+    rules.write_text(RULES)
+    with local_aws() as aws, responses.RequestsMock(assert_all_requests_are_fired=False) as http:
+        for function in ("IngestFunction", "ProcessFunction"):
+            for name, value in aws.environment(function, SOCIALDESK_RULES_FILE=str(rules)).items():
+                monkeypatch.setenv(name, value)
+        aws.put_secret(
+            "CrmSecret",
+            {
+                "zendesk_email": "socialdesk@acme.example",
+                "zendesk_api_token": "zendesk-token",
+                "salesforce_consumer_key": "3MVG9-key",
+                "salesforce_username": "socialdesk@acme.example",
+                "salesforce_private_key": private_key,
+            },
+        )
+        composition.reset()
+        changes: list[int] = []
+        sqs = composition._sqs()
+        sqs.meta.events.register(
+            "before-parameter-build.sqs.ChangeMessageVisibility", lambda params, **_: changes.append(params["VisibilityTimeout"])
+        )
+        yield Flow(aws=aws, zendesk=FakeZendesk(http), salesforce=FakeSalesforce(http), visibility_changes=changes)
+        composition.reset()
+
+
+def failures(response: dict[str, Any] | None) -> list[str]:
+    assert response is not None
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def test_the_same_event_delivered_three_times_gives_one_ticket_one_comment_set_one_task(flow: Flow) -> None:
+    # Given Meta redelivers the same WhatsApp message three times
+    for _ in range(3):
+        flow.webhook(sample("meta-whatsapp-text"))
+    # When every queued message is processed
+    assert all(failures(response) == [] for response in flow.process_all())
+    # Then one ticket holds the message once, and Salesforce has one activity
+    [ticket] = flow.zendesk.tickets.values()
+    public = [comment["body"] for comment in ticket["comments"] if comment["public"]]
+    assert public == ["Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"]
+    assert len(flow.salesforce.tasks) == 1
+    assert flow.zendesk.calls["POST /tickets.json"] == 1
+
+
+def test_a_conversation_flows_into_both_systems_with_links_between_them(flow: Flow) -> None:
+    flow.webhook(sample("meta-fb-comment"))
+    flow.webhook(sample("meta-fb-comment-reply"))
+    flow.webhook(sample("meta-fb-page-reply"))
+    flow.process_all()
+    [ticket] = flow.zendesk.tickets.values()
+    assert ticket["external_id"] == "facebook:448242228374517:post:448242228374517_1221316769125949"
+    bodies = [(comment["public"], comment["body"].splitlines()[0]) for comment in ticket["comments"]]
+    assert bodies == [
+        (True, "Todavía espero mi reembolso — ¿qué pasó? café derramado ☕"),
+        (False, "Social context (socialdesk)"),
+        (True, "Any update on this?"),
+        (False, "Replied on Facebook:"),
+    ]
+    descriptions = [task["Description"] for task in flow.salesforce.tasks.values()]
+    assert len(descriptions) == 2
+    assert all(f"Zendesk ticket: https://acme.zendesk.com/agent/tickets/{ticket['id']}" in text for text in descriptions)
+    [contact] = flow.salesforce.contacts.values()
+    assert contact["LastName"] == "Dana Rodríguez"
+
+
+def test_two_first_messages_of_one_thread_processed_at_once_open_one_ticket(flow: Flow) -> None:
+    # Given two first comments on one Facebook post, picked up by two function instances at once
+    flow.webhook(sample("meta-fb-comment"))
+    flow.webhook(sample("meta-fb-comment-reply"))
+    first = flow.aws.receive_lambda_event(flow.aws.inbound_url, max_messages=1)
+    second = flow.aws.receive_lambda_event(flow.aws.inbound_url, max_messages=1)
+    assert first and second
+    # When A has claimed the conversation and is inside the ticket creation while B runs start to finish
+    # (moto, unlike DynamoDB, does not make two simultaneous conditional writes atomic, so the test fixes this interleaving)
+    gate = flow.zendesk.gates["POST /tickets.json"] = Gate()
+    results: dict[str, Any] = {}
+    a = threading.Thread(target=lambda: results.setdefault("a", process_handler(first, FakeLambdaContext())))
+    a.start()
+    assert gate.entered.wait(timeout=10)
+    results["b"] = process_handler(second, FakeLambdaContext())
+    gate.release.set()
+    a.join(timeout=20)
+    # Then B is told to come back shortly (a claim, not a second ticket), and A's ticket is the only one
+    assert failures(results["a"]) == []
+    assert failures(results["b"]) == [second["Records"][0]["messageId"]]
+    assert 0 < flow.visibility_changes[-1] <= 15
+    assert flow.zendesk.calls["POST /tickets.json"] == 1
+    # And when B returns, it joins A's ticket
+    flow.make_visible(second["Records"][0]["receiptHandle"])
+    assert failures(flow.process_once()) == []
+    [ticket] = flow.zendesk.tickets.values()
+    assert [comment["public"] for comment in ticket["comments"]].count(True) == 2
+
+
+def test_a_crash_between_the_zendesk_create_and_the_store_write_still_gives_one_ticket(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the function dies right after Zendesk created the ticket, before the store records it
+    flow.webhook(sample("meta-instagram-comment"))
+    real_set_ticket = DynamoDbConversationStore.set_ticket
+    crashes = iter([True])
+
+    def set_ticket_then_maybe_crash(self: DynamoDbConversationStore, *args: Any, **kwargs: Any) -> None:
+        if next(crashes, False):
+            raise CrashError
+        real_set_ticket(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDbConversationStore, "set_ticket", set_ticket_then_maybe_crash)
+    event = flow.aws.receive_lambda_event(flow.aws.inbound_url)
+    assert event
+    with pytest.raises(CrashError):
+        process_handler(event, FakeLambdaContext())
+    # When SQS delivers the message again to a fresh container
+    composition.reset()
+    flow.make_visible(event["Records"][0]["receiptHandle"])
+    assert failures(flow.process_once()) == []
+    # Then there is still exactly one ticket, with the comment once
+    [ticket] = flow.zendesk.tickets.values()
+    assert [comment["body"] for comment in ticket["comments"] if comment["public"]] == ["@acme my order is late 😡 #4411"]
+    assert flow.zendesk.calls["GET /tickets.json"] == 1  # the retry looked the ticket up by its external id
+    assert flow.zendesk.calls["POST /tickets.json"] == 1  # and did not create another
+    assert len(flow.salesforce.tasks) == 1
+
+
+def test_a_batch_of_ten_with_one_poisoned_message_completes_nine_and_reports_one(flow: Flow) -> None:
+    # Given one WhatsApp delivery with ten customers' messages, one of whom Zendesk cannot take right now
+    payload = sample_body("meta-whatsapp-text")
+    value = payload["entry"][0]["changes"][0]["value"]
+    template = value["messages"][0]
+    value["messages"] = [{**copy.deepcopy(template), "from": f"1650555{n:04d}", "id": f"wamid.batch{n}"} for n in range(10)]
+    value["contacts"] = [{"profile": {"name": f"Customer {n}"}, "wa_id": f"1650555{n:04d}"} for n in range(10)]
+    flow.zendesk.unavailable_for.add("whatsapp:16505550007")
+    flow.webhook(meta_post(to_bytes(payload)))
+    # When the batch is processed
+    response = flow.process_once()
+    # Then nine tickets exist, and exactly the poisoned message is reported failed, back in a minute
+    assert len(flow.zendesk.tickets) == 9
+    [failed] = failures(response)
+    assert flow.last_event is not None
+    [failed_record] = [record for record in flow.last_event["Records"] if record["messageId"] == failed]
+    assert json.loads(failed_record["body"])["author"]["id"] == "16505550007"
+    [wait] = flow.visibility_changes
+    assert 60 <= wait <= 66  # the first retry's minute, plus up to 10 % jitter
+    assert len(flow.salesforce.tasks) == 10  # Salesforce did not wait for Zendesk
+
+
+def test_a_body_that_is_not_a_canonical_event_goes_to_the_dead_letter_queue_at_once(flow: Flow) -> None:
+    flow.aws.sqs.send_message(QueueUrl=flow.aws.inbound_url, MessageBody='{"not": "an event"}')
+    assert failures(flow.process_once()) == []
+    [dead] = flow.aws.drain(flow.aws.dead_letter_url)
+    assert dead["Body"] == '{"not": "an event"}'
+    assert dead["MessageAttributes"]["socialdesk_failure"]["StringValue"].startswith("not a canonical event: Object missing required field")
+
+
+def test_a_refused_ticket_is_dead_lettered_with_its_reason_and_salesforce_still_done(flow: Flow) -> None:
+    invalid = {"error": "RecordInvalid", "description": "Record validation errors", "details": {"group_id": [{"description": "invalid"}]}}
+    flow.zendesk.forced.add(r"POST /tickets\.json", 422, invalid)
+    flow.webhook(sample("meta-messenger-message"))
+    assert failures(flow.process_once()) == []
+    [dead] = flow.aws.drain(flow.aws.dead_letter_url)
+    reason = dead["MessageAttributes"]["socialdesk_failure"]["StringValue"]
+    assert reason == 'Zendesk refused the request: Zendesk answered 422: {"error": "RecordInvalid", "fields": ["group_id"]}'
+    assert dead["MessageAttributes"]["platform"]["StringValue"] == "messenger"
+    assert len(flow.salesforce.tasks) == 1
+
+
+def test_a_zendesk_429_makes_the_message_wait_retry_after_in_sqs(flow: Flow) -> None:
+    flow.zendesk.forced.add(r"POST /users/create_or_update\.json", 429, {"error": "TooManyRequests"}, {"Retry-After": "42"})
+    flow.webhook(sample("x-dm"))
+    assert len(failures(flow.process_once())) == 1
+    assert 42 <= flow.visibility_changes[-1] <= 46
+    assert flow.zendesk.calls["POST /users/create_or_update.json"] == 1  # no in-process retry
