@@ -1,7 +1,7 @@
 """Ingest benchmark: cold import cost against bare boto3, warm per-request cost, and AWS calls counted.
 
-Run: uv run python bench/ingest_bench.py [--runs 15] [--requests 5000]
-For the Lambda runtime's Python: uv run --isolated --python 3.13 python bench/ingest_bench.py
+Run: uv run python -m bench.ingest_bench [--runs 15] [--requests 5000]
+For the Lambda runtime's Python: uv run --isolated --python "$(pyenv prefix 3.13.0)/bin/python3.13" python -m bench.ingest_bench
 
 Prints a markdown table; docs/benchmarks.md records the latest results. Numbers are
 compared as ratios within one run, never asserted against wall-clock limits in tests.

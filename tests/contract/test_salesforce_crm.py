@@ -160,6 +160,14 @@ def test_an_existing_contact_matched_by_the_upsert_is_reused(private_key: str, a
     assert adapter.record_activity(ACTIVITY, contact=CONTACT, contact_id=None, persona_id=None).contact_id == "003EXISTING0000000"
 
 
+def test_an_upsert_answering_204_without_the_record_id_is_refused_clearly(private_key: str, api: responses.RequestsMock) -> None:
+    # Before API v46.0 an upsert that updates answers 204 with no body; the Task then has no contact to point at.
+    adapter = crm(private_key, api)
+    api.post(f"{DATA}/composite", json=composite_answer(("contact", 204, None), ("task", 400, [{"errorCode": "PROCESSING_HALTED"}])))
+    with pytest.raises(CrmRejectedError, match=r"contact answered 204 without a record id; use api_version 46\.0 or later"):
+        adapter.record_activity(ACTIVITY, contact=CONTACT, contact_id=None, persona_id=None)
+
+
 def test_external_ids_are_url_encoded_in_the_upsert_path(private_key: str, api: responses.RequestsMock) -> None:
     adapter = crm(private_key, api)
     api.post(f"{DATA}/composite", json=composite_answer(("contact", 201, {"id": "003A"}), ("task", 201, {"id": "00TA"})))

@@ -10,100 +10,31 @@ import copy
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import responses
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from functions.ingest.app import lambda_handler as ingest_handler
 from functions.process.app import lambda_handler as process_handler
 from socialdesk import composition
-from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
 from socialdesk.store.dynamodb import DynamoDbConversationStore
-from tests.support.http_fakes import FakeSalesforce, FakeZendesk, Gate
+from tests.support.http_fakes import Gate
 from tests.support.process_fakes import CrashError
+from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
 from tests.support.webhooks import FakeLambdaContext, meta_post, sample, sample_body, to_bytes
-
-RULES = """
-[zendesk]
-subdomain = "acme"
-
-[salesforce]
-login_domain = "acme.my"
-contact_external_id_field = "Social_Handle__c"
-task_event_key_field = "Socialdesk_Event_Key__c"
-"""
-
-
-@dataclass
-class Flow:
-    aws: LocalAws
-    zendesk: FakeZendesk
-    salesforce: FakeSalesforce
-    visibility_changes: list[int]
-    last_event: dict[str, Any] | None = None
-
-    def webhook(self, event: dict[str, Any]) -> None:
-        assert ingest_handler(event, FakeLambdaContext())["statusCode"] == 200
-
-    def process_once(self, *, max_messages: int = 10) -> dict[str, Any] | None:
-        """Receive one batch and run the process handler on it; the handler's answer, or None when the queue is empty."""
-        event = self.aws.receive_lambda_event(self.aws.inbound_url, max_messages=max_messages)
-        if event is None:
-            return None
-        self.last_event = event
-        response: dict[str, Any] = process_handler(event, FakeLambdaContext(function_name="socialdesk-process"))
-        return response
-
-    def process_all(self) -> list[dict[str, Any]]:
-        responses_ = []
-        while (response := self.process_once()) is not None:
-            responses_.append(response)
-        return responses_
-
-    def make_visible(self, receipt_handle: str) -> None:
-        """Skip a wait SQS would impose (a retry delay), to see what happens next."""
-        self.aws.sqs.change_message_visibility(QueueUrl=self.aws.inbound_url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
 
 
 @pytest.fixture(scope="module")
 def private_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return private_key_pem()
 
 
 @pytest.fixture
-def flow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, private_key: str) -> Iterator[Flow]:
-    for name, value in AWS_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
+def flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
     rules = tmp_path / "socialdesk.toml"
     rules.write_text(RULES)
-    with local_aws() as aws, responses.RequestsMock(assert_all_requests_are_fired=False) as http:
-        for function in ("IngestFunction", "ProcessFunction"):
-            for name, value in aws.environment(function, SOCIALDESK_RULES_FILE=str(rules)).items():
-                monkeypatch.setenv(name, value)
-        aws.put_secret(
-            "CrmSecret",
-            {
-                "zendesk_email": "socialdesk@acme.example",
-                "zendesk_api_token": "zendesk-token",
-                "salesforce_consumer_key": "3MVG9-key",
-                "salesforce_username": "socialdesk@acme.example",
-                "salesforce_private_key": private_key,
-            },
-        )
-        composition.reset()
-        changes: list[int] = []
-        sqs = composition._sqs()
-        sqs.meta.events.register(
-            "before-parameter-build.sqs.ChangeMessageVisibility", lambda params, **_: changes.append(params["VisibilityTimeout"])
-        )
-        yield Flow(aws=aws, zendesk=FakeZendesk(http), salesforce=FakeSalesforce(http), visibility_changes=changes)
-        composition.reset()
+    with process_stack(rules, private_key) as stack:
+        yield stack
 
 
 def failures(response: dict[str, Any] | None) -> list[str]:

@@ -91,6 +91,14 @@ class FakeZendesk:
                 return self._upsert_user(body["user"])
             if route == "POST /tickets.json":
                 return self._create_ticket(body["ticket"], request.headers.get("Idempotency-Key"), request.body)
+            if route == "GET /users/search.json":  # used only by the naive baseline in bench/
+                wanted = parse_qs(urlparse(request.url).query).get("external_id", [None])[0]
+                return _json(200, {"users": [user for key, user in self.users.items() if key == wanted], "count": 1}, RATE_HEADERS)
+            if route == "GET /search.json":  # the lagging Search API, also only for the naive baseline
+                query = parse_qs(urlparse(request.url).query)["query"][0]
+                wanted = query.split("external_id:", 1)[1].strip('"')
+                found = [{"id": t["id"], "result_type": "ticket"} for t in self.tickets.values() if t["external_id"] == wanted]
+                return _json(200, {"results": found, "count": len(found), "next_page": None}, RATE_HEADERS)
             if route == "GET /tickets.json":
                 wanted = parse_qs(urlparse(request.url).query).get("external_id", [None])[0]
                 found = [
@@ -173,6 +181,11 @@ class FakeSalesforce:
             if path == "/sobjects/Task":
                 status, body = self._insert_task(json.loads(request.body))
                 return _json(status, body)
+            if path == "/sobjects/Contact":  # the naive baseline inserts contacts itself
+                contact = json.loads(request.body)
+                contact_id = f"003{len(self.contacts):015d}"
+                self.contacts[contact[self._field]] = {**contact, "Id": contact_id}
+                return _json(201, {"id": contact_id, "success": True, "errors": []})
             if path == "/query":
                 return _json(200, self._query(parse_qs(urlparse(request.url).query)["q"][0]))
         return _json(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
@@ -208,7 +221,11 @@ class FakeSalesforce:
         return 201, {"id": task_id, "success": True, "errors": []}
 
     def _query(self, soql: str) -> dict[str, Any]:
-        """Only the recovery queries socialdesk makes: Task by event-key field, or by the subject reference."""
+        """The recovery queries socialdesk makes (Task by event-key field or subject reference), and the naive Contact lookup."""
+        if contact := re.search(rf"FROM Contact WHERE {self._field} = '([^']*)'", soql):
+            found = self.contacts.get(contact.group(1))
+            records = [{"attributes": {"type": "Contact"}, "Id": found["Id"]}] if found else []
+            return {"totalSize": len(records), "done": True, "records": records}
         by_field = re.search(r"WHERE (\w+__c) = '([^']*)'", soql)
         by_reference = re.search(r"Subject LIKE '%(sd-[0-9a-f]+)\]'", soql)
         matches = [

@@ -210,7 +210,10 @@ class SalesforceCrm:
         for sub in (answer or {}).get("compositeResponse", []):
             status, body = int(sub.get("httpStatusCode", 500)), sub.get("body")
             if status < 300:
-                results[sub["referenceId"]] = body or {}
+                if not isinstance(body, Mapping) or not body.get("id"):
+                    # An upsert that updates answers 204 without the record id before API v46.0 (dome-upsert).
+                    raise CrmRejectedError(f"{sub['referenceId']} answered {status} without a record id; use api_version 46.0 or later")
+                results[sub["referenceId"]] = body
                 continue
             codes = [str(error.get("errorCode")) for error in body or [] if isinstance(error, Mapping)]
             if codes == ["PROCESSING_HALTED"]:

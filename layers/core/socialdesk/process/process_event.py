@@ -67,6 +67,8 @@ class _Run:
     progress: EventProgress
     outcome: Outcome
     conversation: Conversation | None = None
+    customer: Customer | None = None
+    """The author's record, read once per event and shared by both sides."""
 
     @property
     def owner(self) -> str:
@@ -173,8 +175,8 @@ class ProcessEvent:
                     self._note(run, run.conversation.ticket_id)
         except DeskError as exc:
             raise self._desk_failure(exc, run.attempt) from exc
+        # Saved with the Salesforce side's next write, or when the event is released.
         run.progress.zendesk_done = True
-        self._store.save_progress(run.event.dedupe_key, run.progress, now=self._clock(), release=False)
 
     def _customer_message(self, run: _Run, conversation: Conversation) -> None:
         if conversation.ticket_id is None:
@@ -193,7 +195,7 @@ class ProcessEvent:
                 self._customer_comment(run, claim.ticket_id, may_follow_up=False)  # another message opened it meanwhile
                 return
             raise RetryLaterError(max(1, min(claim.retry_after, CLAIM_RETRY_SECONDS)), "another message of this conversation is opening its ticket")
-        requester = self._desk_user_id(event)
+        requester = self._desk_user_id(run)
         ticket_id = None
         if claim.previous_owner is not None:
             # An earlier attempt (this event's, or one that crashed) may have created the ticket already.
@@ -220,7 +222,7 @@ class ProcessEvent:
         return max(candidates, default=None)
 
     def _customer_comment(self, run: _Run, ticket_id: int, *, may_follow_up: bool) -> None:
-        comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run.event))
+        comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
         try:
             self._desk.add_comment(ticket_id, comment, reopen=True)
         except (TicketClosedError, TicketNotFoundError) as exc:
@@ -254,13 +256,18 @@ class ProcessEvent:
         run.outcome.actions.append(f"note_{event.kind}")
         run.progress.ticket_id = ticket_id
 
-    def _desk_user_id(self, event: SocialEvent) -> int:
+    def _customer(self, run: _Run) -> Customer:
+        if run.customer is None:
+            assert run.event.author is not None
+            key = customer_key(run.event.platform, run.event.author.id)
+            run.customer = self._store.customer(key) or Customer(key=key)
+        return run.customer
+
+    def _desk_user_id(self, run: _Run) -> int:
         """The customer's helpdesk user: from the store when known (no call), else created or updated once."""
-        assert event.author is not None
-        key = customer_key(event.platform, event.author.id)
-        customer = self._store.customer(key) or Customer(key=key)
+        customer = self._customer(run)
         if customer.desk_user_id is None:
-            customer.desk_user_id = self._desk.upsert_user(ticket_content.desk_user(event))
+            customer.desk_user_id = self._desk.upsert_user(ticket_content.desk_user(run.event))
             self._store.save_customer(customer)
         return customer.desk_user_id
 
@@ -283,11 +290,10 @@ class ProcessEvent:
         remaining = self._crm_paused_until - self._monotonic()
         if remaining > 0:
             raise RetryLaterError(int(remaining) + 1, "Salesforce API allocation used up")
-        key = customer_key(event.platform, event.author.id)
         ticket_id = progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
         activity = crm_activity(event, ticket_url=self._rules.zendesk.agent_url(ticket_id) if ticket_id else None)
         try:
-            customer = self._store.customer(key) or Customer(key=key)
+            customer = self._customer(run)
             if progress.salesforce_attempted and (found := self._crm.find_activity(activity, contact_id=customer.crm_contact_id)):
                 progress.salesforce_ref, progress.salesforce_done = found, True
                 return

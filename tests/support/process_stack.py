@@ -1,0 +1,102 @@
+"""The whole pipeline on one machine: moto from the template, Zendesk and Salesforce as HTTP fakes, the real handlers.
+
+Used by the integration tests and by bench/process_calls_bench.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import responses
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from functions.ingest.app import lambda_handler as ingest_handler
+from functions.process.app import lambda_handler as process_handler
+from socialdesk import composition
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from tests.support.http_fakes import FakeSalesforce, FakeZendesk
+from tests.support.webhooks import FakeLambdaContext
+
+RULES = """
+[zendesk]
+subdomain = "acme"
+
+[salesforce]
+login_domain = "acme.my"
+contact_external_id_field = "Social_Handle__c"
+task_event_key_field = "Socialdesk_Event_Key__c"
+"""
+
+
+def private_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+@dataclass
+class Flow:
+    aws: LocalAws
+    zendesk: FakeZendesk
+    salesforce: FakeSalesforce
+    visibility_changes: list[int]
+    dynamodb_calls: Counter[str] = field(default_factory=Counter)
+    last_event: dict[str, Any] | None = None
+
+    def webhook(self, event: dict[str, Any]) -> None:
+        status = ingest_handler(event, FakeLambdaContext())["statusCode"]
+        assert status == 200, status
+
+    def process_once(self, *, max_messages: int = 10) -> dict[str, Any] | None:
+        """Receive one batch and run the process handler on it; the handler's answer, or None when the queue is empty."""
+        event = self.aws.receive_lambda_event(self.aws.inbound_url, max_messages=max_messages)
+        if event is None:
+            return None
+        self.last_event = event
+        response: dict[str, Any] = process_handler(event, FakeLambdaContext(function_name="socialdesk-process"))
+        return response
+
+    def process_all(self) -> list[dict[str, Any]]:
+        answers = []
+        while (answer := self.process_once()) is not None:
+            answers.append(answer)
+        return answers
+
+    def make_visible(self, receipt_handle: str) -> None:
+        """Skip a wait SQS would impose (a retry delay), to see what happens next."""
+        self.aws.sqs.change_message_visibility(QueueUrl=self.aws.inbound_url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
+
+
+@contextmanager
+def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
+    """Everything wired as the template wires it, with the rules in `rules_file`."""
+    with patch.dict(os.environ, AWS_ENVIRONMENT), local_aws() as aws, responses.RequestsMock(assert_all_requests_are_fired=False) as http:
+        for function in ("IngestFunction", "ProcessFunction"):
+            os.environ.update(aws.environment(function, SOCIALDESK_RULES_FILE=str(rules_file)))
+        aws.put_secret(
+            "CrmSecret",
+            {
+                "zendesk_email": "socialdesk@acme.example",
+                "zendesk_api_token": "zendesk-token",
+                "salesforce_consumer_key": "3MVG9-key",
+                "salesforce_username": "socialdesk@acme.example",
+                "salesforce_private_key": private_key,
+            },
+        )
+        composition.reset()
+        flow = Flow(aws=aws, zendesk=FakeZendesk(http), salesforce=FakeSalesforce(http), visibility_changes=[])
+        composition._sqs().meta.events.register(
+            "before-parameter-build.sqs.ChangeMessageVisibility", lambda params, **_: flow.visibility_changes.append(params["VisibilityTimeout"])
+        )
+        composition._dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: flow.dynamodb_calls.update([model.name]))
+        try:
+            yield flow
+        finally:
+            composition.reset()

@@ -1,0 +1,76 @@
+"""The rules file: what operators may write, and every mistake reported with where it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from socialdesk.model import Platform
+from socialdesk.rules.check import main as check
+from socialdesk.rules.config import RulesError, load_rules
+
+REPO_RULES = Path(__file__).resolve().parents[2] / "config" / "socialdesk.toml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "socialdesk.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_rules_file_is_valid() -> None:
+    rules = load_rules(REPO_RULES)
+    assert rules.salesforce is not None
+    assert rules.salesforce.contact_external_id_field == "Social_Handle__c"
+
+
+def test_platform_overrides_replace_only_what_they_set(tmp_path: Path) -> None:
+    rules = load_rules(
+        write(
+            tmp_path,
+            '[zendesk]\nsubdomain = "acme"\n[zendesk.ticket]\npriority = "normal"\ngroup_id = 1\ntags = ["social"]\n'
+            "[zendesk.platforms.whatsapp]\ngroup_id = 2\n",
+        )
+    )
+    whatsapp, x = rules.zendesk.ticket_defaults(Platform.WHATSAPP), rules.zendesk.ticket_defaults(Platform.X)
+    assert (whatsapp.group_id, whatsapp.priority, whatsapp.tags) == (2, "normal", ("social",))
+    assert x.group_id == 1
+    assert rules.salesforce is None  # no [salesforce] section: Zendesk alone
+
+
+def test_every_problem_is_reported_with_its_location(tmp_path: Path) -> None:
+    path = write(tmp_path, '[zendesk]\nsubdomain = "Acme Corp"\n[zendesk.ticket]\npriority = "asap"\n[salesforce]\nmode = "crm"\nextra = 1\n')
+    with pytest.raises(RulesError) as raised:
+        load_rules(path)
+    assert raised.value.problems == [
+        "zendesk.subdomain: String should match pattern '^[a-z0-9][a-z0-9-]*$'",
+        "zendesk.ticket.priority: Input should be 'low', 'normal', 'high' or 'urgent'",
+        "salesforce.contact_external_id_field: Field required",
+        "salesforce.mode: Input should be 'task' or 'social'",
+        "salesforce.extra: Extra inputs are not permitted",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("salesforce", "problem"),
+    [
+        ('api_version = "45.0"', "api_version must be 46.0 or later"),
+        ('auth = "client_credentials"\nlogin_domain = "login"', "client_credentials authentication needs your My Domain"),
+    ],
+)
+def test_salesforce_settings_that_cannot_work_are_refused(tmp_path: Path, salesforce: str, problem: str) -> None:
+    path = write(tmp_path, f'[zendesk]\nsubdomain = "acme"\n[salesforce]\ncontact_external_id_field = "Social_Handle__c"\n{salesforce}\n')
+    with pytest.raises(RulesError, match=problem):
+        load_rules(path)
+
+
+def test_check_command_says_valid_invalid_or_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check([str(REPO_RULES)]) == 0
+    assert "valid (Zendesk your-subdomain.zendesk.com, Salesforce task mode)" in capsys.readouterr().out
+    assert check([str(write(tmp_path, '[zendesk]\nsubdomain = "A B"\n'))]) == 1
+    assert "zendesk.subdomain: String should match pattern" in capsys.readouterr().err
+    assert check([str(tmp_path / "missing.toml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    assert check([str(write(tmp_path, "[zendesk\n"))]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
