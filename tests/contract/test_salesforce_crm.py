@@ -34,7 +34,6 @@ ACTIVITY = CrmActivity(
     occurred_at=datetime(2025, 5, 19, 14, 1, 46, tzinfo=UTC),
     permalink="https://x.com/dana_r/status/1924465506158878979",
     ticket_url="https://acme.zendesk.com/agent/tickets/4014",
-    message_id="1924465506158878979",
 )
 EXPECTED_TASK = {
     "Subject": "X post from @dana_r: my order #4411 never arrived",

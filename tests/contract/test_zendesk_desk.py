@@ -137,25 +137,20 @@ def test_customer_comment_reopens_and_always_says_public(desk: ZendeskDesk, api:
     assert sent(api, 1) == {"ticket": {"id": 4014, "comment": {"body": "Replied on X", "public": False}}}
 
 
+def record_invalid(field: str, description: str) -> dict[str, Any]:
+    """Zendesk's 422 body for a validation error on one field."""
+    return {"error": "RecordInvalid", "description": "Record validation errors", "details": {field: [{"description": description}]}}
+
+
 def test_closed_ticket_refusal_is_recognised(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
     # The 422 body Zendesk returns for a comment on a closed ticket (Speedygeek/ZendeskApi_v2#59).
-    body = {
-        "error": "RecordInvalid",
-        "description": "Record validation errors",
-        "details": {"status": [{"description": "Status: closed prevents ticket update"}]},
-    }
-    api.put(f"{API}/tickets/4014.json", json=body, status=422)
+    api.put(f"{API}/tickets/4014.json", json=record_invalid("status", "Status: closed prevents ticket update"), status=422)
     with pytest.raises(TicketClosedError):
         desk.add_comment(4014, Comment(body="hello?", public=True, author_id=1), reopen=True)
 
 
 def test_other_validation_errors_are_permanent_and_do_not_leak_values(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
-    body = {
-        "error": "RecordInvalid",
-        "description": "Record validation errors",
-        "details": {"base": [{"description": "Type: is required, secret-value"}]},
-    }
-    api.post(f"{API}/tickets.json", json=body, status=422)
+    api.post(f"{API}/tickets.json", json=record_invalid("base", "Type: is required, secret-value"), status=422)
     with pytest.raises(DeskRejectedError) as raised:
         desk.create_ticket(TICKET, idempotency_key="k")
     assert str(raised.value) == 'Zendesk answered 422: {"error": "RecordInvalid", "fields": ["base"]}'
@@ -206,11 +201,7 @@ def test_end_user_is_created_or_updated_by_external_id_with_identity(desk: Zende
 
 
 def test_identity_taken_by_another_user_falls_back_to_the_external_id_only(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
-    taken = {
-        "error": "RecordInvalid",
-        "description": "Record validation errors",
-        "details": {"value": [{"description": "Value: dana_r is already being used"}]},
-    }
+    taken = record_invalid("value", "Value: dana_r is already being used")
     api.post(f"{API}/users/create_or_update.json", json=taken, status=422)
     api.post(f"{API}/users/create_or_update.json", json={"user": {"id": 77}}, status=200)
     assert desk.upsert_user(DeskUser(external_id="x:1", name="Dana R", identities=(Identity("twitter", "dana_r"),))) == 77

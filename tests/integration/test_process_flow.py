@@ -182,3 +182,19 @@ def test_a_zendesk_429_makes_the_message_wait_retry_after_in_sqs(flow: Flow) -> 
     assert len(failures(flow.process_once())) == 1
     assert 42 <= flow.visibility_changes[-1] <= 46
     assert flow.zendesk.calls["POST /users/create_or_update.json"] == 1  # no in-process retry
+
+
+def test_every_sample_webhook_is_processed_without_a_failure_or_a_dead_letter(flow: Flow) -> None:
+    # Given every signed POST sample in events/, in order, as the platforms would send them
+    from tests.support.webhooks import SAMPLE_NAMES
+
+    for name in SAMPLE_NAMES:
+        if sample(name)["requestContext"]["http"]["method"] == "POST":
+            flow.webhook(sample(name))
+    # When everything queued is processed
+    answers = flow.process_all()
+    # Then nothing failed, nothing was dead-lettered, and each conversation has one ticket
+    assert [failures(answer) for answer in answers if failures(answer)] == []
+    assert flow.aws.drain(flow.aws.dead_letter_url) == []
+    external_ids = [ticket["external_id"] for ticket in flow.zendesk.tickets.values()]
+    assert len(external_ids) == len(set(external_ids))

@@ -249,6 +249,15 @@ def test_a_failed_whatsapp_delivery_is_shown_to_agents_and_others_are_not(world:
     assert ticket.comments[-1].body.startswith("⚠ A WhatsApp message to the customer was not delivered (131047 Re-engagement message)")
 
 
+def test_a_mention_without_author_or_text_still_opens_a_ticket_that_says_where_to_look(world: World) -> None:
+    mention = sample_event("meta-instagram-mention")
+    world.handle(mention)
+    ticket = world.ticket_of(mention)
+    assert ticket.comments[0].body == ("Mentioned the brand on Instagram (message 17865799348089777); read it there: the webhook carries no text.")
+    assert "instagram:unknown" in world.desk.users
+    assert world.crm.http_calls == 0  # no contact to record it against
+
+
 # --- X threads ----------------------------------------------------------------------------------
 
 

@@ -29,8 +29,6 @@ class CrmActivity(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
     permalink: str | None = None
     ticket_url: str | None = None
-    message_id: str
-    in_reply_to: str | None = None
 
 
 class RecordedActivity(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialdesk import composition
-from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
 from socialdesk.devtools.samples import load
 from socialdesk.model import decode_event
 from socialdesk.observability import logger
@@ -24,22 +24,21 @@ from socialdesk.observability import logger
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-HANDLER = Path(__file__).resolve().parents[4] / "functions" / "ingest" / "app.py"
-
 
 class _Context:
     function_name, memory_limit_in_mb, aws_request_id = "socialdesk-ingest-local", 512, "local"
     invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:socialdesk-ingest-local"
 
 
-def _handler() -> Any:
-    """The handler loaded from its file, as Lambda loads it."""
-    spec = importlib.util.spec_from_file_location("socialdesk_local_ingest_app", HANDLER)
+def _handler(aws: LocalAws) -> Any:
+    """The ingest handler loaded from the file the template names, as Lambda loads it."""
+    path, function = aws.stack.function_handler("IngestFunction")
+    spec = importlib.util.spec_from_file_location("socialdesk_local_ingest_app", path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"ingest handler not found at {HANDLER}")
+        raise SystemExit(f"ingest handler not found at {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.lambda_handler
+    return getattr(module, function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with local_aws() as aws:
         os.environ.update(aws.environment("IngestFunction"))
         composition.reset()
-        handler = _handler()
+        handler = _handler(aws)
         for path in args.events:
             # CloudWatch metric lines are printed; keep them out of the terminal. (Disabling metrics
             # instead leaves Powertools' metric set uncleared between invocations.)

@@ -258,8 +258,7 @@ class ProcessEvent:
 
     def _customer(self, run: _Run) -> Customer:
         if run.customer is None:
-            assert run.event.author is not None
-            key = customer_key(run.event.platform, run.event.author.id)
+            key = ticket_content.desk_user(run.event).external_id
             run.customer = self._store.customer(key) or Customer(key=key)
         return run.customer
 

@@ -46,6 +46,4 @@ def crm_activity(event: SocialEvent, *, ticket_url: str | None) -> CrmActivity:
         occurred_at=event.created_at,
         permalink=event.permalink,
         ticket_url=ticket_url,
-        message_id=event.message_id,
-        in_reply_to=event.in_reply_to,
     )

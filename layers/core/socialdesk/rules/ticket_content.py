@@ -19,9 +19,19 @@ DELETED_TAG = "socialdesk_deleted"
 _LEADING_MENTIONS = re.compile(r"^(?:@\w+\s*)+")
 
 
+UNKNOWN_AUTHOR = "unknown"
+
+
 def desk_user(event: SocialEvent) -> DeskUser:
-    """The customer as a Zendesk end user, keyed by `<platform>:<user id>` (handles change, ids do not)."""
-    assert event.author is not None
+    """The customer as a Zendesk end user, keyed by `<platform>:<user id>` (handles change, ids do not).
+
+    An Instagram mention names no author (its text and author need a Graph API lookup), so it is
+    requested by one placeholder user per platform rather than lost.
+    """
+    if event.author is None:
+        return DeskUser(
+            external_id=customer_key(event.platform, UNKNOWN_AUTHOR), name=f"{PLATFORM_LABELS[event.platform]} user (not named in the webhook)"
+        )
     identities: tuple[Identity, ...] = ()
     if event.platform is Platform.X and event.author.handle:
         identities = (Identity("twitter", event.author.handle),)
@@ -42,6 +52,10 @@ def subject(event: SocialEvent) -> str:
 def customer_words(event: SocialEvent) -> str:
     """The customer's message as a public comment: their text, then one line per attachment."""
     lines = [event.text] if event.text else []
+    if event.content_type == "mention" and not event.text:
+        lines.append(
+            f"Mentioned the brand on {PLATFORM_LABELS[event.platform]} (message {event.message_id}); read it there: the webhook carries no text."
+        )
     for attachment in event.attachments:
         where = attachment.url or (f"media id {attachment.id}" if attachment.id else "no link")
         lines.append(f"[{attachment.type}{': ' + attachment.name if attachment.name else ''}] {where}")
