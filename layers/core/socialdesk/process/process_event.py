@@ -111,22 +111,25 @@ class ProcessEvent:
         if progress.completed:
             run.outcome.duplicate = True
             return run.outcome
-        failures: list[Exception] = []
+        # Each side runs even when the other failed; a permanent failure outranks a retry, the longest retry wins.
+        permanent: PermanentFailureError | None = None
+        retry: RetryLaterError | None = None
         try:
             self._resolve_conversation(run)
             for side in (self._helpdesk_side, self._crm_side):
                 try:
                     side(run)
-                except (RetryLaterError, PermanentFailureError) as exc:
-                    failures.append(exc)
+                except PermanentFailureError as exc:
+                    permanent = permanent or exc
+                except RetryLaterError as exc:
+                    retry = exc if retry is None or exc.delay_seconds > retry.delay_seconds else retry
         finally:
             progress.completed = progress.zendesk_done and progress.salesforce_done
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
-        permanent = [exc for exc in failures if isinstance(exc, PermanentFailureError)]
         if permanent:
-            raise permanent[0]
-        if failures:
-            raise max(failures, key=lambda exc: exc.delay_seconds if isinstance(exc, RetryLaterError) else 0)
+            raise permanent
+        if retry:
+            raise retry
         run.outcome.ticket_id = progress.ticket_id
         return run.outcome
 
