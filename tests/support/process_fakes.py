@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the process ports (helpdesk, CRM, store), with failure injection.
+"""In-memory stand-ins for the process ports, with failure injection: the sandboxes, counted, and a store fake.
 
 The store fake follows the DynamoDB adapter's semantics; tests/integration/test_conversation_store.py
 runs one set of behaviour tests against both, so this fake cannot drift from the real store.
@@ -6,16 +6,16 @@ runs one set of behaviour tests against both, so this fake cannot drift from the
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
 
 from socialdesk.crm.port import CrmActivity, CrmContact, RecordedActivity
-from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef
+from socialdesk.crm.sandbox import SandboxCrm
+from socialdesk.desk.port import NewTicket
+from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress
 from socialdesk.store.port import Claim, EventBusyError
@@ -40,120 +40,65 @@ class Failures:
             raise queued.pop(0)
 
 
-@dataclass
-class DeskTicket:
-    id: int
-    external_id: str
-    subject: str
-    requester_id: int
-    status: str = "new"
-    tags: list[str] = field(default_factory=list)
-    comments: list[Comment] = field(default_factory=list)
-    follow_up_of: int | None = None
-    priority: str | None = None
-    custom_fields: tuple[tuple[int, object], ...] = ()
-
-
-class FakeDesk:
-    """A helpdesk that keeps tickets in memory, honours idempotency keys and refuses comments on closed tickets."""
+class FakeDesk(SandboxDesk):
+    """The sandbox helpdesk, counting calls and failing on demand."""
 
     def __init__(self) -> None:
-        self.users: dict[str, int] = {}
-        self.tickets: dict[int, DeskTicket] = {}
+        super().__init__()
         self.calls: Counter[str] = Counter()
         self.failures = Failures()
         self.after: dict[str, Callable[[], None]] = {}
-        self._idempotent: dict[str, int] = {}
-        self._ids = itertools.count(4014)
 
-    def _call(self, operation: str) -> None:
+    def _before(self, operation: str) -> None:
         self.calls[operation] += 1
         self.failures.check(operation)
 
-    def _done(self, operation: str) -> None:
-        if hook := self.after.pop(operation, None):
-            hook()
-
-    def upsert_user(self, user: DeskUser) -> int:
-        self._call("upsert_user")
-        user_id = self.users.setdefault(user.external_id, 90000 + len(self.users))
-        self._done("upsert_user")
-        return user_id
-
     def create_ticket(self, ticket: NewTicket, *, idempotency_key: str) -> int:
-        self._call("create_ticket")
-        if idempotency_key in self._idempotent:
-            return self._idempotent[idempotency_key]
-        ticket_id = next(self._ids)
-        self.tickets[ticket_id] = DeskTicket(
-            id=ticket_id,
-            external_id=ticket.external_id,
-            subject=ticket.subject,
-            requester_id=ticket.requester_id,
-            tags=list(ticket.tags),
-            comments=[Comment(body=ticket.body, public=True, author_id=ticket.requester_id)],
-            follow_up_of=ticket.follow_up_of,
-            priority=ticket.priority,
-            custom_fields=ticket.custom_fields,
-        )
-        self._idempotent[idempotency_key] = ticket_id
-        self._done("create_ticket")
+        ticket_id = super().create_ticket(ticket, idempotency_key=idempotency_key)
+        if hook := self.after.pop("create_ticket", None):
+            hook()
         return ticket_id
 
     def forget_idempotency_keys(self) -> None:
         """Zendesk keeps an Idempotency-Key for 2 hours (crm-contracts.md §1.2); after that a replay creates anew."""
-        self._idempotent.clear()
+        self.state.idempotency.clear()
 
-    def find_tickets(self, external_id: str) -> list[TicketRef]:
-        self._call("find_tickets")
-        return [TicketRef(ticket.id, ticket.status) for ticket in self.tickets.values() if ticket.external_id == external_id]
+    @property
+    def users(self) -> dict[str, int]:
+        return {external_id: user.id for external_id, user in self.state.users.items()}
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
-        self._call("add_comment")
-        ticket = self.tickets.get(ticket_id)
-        if ticket is None:
-            raise TicketNotFoundError(str(ticket_id))
-        if ticket.status == "closed":
-            raise TicketClosedError(str(ticket_id))
-        ticket.comments.append(comment)
-        if reopen:
-            ticket.status = "open"
-        self._done("add_comment")
-
-    def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
-        self._call("add_tags")
-        self.tickets[ticket_id].tags.extend(tag for tag in tags if tag not in self.tickets[ticket_id].tags)
+    @property
+    def tickets(self) -> dict[int, SandboxTicket]:
+        return self.state.tickets
 
     @property
     def http_calls(self) -> int:
         return sum(self.calls.values())
 
 
-class FakeCrm:
-    """A CRM that keeps contacts and activities in memory; `record_activity` with an unknown contact upserts it."""
+class FakeCrm(SandboxCrm):
+    """The sandbox CRM, counting calls and failing on demand (any recording fails under `record_activity`)."""
 
     def __init__(self) -> None:
-        self.contacts: dict[str, str] = {}
-        self.activities: dict[str, CrmActivity] = {}
+        super().__init__()
         self.calls: Counter[str] = Counter()
         self.failures = Failures()
         self.after_record: Callable[[], None] | None = None
 
+    def _before(self, operation: str) -> None:
+        self.calls[operation] += 1
+        self.failures.check("record_activity" if operation in ("record_activity", "insert_task") else operation)
+
     def record_activity(self, activity: CrmActivity, *, contact: CrmContact, contact_id: str | None, persona_id: str | None) -> RecordedActivity:
-        self.calls["composite" if contact_id is None else "insert_task"] += 1
-        self.failures.check("record_activity")
-        if contact_id is None:
-            contact_id = self.contacts.setdefault(contact.external_id, f"003{len(self.contacts):015d}")
-        activity_id = f"00T{len(self.activities):015d}"
-        self.activities[activity_id] = activity
+        recorded = super().record_activity(activity, contact=contact, contact_id=contact_id, persona_id=persona_id)
         if self.after_record:
             hook, self.after_record = self.after_record, None
             hook()
-        return RecordedActivity(contact_id=contact_id, activity_id=activity_id)
+        return recorded
 
-    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> str | None:
-        self.calls["query"] += 1
-        return next((found for found, recorded in self.activities.items() if recorded.event_key == activity.event_key), None)
+    @property
+    def activities(self) -> dict[str, CrmActivity]:
+        return {activity_id: recorded.activity for activity_id, recorded in self.state.activities.items()}
 
     @property
     def http_calls(self) -> int:

@@ -74,7 +74,7 @@ def test_first_message_of_a_new_customer_opens_a_ticket_in_their_words(world: Wo
     # And the customer is a known customer from now on, in both systems
     customer = world.store.customer("whatsapp:16505551234")
     assert customer is not None
-    assert (customer.desk_user_id, customer.crm_contact_id) == (ticket.requester_id, "003000000000000000")
+    assert (customer.desk_user_id, customer.crm_contact_id) == (ticket.requester_id, "003SBX000000000000")
 
 
 def test_follow_up_becomes_a_customer_comment_and_reopens_the_ticket(world: World) -> None:
@@ -387,7 +387,7 @@ def test_a_salesforce_call_that_timed_out_after_succeeding_is_not_recorded_twice
     # When the event is retried, the Task is found by its event key instead of created again
     world.handle(event, attempt=2)
     assert len(world.crm.activities) == 1
-    assert world.crm.calls["query"] == 1
+    assert world.crm.calls["find_activity"] == 1
 
 
 # --- API calls per inbound message ----------------------------------------------------------------

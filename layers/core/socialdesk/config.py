@@ -45,6 +45,8 @@ class ProcessConfig(_SharedConfig, frozen=True, kw_only=True, rename=_env_name):
     crm_secret_id: NonEmpty
     rules_file: NonEmpty
     """The rules file (config/socialdesk.toml), deployed at /opt/socialdesk.toml by the config layer."""
+    sandbox_dir: str | None = None
+    """Local runs only (the template never sets it): Zendesk and Salesforce without credentials become sandboxes kept here."""
 
 
 ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)

@@ -15,6 +15,7 @@ import argparse
 import base64
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,3 +89,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- bodies ---------------------------------------------------------------------------------------
+
+_TIMESTAMP_KEYS = frozenset({"created_at", "timestamp_ms", "created_timestamp", "created_time", "time", "timestamp", "updated_time"})
+_X_TIME = "%a %b %d %H:%M:%S +0000 %Y"
+
+
+def body_json(event: dict[str, Any]) -> Any:
+    return json.loads(raw_body(event))
+
+
+def with_json_body(event: dict[str, Any], payload: Any) -> dict[str, Any]:
+    """`event` carrying `payload`, serialised as its platform does (Meta escapes non-ASCII), and signed again."""
+    escape = event.get("rawPath") == MetaWebhook.path
+    return signed(with_body(event, json.dumps(payload, separators=(",", ":"), ensure_ascii=escape).encode("utf-8")))
+
+
+def redated(payload: Any, at: datetime) -> Any:
+    """`payload` with every timestamp moved to `at`, each kept in its own format (seconds, milliseconds, ISO, X's)."""
+    if isinstance(payload, list):
+        return [redated(item, at) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    return {key: _moved(value, at) if key in _TIMESTAMP_KEYS else redated(value, at) for key, value in payload.items()}
+
+
+def _moved(value: Any, at: datetime) -> Any:
+    seconds, millis = int(at.timestamp()), int(at.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return redated(value, at)
+    if isinstance(value, int):
+        return millis if value >= 10**12 else seconds
+    if value.isdigit():
+        return str(millis) if len(value) >= 13 else str(seconds)
+    if value[:4].isdigit() and "T" in value:
+        return at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if value.endswith("Z") else at.strftime("%Y-%m-%dT%H:%M:%S+0000")
+    try:
+        datetime.strptime(value, _X_TIME)
+    except ValueError:
+        return value
+    return at.strftime(_X_TIME)

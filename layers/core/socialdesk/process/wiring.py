@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING
 
 from socialdesk.aws.sqs import SqsRedelivery
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
+from socialdesk.crm.sandbox import SandboxCrm
+from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
 from socialdesk.ingest.ports import require
+from socialdesk.observability import logger
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
 from socialdesk.rules.config import load_rules
@@ -26,15 +29,32 @@ if TYPE_CHECKING:
 
     from socialdesk.aws.secrets import SecretsManagerJsonSecret
     from socialdesk.config import ProcessConfig
+    from socialdesk.crm.port import Crm
+    from socialdesk.desk.port import Desk
     from socialdesk.ingest.ports import WebhookSecrets
+    from socialdesk.rules.config import RulesConfig
 
 
 def build_process_batch(
     config: ProcessConfig, secret: SecretsManagerJsonSecret, dynamodb: Callable[[], DynamoDBClient], sqs: Callable[[], SQSClient]
 ) -> SqsBatch:
     rules = load_rules(Path(config.rules_file))
+    sandbox = Path(config.sandbox_dir) if config.sandbox_dir else None
+    process = ProcessEvent(
+        store=DynamoDbConversationStore(config.state_table_name, dynamodb),
+        desk=_desk(rules, secret, sandbox),
+        crm=_crm(rules, secret, sandbox),
+        rules=rules,
+    )
+    return SqsBatch(process=process, redelivery=SqsRedelivery(config.inbound_queue_url, config.dead_letter_queue_url, sqs))
+
+
+def _desk(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Desk:
     oauth = _optional(secret, "zendesk_oauth_token")
-    desk = ZendeskDesk(
+    if sandbox is not None and not oauth and not _optional(secret, "zendesk_api_token"):
+        logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
+        return SandboxDesk(sandbox / "zendesk.json")
+    return ZendeskDesk(
         zendesk_client(
             subdomain=rules.zendesk.subdomain,
             domain=rules.zendesk.domain,
@@ -44,18 +64,22 @@ def build_process_batch(
             timeout=rules.zendesk.timeout_seconds,
         )
     )
-    crm = None
-    if rules.salesforce is not None:
-        jwt = rules.salesforce.auth == "jwt"
-        credentials = SalesforceCredentials(
-            consumer_key=require(secret, "salesforce_consumer_key")[0],
-            username=require(secret, "salesforce_username")[0] if jwt else None,
-            private_key=require(secret, "salesforce_private_key")[0] if jwt else None,
-            consumer_secret=None if jwt else require(secret, "salesforce_consumer_secret")[0],
-        )
-        crm = SalesforceCrm(SalesforceConnection(rules.salesforce, credentials), rules.salesforce)
-    process = ProcessEvent(store=DynamoDbConversationStore(config.state_table_name, dynamodb), desk=desk, crm=crm, rules=rules)
-    return SqsBatch(process=process, redelivery=SqsRedelivery(config.inbound_queue_url, config.dead_letter_queue_url, sqs))
+
+
+def _crm(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Crm | None:
+    if rules.salesforce is None:
+        return None
+    if sandbox is not None and not _optional(secret, "salesforce_consumer_key"):
+        logger.info("no Salesforce credentials: using the sandbox CRM", extra={"sandbox": str(sandbox)})
+        return SandboxCrm(sandbox / "salesforce.json")
+    jwt = rules.salesforce.auth == "jwt"
+    credentials = SalesforceCredentials(
+        consumer_key=require(secret, "salesforce_consumer_key")[0],
+        username=require(secret, "salesforce_username")[0] if jwt else None,
+        private_key=require(secret, "salesforce_private_key")[0] if jwt else None,
+        consumer_secret=None if jwt else require(secret, "salesforce_consumer_secret")[0],
+    )
+    return SalesforceCrm(SalesforceConnection(rules.salesforce, credentials), rules.salesforce)
 
 
 def _optional(secret: WebhookSecrets, key: str) -> str | None:

@@ -1,0 +1,78 @@
+"""A sandbox CRM: the `Crm` port kept in memory and in a JSON file, for local runs without Salesforce.
+
+Contacts are upserted by their external id and activities recorded against them, as the
+Salesforce adapter does; every change is reported on the `socialdesk.sandbox` logger, each
+line naming it a sandbox. Never used in a deployed stack.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from socialdesk.crm.port import CrmActivity, CrmContact, RecordedActivity
+from socialdesk.sandbox_state import first_line, report, write_atomically
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+class SandboxContact(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    handle: str | None = None
+
+
+class SandboxActivity(msgspec.Struct, kw_only=True):
+    id: str
+    contact_id: str
+    activity: CrmActivity
+
+
+class SandboxCrmState(msgspec.Struct, kw_only=True):
+    contacts: dict[str, SandboxContact] = msgspec.field(default_factory=dict)
+    activities: dict[str, SandboxActivity] = msgspec.field(default_factory=dict)
+
+
+class SandboxCrm:
+    """Implements `Crm`; `path` (optional) is the JSON file the state is written to after every change."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._lock = threading.RLock()
+        self.state = load_crm_state(path) if path else SandboxCrmState()
+
+    def _before(self, operation: str) -> None:
+        """Called as each operation starts; a test subclass counts calls and injects failures here."""
+
+    def record_activity(self, activity: CrmActivity, *, contact: CrmContact, contact_id: str | None, persona_id: str | None) -> RecordedActivity:
+        self._before("record_activity" if contact_id is None else "insert_task")
+        with self._lock:
+            if contact_id is None:
+                existing = self.state.contacts.get(contact.external_id)
+                stored = existing or SandboxContact(id=f"003SBX{len(self.state.contacts):012d}", name=contact.name, handle=contact.handle)
+                self.state.contacts[contact.external_id] = stored
+                contact_id = stored.id
+                if existing is None:
+                    report.info("[sandbox salesforce] contact %s created: %s (%s)", contact_id, contact.name, contact.external_id)
+            activity_id = f"00TSBX{len(self.state.activities):012d}"
+            self.state.activities[activity_id] = SandboxActivity(id=activity_id, contact_id=contact_id, activity=activity)
+            self._save()
+        report.info("[sandbox salesforce] completed task %s on contact %s: %s", activity_id, contact_id, first_line(activity.subject))
+        return RecordedActivity(contact_id=contact_id, activity_id=activity_id)
+
+    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> str | None:
+        self._before("find_activity")
+        with self._lock:
+            return next((found.id for found in self.state.activities.values() if found.activity.event_key == activity.event_key), None)
+
+    def _save(self) -> None:
+        if self._path is not None:
+            write_atomically(self._path, msgspec.json.format(msgspec.json.encode(self.state)))
+
+
+def load_crm_state(path: Path) -> SandboxCrmState:
+    """The state a sandbox CRM left in `path` (empty when there is none yet)."""
+    return msgspec.json.decode(path.read_bytes(), type=SandboxCrmState) if path.exists() else SandboxCrmState()

@@ -1,0 +1,141 @@
+"""A sandbox helpdesk: the `Desk` port kept in memory and in a JSON file, for local runs without Zendesk.
+
+It behaves as the Zendesk adapter's contract says Zendesk does (idempotent ticket creation,
+comments refused on closed tickets, tags added without replacing) and reports every change
+on the `socialdesk.sandbox` logger, each line naming it a sandbox. Never used in a deployed stack.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef
+from socialdesk.sandbox_state import first_line, report, write_atomically
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+FIRST_TICKET_ID = 4014
+
+
+class SandboxUser(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    identities: list[dict[str, str]] = msgspec.field(default_factory=list)
+
+
+class SandboxTicket(msgspec.Struct, kw_only=True):
+    id: int
+    external_id: str
+    subject: str
+    requester_id: int
+    status: str = "new"
+    tags: list[str] = msgspec.field(default_factory=list)
+    comments: list[Comment] = msgspec.field(default_factory=list)
+    follow_up_of: int | None = None
+    priority: str | None = None
+    group_id: int | None = None
+    brand_id: int | None = None
+    custom_fields: list[tuple[int, str | int | float | bool]] = msgspec.field(default_factory=list)
+
+
+class SandboxDeskState(msgspec.Struct, kw_only=True):
+    users: dict[str, SandboxUser] = msgspec.field(default_factory=dict)
+    tickets: dict[int, SandboxTicket] = msgspec.field(default_factory=dict)
+    idempotency: dict[str, int] = msgspec.field(default_factory=dict)
+    next_ticket_id: int = FIRST_TICKET_ID
+    """Ids are never reused, even after a ticket is deleted (as in Zendesk)."""
+
+
+class SandboxDesk:
+    """Implements `Desk`; `path` (optional) is the JSON file the state is written to after every change."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._lock = threading.RLock()
+        self.state = load_desk_state(path) if path else SandboxDeskState()
+
+    def _before(self, operation: str) -> None:
+        """Called as each operation starts; a test subclass counts calls and injects failures here."""
+
+    def upsert_user(self, user: DeskUser) -> int:
+        self._before("upsert_user")
+        with self._lock:
+            existing = self.state.users.get(user.external_id)
+            identities = [{"type": identity.type, "value": identity.value} for identity in user.identities]
+            stored = SandboxUser(id=existing.id if existing else 90000 + len(self.state.users), name=user.name, identities=identities)
+            self.state.users[user.external_id] = stored
+            self._save()
+        if existing is None:
+            report.info("[sandbox zendesk] end user %s created: %s (%s)", stored.id, user.name, user.external_id)
+        return stored.id
+
+    def create_ticket(self, ticket: NewTicket, *, idempotency_key: str) -> int:
+        self._before("create_ticket")
+        with self._lock:
+            if idempotency_key in self.state.idempotency:
+                ticket_id = self.state.idempotency[idempotency_key]
+                report.info("[sandbox zendesk] ticket #%s replayed for its Idempotency-Key", ticket_id)
+                return ticket_id
+            ticket_id = self.state.next_ticket_id
+            self.state.next_ticket_id += 1
+            self.state.tickets[ticket_id] = SandboxTicket(
+                id=ticket_id,
+                external_id=ticket.external_id,
+                subject=ticket.subject,
+                requester_id=ticket.requester_id,
+                tags=list(ticket.tags),
+                comments=[Comment(body=ticket.body, public=True, author_id=ticket.requester_id)],
+                follow_up_of=ticket.follow_up_of,
+                priority=ticket.priority,
+                group_id=ticket.group_id,
+                brand_id=ticket.brand_id,
+                custom_fields=list(ticket.custom_fields),
+            )
+            self.state.idempotency[idempotency_key] = ticket_id
+            self._save()
+        follow = f", following up #{ticket.follow_up_of}" if ticket.follow_up_of else ""
+        report.info("[sandbox zendesk] ticket #%s created%s: %s", ticket_id, follow, ticket.subject)
+        return ticket_id
+
+    def find_tickets(self, external_id: str) -> list[TicketRef]:
+        self._before("find_tickets")
+        with self._lock:
+            return [TicketRef(ticket.id, ticket.status) for ticket in self.state.tickets.values() if ticket.external_id == external_id]
+
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
+        self._before("add_comment")
+        with self._lock:
+            ticket = self.state.tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            if ticket.status == "closed":
+                raise TicketClosedError(f"ticket {ticket_id} is closed")
+            ticket.comments.append(comment)
+            if reopen:
+                ticket.status = "open"
+            self._save()
+        kind = "public comment" if comment.public else "internal note"
+        report.info("[sandbox zendesk] ticket #%s: %s added: %s", ticket_id, kind, first_line(comment.body))
+
+    def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
+        self._before("add_tags")
+        with self._lock:
+            ticket = self.state.tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            ticket.tags.extend(tag for tag in tags if tag not in ticket.tags)
+            self._save()
+
+    def _save(self) -> None:
+        if self._path is not None:
+            write_atomically(self._path, msgspec.json.format(msgspec.json.encode(self.state)))
+
+
+def load_desk_state(path: Path) -> SandboxDeskState:
+    """The state a sandbox desk left in `path` (empty when there is none yet)."""
+    return msgspec.json.decode(path.read_bytes(), type=SandboxDeskState) if path.exists() else SandboxDeskState()

@@ -1,0 +1,50 @@
+"""Real Zendesk or Salesforce credentials for a local run, from a file or environment variables.
+
+Given them, the local stack talks to that system for real (a Zendesk sandbox, a Salesforce
+sandbox org); without them, to the local sandbox. The keys are the CRM secret's (README).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+CRM_KEYS = (
+    "zendesk_email",
+    "zendesk_api_token",
+    "zendesk_oauth_token",
+    "salesforce_consumer_key",
+    "salesforce_username",
+    "salesforce_private_key",
+    "salesforce_consumer_secret",
+)
+DEFAULT_FILE = Path(".socialdesk/credentials.toml")
+ENV_PREFIX = "SOCIALDESK_CRM_"
+
+
+class CredentialsError(Exception):
+    """The credentials file cannot be used; the message says why."""
+
+
+def local_credentials(path: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """Values from the file (`salesforce_private_key_file` may name a PEM file), then `SOCIALDESK_CRM_<KEY>` variables."""
+    values: dict[str, str] = {}
+    if path is not None and path.exists():
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise CredentialsError(f"{path}: not valid TOML: {exc}") from exc
+        if key_file := document.pop("salesforce_private_key_file", None):
+            document["salesforce_private_key"] = (path.parent / str(key_file)).read_text(encoding="utf-8")
+        unknown = sorted(set(document) - set(CRM_KEYS))
+        if unknown:
+            raise CredentialsError(f"{path}: unknown keys {unknown}; allowed: {', '.join(CRM_KEYS)}, salesforce_private_key_file")
+        values.update({key: str(value) for key, value in document.items()})
+    for key in CRM_KEYS:
+        if environ.get(ENV_PREFIX + key.upper()):
+            values[key] = environ[ENV_PREFIX + key.upper()]
+    return {key: value for key, value in values.items() if value}

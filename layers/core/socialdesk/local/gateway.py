@@ -1,0 +1,155 @@
+"""An HTTP server that turns requests into API Gateway HTTP API (payload 2.0) events for the template's routes.
+
+Routes come from the functions' `HttpApi` events: an exact method and path first, then the
+`$default` route (an event with neither), else API Gateway's own 404. `/` and `/console/...`
+are the local console instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from socialdesk.local.output import say
+
+if TYPE_CHECKING:
+    from socialdesk.devtools.template_stack import TemplateStack
+    from socialdesk.local.functions import LocalFunction
+
+# What API Gateway passes through as text; other bodies arrive base64-encoded with isBase64Encoded.
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "application/javascript")
+Console = Callable[[str], tuple[int, str, bytes]]
+
+
+class Routes:
+    def __init__(self, stack: TemplateStack, functions: dict[str, LocalFunction]) -> None:
+        self.exact: dict[tuple[str, str], LocalFunction] = {}
+        self.default: LocalFunction | None = None
+        for logical_id, resource in stack.resources.items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] != "HttpApi":
+                    continue
+                properties = event.get("Properties", {})
+                if "Path" in properties or "Method" in properties:
+                    self.exact[(str(properties["Method"]).upper(), properties["Path"])] = functions[logical_id]
+                else:
+                    self.default = functions[logical_id]
+
+    def function_for(self, method: str, path: str) -> LocalFunction | None:
+        return self.exact.get((method, path)) or self.default
+
+    def paths(self) -> list[str]:
+        return sorted({path for _, path in self.exact})
+
+
+def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPServer:
+    """Serve on 127.0.0.1:`port` in a background thread; raises OSError when the port is taken."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "socialdesk-local"
+
+        def do_any(self) -> None:
+            split = urlsplit(self.path)
+            if self.command == "GET" and (split.path == "/" or split.path.startswith("/console/")):
+                self._reply(*console(split.path))
+                return
+            function = routes.function_for(self.command, split.path)
+            if function is None:
+                self._reply(404, "application/json", b'{"message":"Not Found"}')
+                return
+            started = time.monotonic()
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            try:
+                event = _api_event(
+                    self.command, split.path, query=split.query, headers=self.headers.items(), body=body, source_ip=self.client_address[0]
+                )
+                response = function.invoke(event)
+            except Exception:
+                say("gateway", f"{self.command} {split.path} → the handler failed:\n{traceback.format_exc()}")
+                self._reply(500, "application/json", b'{"message":"Internal Server Error"}')
+                return
+            status, content_type, payload = _http_response(response)
+            summary = payload[:120].decode("utf-8", "replace") if content_type.startswith("application/json") else f"{len(payload)} bytes"
+            say("webhook", f"{self.command} {split.path} → {status} {summary}", ms=(time.monotonic() - started) * 1000)
+            self._reply(status, content_type, payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_any  # noqa: N815 - http.server names
+
+        def _reply(self, status: int, content_type: str, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: every request already prints its own line."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, name="socialdesk-gateway", daemon=True).start()
+    return server
+
+
+def _api_event(method: str, path: str, *, query: str, headers: Any, body: bytes, source_ip: str) -> dict[str, Any]:
+    """An API Gateway HTTP API payload 2.0 event, as the $default stage would deliver it."""
+    lowered: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    content_type = lowered.get("content-type", "")
+    as_text = not body or any(content_type.startswith(kind) for kind in TEXT_TYPES)
+    try:
+        text = body.decode("utf-8") if as_text else None
+    except UnicodeDecodeError:
+        text = None
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": lowered.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": text is None,
+        "body": text if text is not None else base64.b64encode(body).decode("ascii"),
+    }
+    if query:
+        parameters: dict[str, str] = {}
+        for part in query.split("&"):
+            name, _, value = part.partition("=")
+            parameters[name] = value
+        event["queryStringParameters"] = parameters
+    return event
+
+
+def _http_response(response: Any) -> tuple[int, str, bytes]:
+    """What API Gateway makes of a payload 2.0 answer (a dict with statusCode, or anything else as a JSON 200)."""
+    if not isinstance(response, dict) or "statusCode" not in response:
+        return 200, "application/json", json.dumps(response).encode()
+    headers = {name.lower(): str(value) for name, value in (response.get("headers") or {}).items()}
+    body = response.get("body") or ""
+    payload = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
+    return int(response["statusCode"]), headers.get("content-type", "application/json"), payload

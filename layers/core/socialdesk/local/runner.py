@@ -1,0 +1,183 @@
+"""`socialdesk local`: the stack from infra/template.yaml on this machine.
+
+The same Lambda handlers run unchanged behind a local HTTP API; SQS queues feed their
+consumers; schedules run on a clock that can be moved forward; AWS is moto, with every queue,
+table and secret created from the template; Zendesk and Salesforce are sandboxes kept in
+`<state dir>/sandbox` unless real credentials are given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from unittest.mock import patch
+
+import boto3
+import msgspec
+
+from socialdesk import composition
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, REGION, LocalAws, local_aws
+from socialdesk.local.console import ConversationRow, conversation_rows, render_page
+from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, Schedule, queue_sources, run_due, schedules
+from socialdesk.local.functions import LocalFunction, load_functions
+from socialdesk.local.gateway import Routes, start_gateway
+from socialdesk.local.output import say, show_sandbox_lines
+from socialdesk.observability import logger
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+
+class RunnerError(Exception):
+    """The local stack cannot start; the message says why and what to do."""
+
+
+@dataclass
+class RunnerOptions:
+    template: Path
+    port: int
+    state_dir: Path
+    rules_file: Path | None = None
+    credentials: dict[str, str] = field(default_factory=dict)
+    verbose: bool = False
+
+
+class LocalRunner:
+    def __init__(self, options: RunnerOptions) -> None:
+        self.options = options
+        self.offset = timedelta(0)
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._exit = ExitStack()
+        self.aws: LocalAws
+        self.functions: dict[str, LocalFunction] = {}
+        self.sources: list[QueueSource] = []
+        self.schedules: list[Schedule] = []
+        self.backends = ""
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.options.state_dir / "sandbox"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.options.port}"
+
+    def clock(self) -> datetime:
+        """Now, plus however far `advance` has moved the local clock."""
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, span: timedelta) -> None:
+        """Move the local clock forward, running the schedules that fall due on the way."""
+        self.offset += span
+        run_due(self.schedules, self.clock)
+
+    def __enter__(self) -> LocalRunner:
+        if not self.options.template.is_file():
+            raise RunnerError(f"template not found: {self.options.template} (run from the socialdesk checkout, or pass --template)")
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, trace: TracebackType | None) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        self._exit.close()
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """True once every queue is empty and no batch is running (messages waiting to be retried count as busy)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(self._queue_empty(source) and not source.busy.is_set() for source in self.sources):
+                return True
+            time.sleep(POLL_INTERVAL_SECONDS)
+        return False
+
+    def rows(self) -> list[ConversationRow]:
+        return conversation_rows(boto3.client("dynamodb", region_name=REGION), self.aws.resource("StateTable"), self.sandbox_dir, self.clock())
+
+    def console(self, path: str) -> tuple[int, str, bytes]:
+        if path == "/console/state.json":
+            return 200, "application/json", msgspec.json.encode(self.rows())
+        if path == "/":
+            return 200, "text/html; charset=utf-8", render_page(self.rows(), now=self.clock(), simulated=self.offset, backends=self.backends).encode()
+        return 404, "text/plain; charset=utf-8", b"not found"
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        options = self.options
+        self._exit.enter_context(patch.dict(os.environ, {**AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}))
+        logger.setLevel("DEBUG" if options.verbose else "WARNING")
+        self.aws = self._exit.enter_context(local_aws(options.template))
+        if options.credentials:
+            template_values = json.loads(self.aws.secretsmanager.get_secret_value(SecretId=self.aws.resource("CrmSecret"))["SecretString"])
+            self.aws.put_secret("CrmSecret", {**template_values, **options.credentials})
+        shutil.rmtree(self.sandbox_dir, ignore_errors=True)  # moto starts empty: the sandboxes start with it
+        self.sandbox_dir.mkdir(parents=True)
+        os.environ.update(self._environment())
+        composition.reset()
+        self._exit.callback(composition.reset)
+        show_sandbox_lines()
+        self.functions = load_functions(self.aws.stack)
+        try:
+            server = start_gateway(options.port, Routes(self.aws.stack, self.functions), self.console)
+        except OSError as exc:
+            raise RunnerError(f"port {options.port} is in use ({exc.strerror}); choose another with --port") from exc
+        self._exit.callback(server.shutdown)
+        self.sources = queue_sources(self.aws, self.functions)
+        self.schedules = schedules(self.aws, self.functions, self.clock())
+        self._poller = threading.Thread(target=self._poll, name="socialdesk-event-sources", daemon=True)
+        self._poller.start()
+        zendesk = "Zendesk: real" if {"zendesk_api_token", "zendesk_oauth_token"} & set(options.credentials) else "Zendesk: sandbox"
+        salesforce = "Salesforce: real" if "salesforce_consumer_key" in options.credentials else "Salesforce: sandbox"
+        self.backends = f"{zendesk} · {salesforce} · AWS: moto"
+        routes = ", ".join(Routes(self.aws.stack, self.functions).paths())
+        say("local", f"socialdesk is running at {self.url} ({self.backends})")
+        say("local", f"webhooks: {routes}; console: {self.url}/; sandbox state: {self.sandbox_dir}")
+
+    def _environment(self) -> dict[str, str]:
+        """Every function's variables together (one process hosts them all), refusing any that disagree."""
+        merged: dict[str, str] = {}
+        for logical_id in self.aws.stack.resources:
+            if self.aws.stack.resources[logical_id]["Type"] != "AWS::Serverless::Function":
+                continue
+            for name, value in self.aws.environment(logical_id).items():
+                if name in merged and merged[name] != value:
+                    raise RunnerError(
+                        f"{logical_id} sets {name}={value!r} where another function sets {merged[name]!r}; they cannot share one process"
+                    )
+                merged[name] = value
+        merged["SOCIALDESK_SANDBOX_DIR"] = str(self.sandbox_dir)
+        if self.options.rules_file is not None:
+            merged["SOCIALDESK_RULES_FILE"] = str(self.options.rules_file.resolve())
+        return merged
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = any([source.poll_once(self.aws) for source in self.sources])
+                run_due(self.schedules, self.clock)
+            except Exception as exc:  # keep polling: one failed poll must not stop the local stack
+                say("local", f"polling failed: {type(exc).__name__}: {exc}")
+                handled = False
+            if not handled:
+                time.sleep(POLL_INTERVAL_SECONDS)
+
+    def _queue_empty(self, source: QueueSource) -> bool:
+        attributes = self.aws.sqs.get_queue_attributes(
+            QueueUrl=source.queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return bool(attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0")
