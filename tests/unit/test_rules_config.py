@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from socialdesk.model import Platform
-from socialdesk.rules.check import main as check
 from socialdesk.rules.config import RulesError, load_rules
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "config" / "socialdesk.toml"
@@ -63,14 +62,3 @@ def test_salesforce_settings_that_cannot_work_are_refused(tmp_path: Path, salesf
     path = write(tmp_path, f'[zendesk]\nsubdomain = "acme"\n[salesforce]\ncontact_external_id_field = "Social_Handle__c"\n{salesforce}\n')
     with pytest.raises(RulesError, match=problem):
         load_rules(path)
-
-
-def test_check_command_says_valid_invalid_or_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check([str(REPO_RULES)]) == 0
-    assert "valid (Zendesk your-subdomain.zendesk.com, Salesforce task mode)" in capsys.readouterr().out
-    assert check([str(write(tmp_path, '[zendesk]\nsubdomain = "A B"\n'))]) == 1
-    assert "zendesk.subdomain: String should match pattern" in capsys.readouterr().err
-    assert check([str(tmp_path / "missing.toml")]) == 2
-    assert "file not found" in capsys.readouterr().err
-    assert check([str(write(tmp_path, "[zendesk\n"))]) == 2
-    assert "not valid TOML" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from socialdesk.local.runner import LocalRunner
 
@@ -27,10 +27,8 @@ DEFAULT_PORT = 3000
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    parser.set_defaults(command=_usage(parser), name="")
     args = parser.parse_args(argv)
-    if not hasattr(args, "command"):
-        parser.print_help()
-        return 2
     try:
         code: int = args.command(args)
     except KeyboardInterrupt:
@@ -67,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(command=_demo, name="demo")
 
     config = commands.add_parser("config", help="work with the rules file", description="Work with the rules file.")
+    config.set_defaults(command=_usage(config), name="config")
     config_commands = config.add_subparsers(title="commands", metavar="COMMAND")
     check = config_commands.add_parser(
         "check", help="validate a rules file, listing every problem", description="Validate a rules file, listing every problem."
@@ -76,6 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(command=_config_check, name="config check")
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """For a command group run without its subcommand: its help, and the exit code of a usage error."""
+
+    def usage(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return usage
 
 
 def _stack_options(parser: argparse.ArgumentParser, *, port: int) -> None:
@@ -168,9 +177,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from socialdesk.rules.check import main as check
+    """Exit 0 when valid, 1 when not (every problem listed with its key), 2 when the file cannot be read."""
+    from socialdesk.rules.config import RulesError, load_rules
 
-    return check([str(args.file)])
+    path: Path = args.file
+    try:
+        rules = load_rules(path)
+    except RulesError as exc:
+        unreadable = exc.problems == ["file not found"] or exc.problems[0].startswith("not valid TOML")
+        print(f"{path}: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2 if unreadable else 1
+    salesforce = f"Salesforce {rules.salesforce.mode} mode" if rules.salesforce else "no Salesforce"
+    print(f"{path}: valid (Zendesk {rules.zendesk.subdomain}.{rules.zendesk.domain}, {salesforce})")
+    return 0
 
 
 def _free_port() -> int:

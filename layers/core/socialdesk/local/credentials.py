@@ -39,7 +39,10 @@ def local_credentials(path: Path | None, environ: Mapping[str, str]) -> dict[str
         except tomllib.TOMLDecodeError as exc:
             raise CredentialsError(f"{path}: not valid TOML: {exc}") from exc
         if key_file := document.pop("salesforce_private_key_file", None):
-            document["salesforce_private_key"] = (path.parent / str(key_file)).read_text(encoding="utf-8")
+            key_path = path.parent / str(key_file)
+            if not key_path.is_file():
+                raise CredentialsError(f"{path}: salesforce_private_key_file {key_path} not found")
+            document["salesforce_private_key"] = key_path.read_text(encoding="utf-8")
         unknown = sorted(set(document) - set(CRM_KEYS))
         if unknown:
             raise CredentialsError(f"{path}: unknown keys {unknown}; allowed: {', '.join(CRM_KEYS)}, salesforce_private_key_file")

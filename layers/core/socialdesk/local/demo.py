@@ -157,7 +157,7 @@ def summary(rows: list[Any], statuses: list[int], url: str) -> str:
         for row in rows
     ]
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in table]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]
     lines.insert(1, "  ".join("-" * width for width in widths))
     accepted = sum(1 for status in statuses if status == 200)
     lines += [

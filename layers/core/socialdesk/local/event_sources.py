@@ -127,8 +127,19 @@ def scheduled_event(at: datetime) -> dict[str, Any]:
     }
 
 
+_running_schedules = threading.Lock()
+
+
 def run_due(due: list[Schedule], clock: Callable[[], datetime]) -> None:
-    """Invoke every schedule whose time has come on the runner's clock, catching up missed runs one by one."""
+    """Invoke every schedule whose time has come on the runner's clock, catching up missed runs one by one.
+
+    The poller and `LocalRunner.advance` both call this; the lock makes each run happen once.
+    """
+    with _running_schedules:
+        _run_due(due, clock)
+
+
+def _run_due(due: list[Schedule], clock: Callable[[], datetime]) -> None:
     for schedule in due:
         while schedule.next_run <= clock():
             started = time.monotonic()

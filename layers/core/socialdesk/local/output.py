@@ -6,6 +6,10 @@ import logging
 import sys
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _lock = threading.Lock()
 
@@ -22,10 +26,17 @@ class _SandboxLines(logging.Handler):
         say("sandbox", record.getMessage())
 
 
-def show_sandbox_lines() -> None:
-    """Print what the sandbox helpdesk and CRM do (their lines name them as sandboxes)."""
+def show_sandbox_lines() -> Callable[[], None]:
+    """Print what the sandbox helpdesk and CRM do (their lines name them as sandboxes); the returned function stops it."""
     sandbox = logging.getLogger("socialdesk.sandbox")
+    level, propagate, handler = sandbox.level, sandbox.propagate, _SandboxLines()
     sandbox.setLevel(logging.INFO)
     sandbox.propagate = False
-    if not any(isinstance(handler, _SandboxLines) for handler in sandbox.handlers):
-        sandbox.addHandler(_SandboxLines())
+    sandbox.addHandler(handler)
+
+    def stop() -> None:
+        sandbox.removeHandler(handler)
+        sandbox.setLevel(level)
+        sandbox.propagate = propagate
+
+    return stop

@@ -120,6 +120,7 @@ class LocalRunner:
     def _start(self) -> None:
         options = self.options
         self._exit.enter_context(patch.dict(os.environ, {**AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}))
+        self._exit.callback(logger.setLevel, logger.log_level)
         logger.setLevel("DEBUG" if options.verbose else "WARNING")
         self.aws = self._exit.enter_context(local_aws(options.template))
         if options.credentials:
@@ -130,7 +131,7 @@ class LocalRunner:
         os.environ.update(self._environment())
         composition.reset()
         self._exit.callback(composition.reset)
-        show_sandbox_lines()
+        self._exit.callback(show_sandbox_lines())
         self.functions = load_functions(self.aws.stack)
         try:
             server = start_gateway(options.port, Routes(self.aws.stack, self.functions), self.console)

@@ -34,7 +34,7 @@ def list_samples(events_dir: Path) -> list[Sample]:
     if readme.exists():
         for line in readme.read_text(encoding="utf-8").splitlines():
             if match := _TABLE_ROW.match(line):
-                described[match["file"]] = match["what"].strip()
+                described[match["file"]] = match["what"].replace("`", "").strip()
     return [Sample(path.stem, described.get(path.stem, "")) for path in sorted(events_dir.glob("*.json"))]
 
 

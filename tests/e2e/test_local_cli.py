@@ -1,0 +1,231 @@
+"""The README's first commands, run as an ops engineer runs them: `socialdesk local`, `socialdesk send`, `socialdesk demo`.
+
+Each runs as its own process from the installed `socialdesk` package, in a folder outside
+the checkout (so no local credentials file is picked up), with the console opened in
+headless Chromium where one is installed. CI installs Chromium and Playwright and sets
+SOCIALDESK_REQUIRE_BROWSER=1, so there the browser test cannot be skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.integration.test_local_runner import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]  # tooling-notes.md
+
+
+def environment() -> dict[str, str]:
+    """This machine's environment without anything that would point the stack at real systems."""
+    return {name: value for name, value in os.environ.items() if not name.startswith(("SOCIALDESK_CRM_", "AWS_"))}
+
+
+def socialdesk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "socialdesk.cli", *args], check=False, cwd=cwd, env=environment(), capture_output=True, text=True, timeout=120
+    )
+
+
+@dataclass
+class LocalStack:
+    process: subprocess.Popen[str]
+    url: str
+    state_dir: Path
+    lines: list[str] = field(default_factory=list)
+    _incoming: queue.Queue[str] = field(default_factory=queue.Queue)
+
+    def read_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._incoming.put(line.rstrip("\n"))
+
+    def wait_for_line(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line for line in self.lines if text in line), None)
+            if found:
+                return found
+            try:
+                self.lines.append(self._incoming.get(timeout=0.2))
+            except queue.Empty:
+                assert self.process.poll() is None, f"socialdesk local exited {self.process.returncode}: {self.lines}"
+        raise AssertionError(f"no line with {text!r} within {timeout} s: {self.lines}")
+
+    def state(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(self.url + "/console/state.json", timeout=10) as response:
+            rows: list[dict[str, Any]] = json.load(response)
+            return rows
+
+    def eventually(self, condition: Callable[[list[dict[str, Any]]], bool], timeout: float = 30) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.state()
+            if condition(rows):
+                return rows
+            time.sleep(0.1)
+        raise AssertionError(f"the console never showed what was expected: {rows}")
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # Given `socialdesk local` started in a folder of its own, on a free port
+    workdir = tmp_path_factory.mktemp("ops")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)],
+        cwd=workdir,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stack = LocalStack(process=process, url=f"http://127.0.0.1:{port}", state_dir=workdir / ".socialdesk" / "local")
+    threading.Thread(target=stack.read_output, daemon=True).start()
+    try:
+        stack.wait_for_line("socialdesk is running at")
+        yield stack
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        finally:
+            process.kill()
+
+
+def test_local_announces_where_it_runs_and_that_the_backends_are_sandboxes(local_stack: LocalStack) -> None:
+    started = local_stack.wait_for_line("socialdesk is running at")
+    assert started.endswith(f"socialdesk is running at {local_stack.url} (Zendesk: sandbox · Salesforce: sandbox · AWS: moto)")
+    assert f"webhooks: /webhooks/meta, /webhooks/x; console: {local_stack.url}/" in local_stack.wait_for_line("webhooks:")
+
+
+def test_samples_sent_by_name_become_tickets_activities_and_recognised_replies(local_stack: LocalStack, tmp_path: Path) -> None:
+    # When an ops engineer fires a WhatsApp message, an X mention and the brand's reply to it
+    for name in ("meta-whatsapp-text", "x-mention", "x-brand-reply"):
+        sent = socialdesk("send", name, "--url", local_stack.url, cwd=tmp_path)
+        assert sent.returncode == 0, sent.stderr
+        assert "→ 200 {" in sent.stdout
+    # Then the console shows both conversations, each with its ticket and activity, and the X one answered
+    rows = local_stack.eventually(lambda rows: {"WhatsApp", "X"} <= {row["platform"] for row in rows} and any(row["brand_replies"] for row in rows))
+    by_platform = {row["platform"]: row for row in rows}
+    assert by_platform["X"]["brand_replies"] == 1
+    assert by_platform["WhatsApp"]["customer"] == "Dana Rodríguez"
+    assert by_platform["WhatsApp"]["salesforce_activities"] == 1
+    assert by_platform["X"]["clock"].startswith("answered after ")
+    # And the sandbox state on disk holds both tickets, each with its customer's words
+    desk = json.loads((local_stack.state_dir / "sandbox" / "zendesk.json").read_text())
+    first_comments = {ticket["comments"][0]["body"] for ticket in desk["tickets"].values()}
+    assert {"@AcmeHelp my order #4411 never arrived 📦 — ¿me ayudan?", "Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"} <= first_comments
+    crm = json.loads((local_stack.state_dir / "sandbox" / "salesforce.json").read_text())
+    subjects = [activity["activity"]["subject"] for activity in crm["activities"].values()]
+    assert any(subject.startswith("WhatsApp message from Dana Rodríguez") for subject in subjects)
+    # And the live output named each step, the sandbox in every sandbox line
+    assert "POST /webhooks/meta → 200" in local_stack.wait_for_line("POST /webhooks/meta")
+    assert "[sandbox zendesk] ticket #" in local_stack.wait_for_line("created: WhatsApp message from Dana Rodríguez")
+    assert local_stack.wait_for_line("[sandbox salesforce] completed task")
+
+
+def test_send_to_a_stack_that_is_not_running_says_how_to_start_one(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    sent = socialdesk("send", "x-mention", "--url", url, cwd=tmp_path)
+    assert sent.returncode == 1
+    assert sent.stderr.startswith(f"socialdesk send: no local stack answers at {url} (")
+    assert sent.stderr.endswith("start one with: socialdesk local\n")
+    assert "Traceback" not in sent.stderr
+
+
+def browser_or_skip() -> str:
+    """Debian's chromium, with Playwright to drive it; skipped where either is missing, except in CI."""
+    chromium = shutil.which("chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        chromium = None if chromium is None else ""
+    if not chromium:
+        missing = "Playwright (uv sync --group browser)" if chromium == "" else "chromium (apt-get install -y chromium)"
+        if os.environ.get("SOCIALDESK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"SOCIALDESK_REQUIRE_BROWSER=1 but {missing} is missing")
+        pytest.skip(f"{missing} is missing")
+    return chromium
+
+
+def test_the_console_shows_a_sent_conversation_in_a_real_browser_without_errors(local_stack: LocalStack, tmp_path: Path) -> None:
+    chromium = browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    # Given a Messenger message sent to the running stack
+    assert socialdesk("send", "meta-messenger-message", "--url", local_stack.url, cwd=tmp_path).returncode == 0
+    local_stack.eventually(lambda rows: any(row["platform"] == "Messenger" for row in rows))
+    problems: list[str] = []
+    with sync_playwright() as browser_driver:
+        browser = browser_driver.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.on(
+            "console", lambda message: problems.append(f"console {message.type}: {message.text}") if message.type in ("error", "warning") else None
+        )
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+        # When the console is opened
+        response = page.goto(local_stack.url + "/")
+        # Then it loads, lists the conversation with its ticket, and reports no error of any kind
+        assert response is not None
+        assert response.status == 200
+        assert page.title() == "socialdesk local"
+        row = page.locator("tbody tr", has_text="Messenger")
+        assert row.count() == 1
+        assert row.locator("td").nth(4).inner_text().startswith("#")
+        page.wait_for_timeout(2500)  # across one self-refresh
+        assert page.locator("tbody tr", has_text="Messenger").count() == 1
+        browser.close()
+    assert problems == []
+
+
+def test_local_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)],
+        cwd=tmp_path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stack = LocalStack(process=process, url=f"http://127.0.0.1:{port}", state_dir=tmp_path)
+    threading.Thread(target=stack.read_output, daemon=True).start()
+    stack.wait_for_line("socialdesk is running at")
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=15) == 130
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
+
+
+def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) -> None:
+    demo = socialdesk("demo", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    summary = demo.stdout[demo.stdout.index("Platform ") :].splitlines()
+    rows = {line.split()[0]: line for line in summary[2:7]}
+    assert set(rows) == {"WhatsApp", "X", "Facebook", "Messenger", "Instagram"}
+    assert "Dana Rodríguez" in rows["WhatsApp"]
+    assert " 2     " in rows["WhatsApp"]  # the follow-up counted, the duplicate delivery not
+    assert "answered after 12 min" in rows["X"]
+    assert "waiting 3 h 10 min" in rows["Instagram"]
+    assert "11 webhooks sent, 11 accepted · 5 conversations · 5 tickets · 7 Salesforce activities · 2 brand replies recognised" in summary
+    assert "check failed" not in demo.stdout

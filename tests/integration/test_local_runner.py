@@ -1,0 +1,109 @@
+"""`socialdesk local` in-process: the template's real handlers behind a local HTTP API, moto for AWS, sandboxes for the CRMs."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+
+import pytest
+
+from socialdesk.cli import main
+from socialdesk.crm.sandbox import load_crm_state
+from socialdesk.desk.sandbox import load_desk_state
+from socialdesk.devtools.local_aws import TEMPLATE
+from socialdesk.local.runner import LocalRunner, RunnerOptions
+from socialdesk.local.send import send_event
+from tests.support.webhooks import sample
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRunner]:
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state")) as running:
+        yield running
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return int(response.status), response.read().decode()
+
+
+def test_a_whatsapp_message_becomes_a_sandbox_ticket_a_salesforce_activity_and_a_console_row(runner: LocalRunner) -> None:
+    # When Meta posts the signed WhatsApp sample to the local HTTP API
+    status, body = send_event(runner.url, sample("meta-whatsapp-text"))
+    assert (status, json.loads(body)["queued"]) == (200, 1)
+    assert runner.wait_until_idle()
+    # Then the sandbox helpdesk holds one ticket with her words, requested by her
+    desk = load_desk_state(runner.sandbox_dir / "zendesk.json")
+    [ticket] = desk.tickets.values()
+    assert [comment.body for comment in ticket.comments if comment.public] == ["Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"]
+    assert desk.users[next(iter(desk.users))].name == "Dana Rodríguez"
+    # And the sandbox CRM holds her contact and one activity linking to that ticket
+    crm = load_crm_state(runner.sandbox_dir / "salesforce.json")
+    [activity] = crm.activities.values()
+    assert activity.activity.ticket_url is not None
+    assert activity.activity.ticket_url.endswith(f"/{ticket.id}")
+    # And the console shows the conversation
+    status, page = get(runner.url + "/")
+    assert status == 200
+    assert "<td>WhatsApp</td><td>Dana Rodríguez</td><td>1</td>" in page
+    _, state = get(runner.url + "/console/state.json")
+    assert [row["ticket"] for row in json.loads(state)] == [f"#{ticket.id} new"]
+
+
+def test_a_tampered_webhook_is_refused_and_creates_nothing(runner: LocalRunner) -> None:
+    event = sample("meta-whatsapp-text")
+    event["body"] = event["body"].replace("Mi pedido", "Tu pedido")
+    status, _ = send_event(runner.url, event)
+    assert status == 401
+    assert runner.wait_until_idle()
+    assert runner.rows() == []
+    assert not (runner.sandbox_dir / "zendesk.json").exists()
+
+
+def test_challenges_and_undeclared_routes_are_answered_as_api_gateway_would(runner: LocalRunner) -> None:
+    assert send_event(runner.url, sample("meta-verify")) == (200, "1158201444")
+    assert send_event(runner.url, sample("x-crc"))[0] == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        get(runner.url + "/webhooks/nowhere")
+    assert refused.value.code == 404
+
+
+def test_real_credentials_replace_the_sandbox_and_reach_the_functions_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    credentials = {"zendesk_email": "bot@acme.example", "zendesk_api_token": "token"}
+    options = RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state", credentials=credentials)
+    with LocalRunner(options) as running:
+        assert running.backends == "Zendesk: real · Salesforce: sandbox · AWS: moto"
+        secret = running.aws.secretsmanager.get_secret_value(SecretId=running.aws.resource("CrmSecret"))["SecretString"]
+        assert json.loads(secret)["zendesk_api_token"] == "token"
+
+
+def test_a_taken_port_is_a_clear_error_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given something already listening on the port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # When socialdesk local is asked to use it
+        code = main(["local", "--port", str(port), "--state-dir", str(tmp_path / "state")])
+    # Then it says so, suggests --port, and exits 1
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"socialdesk local: port {port} is in use (")
+    assert err.endswith("; choose another with --port\n")

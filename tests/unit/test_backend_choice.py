@@ -1,0 +1,54 @@
+"""Locally, Zendesk and Salesforce are sandboxes unless real credentials are given; deployed, always the real ones."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from socialdesk.crm.salesforce import SalesforceCrm
+from socialdesk.crm.sandbox import SandboxCrm
+from socialdesk.desk.sandbox import SandboxDesk
+from socialdesk.desk.zendesk import ZendeskDesk
+from socialdesk.ingest.ports import SecretMissingError
+from socialdesk.process.wiring import _crm, _desk
+from socialdesk.rules.config import load_rules
+from tests.support.fakes import FakeSecrets
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from socialdesk.rules.config import RulesConfig
+
+ZENDESK = {"zendesk_email": "bot@acme.example", "zendesk_api_token": "token"}
+SALESFORCE = {"salesforce_consumer_key": "3MVG9", "salesforce_consumer_secret": "s3cret"}
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> RulesConfig:
+    path = tmp_path / "socialdesk.toml"
+    salesforce = 'auth = "client_credentials"\nlogin_domain = "acme.my"\ncontact_external_id_field = "Handle__c"\n'
+    path.write_text(f'[zendesk]\nsubdomain = "acme"\n[salesforce]\n{salesforce}')
+    return load_rules(path)
+
+
+def test_a_local_run_without_credentials_uses_both_sandboxes(rules: RulesConfig, tmp_path: Path) -> None:
+    secret = FakeSecrets(current={})
+    assert isinstance(_desk(rules, secret, tmp_path), SandboxDesk)
+    assert isinstance(_crm(rules, secret, tmp_path), SandboxCrm)
+
+
+def test_a_local_run_with_zendesk_credentials_talks_to_zendesk_and_keeps_the_salesforce_sandbox(rules: RulesConfig, tmp_path: Path) -> None:
+    secret = FakeSecrets(current=ZENDESK)
+    assert isinstance(_desk(rules, secret, tmp_path), ZendeskDesk)
+    assert isinstance(_crm(rules, secret, tmp_path), SandboxCrm)
+
+
+def test_a_local_run_with_salesforce_credentials_talks_to_salesforce(rules: RulesConfig, tmp_path: Path) -> None:
+    assert isinstance(_crm(rules, FakeSecrets(current=SALESFORCE), tmp_path), SalesforceCrm)
+
+
+def test_a_deployed_stack_never_falls_back_to_a_sandbox(rules: RulesConfig) -> None:
+    # Given no sandbox folder (the template never sets one) and a CRM secret without the Zendesk token
+    with pytest.raises(SecretMissingError, match="zendesk_email"):
+        _desk(rules, FakeSecrets(current={}), None)
