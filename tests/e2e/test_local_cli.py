@@ -53,6 +53,23 @@ class LocalStack:
     lines: list[str] = field(default_factory=list)
     _incoming: queue.Queue[str] = field(default_factory=queue.Queue)
 
+    @classmethod
+    def start(cls, workdir: Path) -> LocalStack:
+        """`socialdesk local` started in `workdir` on a free port, once it says it is running."""
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)],
+            cwd=workdir,
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        stack = cls(process=process, url=f"http://127.0.0.1:{port}", state_dir=workdir / ".socialdesk" / "local")
+        threading.Thread(target=stack.read_output, daemon=True).start()
+        stack.wait_for_line("socialdesk is running at")
+        return stack
+
     def read_output(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
@@ -88,27 +105,15 @@ class LocalStack:
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # Given `socialdesk local` started in a folder of its own, on a free port
-    workdir = tmp_path_factory.mktemp("ops")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)],
-        cwd=workdir,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    stack = LocalStack(process=process, url=f"http://127.0.0.1:{port}", state_dir=workdir / ".socialdesk" / "local")
-    threading.Thread(target=stack.read_output, daemon=True).start()
+    stack = LocalStack.start(tmp_path_factory.mktemp("ops"))
     try:
-        stack.wait_for_line("socialdesk is running at")
         yield stack
     finally:
-        process.send_signal(signal.SIGINT)
+        stack.process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=15)
+            stack.process.wait(timeout=15)
         finally:
-            process.kill()
+            stack.process.kill()
 
 
 def test_local_announces_where_it_runs_and_that_the_backends_are_sandboxes(local_stack: LocalStack) -> None:
@@ -199,18 +204,7 @@ def test_the_console_shows_a_sent_conversation_in_a_real_browser_without_errors(
 
 
 def test_local_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)],
-        cwd=tmp_path,
-        env=environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    stack = LocalStack(process=process, url=f"http://127.0.0.1:{port}", state_dir=tmp_path)
-    threading.Thread(target=stack.read_output, daemon=True).start()
-    stack.wait_for_line("socialdesk is running at")
+    process = LocalStack.start(tmp_path).process
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=15) == 130
     assert process.stderr is not None

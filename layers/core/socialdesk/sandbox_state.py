@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+import msgspec
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+StateT = TypeVar("StateT", bound=msgspec.Struct)
+
 # Local runs print this logger's lines; every one of them names the sandbox it comes from.
 report = logging.getLogger("socialdesk.sandbox")
+
+
+def load_state(path: Path, kind: type[StateT]) -> StateT:
+    """The state a sandbox left in `path` (empty when there is none yet)."""
+    return msgspec.json.decode(path.read_bytes(), type=kind) if path.exists() else kind()
+
+
+def save_state(path: Path | None, state: msgspec.Struct) -> None:
+    """Written after every change, readable by a person (indented JSON); kept in memory only when `path` is None."""
+    if path is not None:
+        write_atomically(path, msgspec.json.format(msgspec.json.encode(state)))
 
 
 def write_atomically(path: Path, content: bytes) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialdesk.crm.port import CrmActivity, CrmContact, RecordedActivity
-from socialdesk.sandbox_state import first_line, report, write_atomically
+from socialdesk.sandbox_state import first_line, load_state, report, save_state
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -69,10 +69,8 @@ class SandboxCrm:
             return next((found.id for found in self.state.activities.values() if found.activity.event_key == activity.event_key), None)
 
     def _save(self) -> None:
-        if self._path is not None:
-            write_atomically(self._path, msgspec.json.format(msgspec.json.encode(self.state)))
+        save_state(self._path, self.state)
 
 
 def load_crm_state(path: Path) -> SandboxCrmState:
-    """The state a sandbox CRM left in `path` (empty when there is none yet)."""
-    return msgspec.json.decode(path.read_bytes(), type=SandboxCrmState) if path.exists() else SandboxCrmState()
+    return load_state(path, SandboxCrmState)

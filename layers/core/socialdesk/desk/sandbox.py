@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef
-from socialdesk.sandbox_state import first_line, report, write_atomically
+from socialdesk.sandbox_state import first_line, load_state, report, save_state
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -132,10 +132,8 @@ class SandboxDesk:
             self._save()
 
     def _save(self) -> None:
-        if self._path is not None:
-            write_atomically(self._path, msgspec.json.format(msgspec.json.encode(self.state)))
+        save_state(self._path, self.state)
 
 
 def load_desk_state(path: Path) -> SandboxDeskState:
-    """The state a sandbox desk left in `path` (empty when there is none yet)."""
-    return msgspec.json.decode(path.read_bytes(), type=SandboxDeskState) if path.exists() else SandboxDeskState()
+    return load_state(path, SandboxDeskState)
