@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import urllib.error
 import urllib.request
@@ -16,6 +17,7 @@ from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.local.runner import LocalRunner, RunnerOptions
 from socialdesk.local.send import send_event
+from socialdesk.observability import logger
 from tests.support.webhooks import sample
 
 if TYPE_CHECKING:
@@ -107,3 +109,27 @@ def test_a_taken_port_is_a_clear_error_without_a_traceback(tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert err.startswith(f"socialdesk local: port {port} is in use (")
     assert err.endswith("; choose another with --port\n")
+
+
+def test_the_live_output_says_what_each_event_did_including_a_duplicate(runner: LocalRunner, capsys: pytest.CaptureFixture[str]) -> None:
+    # When Meta delivers the same WhatsApp message twice
+    for _ in range(2):
+        assert send_event(runner.url, sample("meta-whatsapp-text"))[0] == 200
+        assert runner.wait_until_idle()
+    # Then one line says the ticket was opened, the next that the repeat was recognised, and no JSON log leaks out
+    printed = capsys.readouterr().out
+    assert "whatsapp:106540352242922:chat:16505551234 → ticket #4014: ticket_created, context_note, crm_activity" in printed
+    assert ": already handled (duplicate delivery)" in printed
+    assert '"level":' not in printed
+
+
+def test_leaving_the_local_stack_gives_the_process_back_its_logging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the process's JSON logging before a local run (tests and tools run the stack in-process)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    json_handler, level = logger.registered_handler, logger.log_level
+    with LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state")):
+        assert json_handler not in logger.handlers
+    # Then afterwards it logs JSON at its own level again, and sandbox lines are no longer printed
+    assert json_handler in logger.handlers
+    assert logger.log_level == level
+    assert logging.getLogger("socialdesk.sandbox").handlers == []

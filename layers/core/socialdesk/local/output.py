@@ -6,7 +6,7 @@ import logging
 import sys
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,5 +38,38 @@ def show_sandbox_lines() -> Callable[[], None]:
         sandbox.removeHandler(handler)
         sandbox.setLevel(level)
         sandbox.propagate = propagate
+
+    return stop
+
+
+class _FunctionLines(logging.Handler):
+    """The functions' own log records as one readable line each: what each event did, and anything that went wrong."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = record.__dict__
+        message = record.getMessage()
+        if message == "event processed":
+            did = "already handled (duplicate delivery)" if fields.get("duplicate") else ", ".join(fields.get("actions") or []) or "nothing to do"
+            ticket = f" → ticket #{fields['ticket']}" if fields.get("ticket") else ""
+            say("process", f"{fields.get('conversation') or fields.get('event')}{ticket}: {did}")
+        elif message == "event deferred":
+            say("process", f"{fields.get('event')} deferred {fields.get('retry_in')} s (attempt {fields.get('attempt')}): {fields.get('reason')}")
+        elif message.startswith("event dead-lettered"):
+            say("process", f"{fields.get('event') or fields.get('message_id')} dead-lettered: {fields.get('reason')}")
+        elif record.levelno >= logging.WARNING and not message.startswith("webhook refused"):  # the gateway line shows refusals
+            say(record.levelname.lower(), message + (f"\n{record.exc_text}" if record.exc_text else ""))
+
+
+def show_function_lines(function_logger: Any) -> Callable[[], None]:
+    """Replace the functions' JSON log output (Powertools) with one line per event; the returned function puts it back."""
+    json_handler, level, handler = function_logger.registered_handler, function_logger.log_level, _FunctionLines()
+    function_logger.removeHandler(json_handler)
+    function_logger.addHandler(handler)
+    function_logger.setLevel("INFO")
+
+    def stop() -> None:
+        function_logger.removeHandler(handler)
+        function_logger.addHandler(json_handler)
+        function_logger.setLevel(level)
 
     return stop

@@ -28,7 +28,7 @@ from socialdesk.local.console import ConversationRow, conversation_rows, render_
 from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, Schedule, queue_sources, run_due, schedules
 from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
-from socialdesk.local.output import say, show_sandbox_lines
+from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
 from socialdesk.observability import logger
 
 if TYPE_CHECKING:
@@ -120,8 +120,11 @@ class LocalRunner:
     def _start(self) -> None:
         options = self.options
         self._exit.enter_context(patch.dict(os.environ, {**AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}))
-        self._exit.callback(logger.setLevel, logger.log_level)
-        logger.setLevel("DEBUG" if options.verbose else "WARNING")
+        if options.verbose:
+            self._exit.callback(logger.setLevel, logger.log_level)
+            logger.setLevel("DEBUG")
+        else:
+            self._exit.callback(show_function_lines(logger))
         self.aws = self._exit.enter_context(local_aws(options.template))
         if options.credentials:
             template_values = json.loads(self.aws.secretsmanager.get_secret_value(SecretId=self.aws.resource("CrmSecret"))["SecretString"])
