@@ -1,0 +1,62 @@
+"""`socialdesk send` finds a sample by name or path and signs it as the platform would, even after it was edited."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from socialdesk.devtools.samples import TEST_SECRETS, raw_body
+from socialdesk.local.send import SampleNotFoundError, find_sample, list_samples, prepared
+from socialdesk.platforms.meta import MetaWebhook
+from socialdesk.platforms.signing import matches_any
+from tests.support.webhooks import EVENTS_DIR
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def test_a_sample_is_found_by_name_with_or_without_json_and_by_path(tmp_path: Path) -> None:
+    own = tmp_path / "mine.json"
+    own.write_text("{}")
+    assert find_sample("x-mention", EVENTS_DIR) == EVENTS_DIR / "x-mention.json"
+    assert find_sample("x-mention.json", EVENTS_DIR) == EVENTS_DIR / "x-mention.json"
+    assert find_sample(str(own), EVENTS_DIR) == own
+    with pytest.raises(SampleNotFoundError, match="socialdesk send --list"):
+        find_sample("x-mentoin", EVENTS_DIR)
+
+
+def test_an_edited_file_is_signed_again_before_it_is_sent(tmp_path: Path) -> None:
+    # Given a copy of the WhatsApp sample whose text someone changed, leaving the old signature
+    event = json.loads((EVENTS_DIR / "meta-whatsapp-text.json").read_text())
+    event["body"] = event["body"].replace("Mi pedido no ha llegado", "Mi pedido lleg\\u00f3 roto")
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(event))
+    # When it is prepared for sending
+    ready = prepared(path, now=None)
+    # Then the body is sent byte for byte as edited, under a signature that matches it
+    assert raw_body(ready) == event["body"].encode()
+    assert matches_any(ready["headers"]["x-hub-signature-256"], MetaWebhook().signatures(raw_body(ready), [TEST_SECRETS["meta_app_secret"]]))
+    assert ready["headers"]["x-hub-signature-256"] != event["headers"]["x-hub-signature-256"]
+
+
+def test_now_moves_the_message_time_and_keeps_a_valid_signature() -> None:
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    ready = prepared(EVENTS_DIR / "meta-whatsapp-text.json", now=at)
+    payload = json.loads(raw_body(ready))
+    assert payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] == str(int(at.timestamp()))
+    assert matches_any(ready["headers"]["x-hub-signature-256"], MetaWebhook().signatures(raw_body(ready), [TEST_SECRETS["meta_app_secret"]]))
+
+
+def test_challenges_are_sent_as_they_are() -> None:
+    sample = EVENTS_DIR / "meta-verify.json"
+    assert prepared(sample, now=datetime.now(UTC)) == json.loads(sample.read_text())
+
+
+def test_the_list_reads_each_samples_description_from_the_events_readme() -> None:
+    described = {sample.name: sample.description for sample in list_samples(EVENTS_DIR)}
+    assert set(described) == {path.stem for path in EVENTS_DIR.glob("*.json")}
+    assert all(described.values()), [name for name, what in described.items() if not what]
+    assert "`" not in "".join(described.values())
