@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import copy
 import io
-import socket
 import statistics
 import tempfile
 import time
@@ -26,6 +25,7 @@ from typing import Any
 from socialdesk.desk.sandbox import SandboxDeskState, load_desk_state
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.samples import body_json, redated, with_json_body
+from socialdesk.local.gateway import free_port
 from socialdesk.local.runner import LocalRunner, RunnerOptions
 from socialdesk.local.send import send_event
 from tests.support.webhooks import sample
@@ -104,12 +104,6 @@ def burst(runner: LocalRunner, events: int) -> tuple[list[float], float]:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> None:

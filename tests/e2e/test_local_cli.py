@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.integration.test_local_runner import free_port
+from socialdesk.local.gateway import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from socialdesk.local.gateway import free_port
 from socialdesk.local.runner import LocalRunner, RunnerError, RunnerOptions
-from tests.integration.test_local_runner import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -15,6 +15,7 @@ from socialdesk.cli import main
 from socialdesk.crm.sandbox import load_crm_state
 from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.devtools.local_aws import TEMPLATE
+from socialdesk.local.gateway import free_port
 from socialdesk.local.runner import LocalRunner, RunnerOptions
 from socialdesk.local.send import send_event
 from socialdesk.observability import logger
@@ -25,12 +26,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

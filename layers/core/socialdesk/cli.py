@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import sys
 import time
 from datetime import UTC, datetime
@@ -114,6 +113,7 @@ def _doc(command: str) -> str:
 
 def _runner(args: argparse.Namespace) -> LocalRunner:
     from socialdesk.local.credentials import DEFAULT_FILE, CredentialsError, local_credentials
+    from socialdesk.local.gateway import free_port
     from socialdesk.local.runner import LocalRunner, RunnerOptions
 
     if args.credentials and not args.credentials.exists():
@@ -122,7 +122,7 @@ def _runner(args: argparse.Namespace) -> LocalRunner:
         credentials = local_credentials(args.credentials or DEFAULT_FILE, os.environ)
     except CredentialsError as exc:
         raise _CommandError(str(exc)) from exc
-    port = args.port or _free_port()
+    port = args.port or free_port()
     options = RunnerOptions(
         template=args.template, port=port, state_dir=args.state_dir, rules_file=args.rules, credentials=credentials, verbose=args.verbose
     )
@@ -192,12 +192,6 @@ def _config_check(args: argparse.Namespace) -> int:
     salesforce = f"Salesforce {rules.salesforce.mode} mode" if rules.salesforce else "no Salesforce"
     print(f"{path}: valid (Zendesk {rules.zendesk.subdomain}.{rules.zendesk.domain}, {salesforce})")
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

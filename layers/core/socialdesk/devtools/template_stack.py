@@ -16,7 +16,7 @@ import boto3
 import yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from pathlib import Path
 
 SUPPORTED = ("AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret")
@@ -91,6 +91,18 @@ class TemplateStack:
         if "Fn::Sub" in value:
             return re.sub(r"\$\{([^}]+)\}", lambda match: str(self._sub(match.group(1))), value["Fn::Sub"])
         return {key: self.resolve(item) for key, item in value.items()}
+
+    @property
+    def functions(self) -> list[str]:
+        """The logical ids of every AWS::Serverless::Function."""
+        return [logical_id for logical_id, resource in self.resources.items() if resource["Type"] == "AWS::Serverless::Function"]
+
+    def function_events(self, *kinds: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(function, event name, event properties) for every function event of the given types (SQS, HttpApi, Schedule, ...)."""
+        for logical_id in self.functions:
+            for name, event in self.resources[logical_id]["Properties"].get("Events", {}).items():
+                if event["Type"] in kinds:
+                    yield logical_id, name, event.get("Properties", {})
 
     def function_environment(self, logical_id: str) -> dict[str, str]:
         """The function's variables (Globals, then its own), with `/opt/...` paths mapped to the layer folders they come from."""

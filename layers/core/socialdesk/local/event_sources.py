@@ -75,40 +75,29 @@ class Schedule:
 
 
 def queue_sources(aws: LocalAws, functions: dict[str, LocalFunction]) -> list[QueueSource]:
-    sources = []
-    for logical_id, resource in aws.stack.resources.items():
-        for event in resource.get("Properties", {}).get("Events", {}).values() if resource["Type"] == "AWS::Serverless::Function" else []:
-            if event["Type"] != "SQS":
-                continue
-            properties = event["Properties"]
-            queue_logical_id = properties["Queue"]["Fn::GetAtt"][0]
-            sources.append(
-                QueueSource(
-                    function=functions[logical_id],
-                    queue_url=aws.resource(queue_logical_id),
-                    batch_size=int(properties.get("BatchSize", 10)),
-                    reports_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
-                )
-            )
-    return sources
+    return [
+        QueueSource(
+            function=functions[logical_id],
+            queue_url=aws.resource(properties["Queue"]["Fn::GetAtt"][0]),
+            batch_size=int(properties.get("BatchSize", 10)),
+            reports_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+        )
+        for logical_id, _, properties in aws.stack.function_events("SQS")
+    ]
 
 
 def schedules(aws: LocalAws, functions: dict[str, LocalFunction], now: datetime) -> list[Schedule]:
     """`rate(...)` schedules from Schedule and ScheduleV2 events; cron expressions are reported and skipped."""
     found = []
-    for logical_id, resource in aws.stack.resources.items():
-        for name, event in resource.get("Properties", {}).get("Events", {}).items() if resource["Type"] == "AWS::Serverless::Function" else []:
-            if event["Type"] not in ("Schedule", "ScheduleV2"):
-                continue
-            properties = event["Properties"]
-            expression = str(properties.get("Schedule") or properties.get("ScheduleExpression"))
-            match = _RATE.match(expression)
-            if match is None:
-                say("schedule", f"{logical_id}.{name}: {expression} is not run locally (only rate(...) expressions are)")
-                continue
-            amount, unit = int(match.group(1)), match.group(2).rstrip("s")
-            every = timedelta(**{f"{unit}s": amount})
-            found.append(Schedule(function=functions[logical_id], every=every, next_run=now + every))
+    for logical_id, name, properties in aws.stack.function_events("Schedule", "ScheduleV2"):
+        expression = str(properties.get("Schedule") or properties.get("ScheduleExpression"))
+        match = _RATE.match(expression)
+        if match is None:
+            say("schedule", f"{logical_id}.{name}: {expression} is not run locally (only rate(...) expressions are)")
+            continue
+        amount, unit = int(match.group(1)), match.group(2).rstrip("s")
+        every = timedelta(**{f"{unit}s": amount})
+        found.append(Schedule(function=functions[logical_id], every=every, next_run=now + every))
     return found
 
 

@@ -57,16 +57,14 @@ def load_functions(stack: TemplateStack) -> dict[str, LocalFunction]:
     """Every AWS::Serverless::Function in the template, with the Globals' timeout and memory where it sets none."""
     defaults = stack.template.get("Globals", {}).get("Function", {})
     loaded = {}
-    for logical_id, resource in stack.resources.items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
+    for logical_id in stack.functions:
         path, function_name = stack.function_handler(logical_id)
         spec = importlib.util.spec_from_file_location(f"socialdesk_local_{logical_id}", path)
         if spec is None or spec.loader is None:
             raise FileNotFoundError(f"{logical_id}: handler file {path} not found")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        properties = resource["Properties"]
+        properties = stack.resources[logical_id]["Properties"]
         loaded[logical_id] = LocalFunction(
             logical_id=logical_id,
             handler=getattr(module, function_name),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 import traceback
@@ -34,23 +35,24 @@ class Routes:
     def __init__(self, stack: TemplateStack, functions: dict[str, LocalFunction]) -> None:
         self.exact: dict[tuple[str, str], LocalFunction] = {}
         self.default: LocalFunction | None = None
-        for logical_id, resource in stack.resources.items():
-            if resource["Type"] != "AWS::Serverless::Function":
-                continue
-            for event in resource["Properties"].get("Events", {}).values():
-                if event["Type"] != "HttpApi":
-                    continue
-                properties = event.get("Properties", {})
-                if "Path" in properties or "Method" in properties:
-                    self.exact[(str(properties["Method"]).upper(), properties["Path"])] = functions[logical_id]
-                else:
-                    self.default = functions[logical_id]
+        for logical_id, _, properties in stack.function_events("HttpApi"):
+            if "Path" in properties or "Method" in properties:
+                self.exact[(str(properties["Method"]).upper(), properties["Path"])] = functions[logical_id]
+            else:
+                self.default = functions[logical_id]
 
     def function_for(self, method: str, path: str) -> LocalFunction | None:
         return self.exact.get((method, path)) or self.default
 
     def paths(self) -> list[str]:
         return sorted({path for _, path in self.exact})
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPServer:

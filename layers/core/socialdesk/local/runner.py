@@ -30,10 +30,13 @@ from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
 from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
 from socialdesk.observability import logger
+from socialdesk.process.wiring import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
 
 if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
+
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 class RunnerError(Exception):
@@ -62,6 +65,7 @@ class LocalRunner:
         self.sources: list[QueueSource] = []
         self.schedules: list[Schedule] = []
         self.backends = ""
+        self._dynamodb: DynamoDBClient
 
     @property
     def sandbox_dir(self) -> Path:
@@ -106,7 +110,7 @@ class LocalRunner:
         return False
 
     def rows(self) -> list[ConversationRow]:
-        return conversation_rows(boto3.client("dynamodb", region_name=REGION), self.aws.resource("StateTable"), self.sandbox_dir, self.clock())
+        return conversation_rows(self._dynamodb, self.aws.resource("StateTable"), self.sandbox_dir, self.clock())
 
     def console(self, path: str) -> tuple[int, str, bytes]:
         if path == "/console/state.json":
@@ -126,6 +130,7 @@ class LocalRunner:
         else:
             self._exit.callback(show_function_lines(logger))
         self.aws = self._exit.enter_context(local_aws(options.template))
+        self._dynamodb = boto3.client("dynamodb", region_name=REGION)  # the console reads it every refresh
         if options.credentials:
             template_values = json.loads(self.aws.secretsmanager.get_secret_value(SecretId=self.aws.resource("CrmSecret"))["SecretString"])
             self.aws.put_secret("CrmSecret", {**template_values, **options.credentials})
@@ -136,8 +141,9 @@ class LocalRunner:
         self._exit.callback(composition.reset)
         self._exit.callback(show_sandbox_lines())
         self.functions = load_functions(self.aws.stack)
+        routes = Routes(self.aws.stack, self.functions)
         try:
-            server = start_gateway(options.port, Routes(self.aws.stack, self.functions), self.console)
+            server = start_gateway(options.port, routes, self.console)
         except OSError as exc:
             raise RunnerError(f"port {options.port} is in use ({exc.strerror}); choose another with --port") from exc
         self._exit.callback(server.shutdown)
@@ -145,19 +151,16 @@ class LocalRunner:
         self.schedules = schedules(self.aws, self.functions, self.clock())
         self._poller = threading.Thread(target=self._poll, name="socialdesk-event-sources", daemon=True)
         self._poller.start()
-        zendesk = "Zendesk: real" if {"zendesk_api_token", "zendesk_oauth_token"} & set(options.credentials) else "Zendesk: sandbox"
-        salesforce = "Salesforce: real" if "salesforce_consumer_key" in options.credentials else "Salesforce: sandbox"
-        self.backends = f"{zendesk} · {salesforce} · AWS: moto"
-        routes = ", ".join(Routes(self.aws.stack, self.functions).paths())
+        zendesk = "real" if any(options.credentials.get(key) for key in ZENDESK_CREDENTIALS) else "sandbox"
+        salesforce = "real" if options.credentials.get(SALESFORCE_CREDENTIAL) else "sandbox"
+        self.backends = f"Zendesk: {zendesk} · Salesforce: {salesforce} · AWS: moto"
         say("local", f"socialdesk is running at {self.url} ({self.backends})")
-        say("local", f"webhooks: {routes}; console: {self.url}/; sandbox state: {self.sandbox_dir}")
+        say("local", f"webhooks: {', '.join(routes.paths())}; console: {self.url}/; sandbox state: {self.sandbox_dir}")
 
     def _environment(self) -> dict[str, str]:
         """Every function's variables together (one process hosts them all), refusing any that disagree."""
         merged: dict[str, str] = {}
-        for logical_id in self.aws.stack.resources:
-            if self.aws.stack.resources[logical_id]["Type"] != "AWS::Serverless::Function":
-                continue
+        for logical_id in self.aws.stack.functions:
             for name, value in self.aws.environment(logical_id).items():
                 if name in merged and merged[name] != value:
                     raise RunnerError(

@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from socialdesk.rules.config import RulesConfig
 
 
+# The CRM secret's keys whose presence makes a local run use the real system instead of its sandbox.
+ZENDESK_CREDENTIALS = ("zendesk_oauth_token", "zendesk_api_token")
+SALESFORCE_CREDENTIAL = "salesforce_consumer_key"
+
+
 def build_process_batch(
     config: ProcessConfig, secret: SecretsManagerJsonSecret, dynamodb: Callable[[], DynamoDBClient], sqs: Callable[[], SQSClient]
 ) -> SqsBatch:
@@ -51,7 +56,7 @@ def build_process_batch(
 
 def _desk(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Desk:
     oauth = _optional(secret, "zendesk_oauth_token")
-    if sandbox is not None and not oauth and not _optional(secret, "zendesk_api_token"):
+    if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
         return SandboxDesk(sandbox / "zendesk.json")
     return ZendeskDesk(
@@ -69,12 +74,12 @@ def _desk(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> D
 def _crm(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Crm | None:
     if rules.salesforce is None:
         return None
-    if sandbox is not None and not _optional(secret, "salesforce_consumer_key"):
+    if sandbox is not None and not _optional(secret, SALESFORCE_CREDENTIAL):
         logger.info("no Salesforce credentials: using the sandbox CRM", extra={"sandbox": str(sandbox)})
         return SandboxCrm(sandbox / "salesforce.json")
     jwt = rules.salesforce.auth == "jwt"
     credentials = SalesforceCredentials(
-        consumer_key=require(secret, "salesforce_consumer_key")[0],
+        consumer_key=require(secret, SALESFORCE_CREDENTIAL)[0],
         username=require(secret, "salesforce_username")[0] if jwt else None,
         private_key=require(secret, "salesforce_private_key")[0] if jwt else None,
         consumer_secret=None if jwt else require(secret, "salesforce_consumer_secret")[0],
