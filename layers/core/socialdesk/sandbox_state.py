@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, TypeVar
+import threading
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import msgspec
 
@@ -14,6 +15,21 @@ StateT = TypeVar("StateT", bound=msgspec.Struct)
 
 # Local runs print this logger's lines; every one of them names the sandbox it comes from.
 report = logging.getLogger("socialdesk.sandbox")
+
+
+class JsonSandbox(Generic[StateT]):
+    """A sandbox's state: in memory, guarded by one lock, and written to `path` (when given) after every change."""
+
+    def __init__(self, kind: type[StateT], path: Path | None) -> None:
+        self._path = path
+        self._lock = threading.RLock()
+        self.state = load_state(path, kind) if path else kind()
+
+    def _before(self, operation: str) -> None:
+        """Called as each operation starts; a test subclass counts calls and injects failures here."""
+
+    def _save(self) -> None:
+        save_state(self._path, self.state)
 
 
 def load_state(path: Path, kind: type[StateT]) -> StateT:

@@ -7,13 +7,12 @@ line naming it a sandbox. Never used in a deployed stack.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from socialdesk.crm.port import CrmActivity, CrmContact, RecordedActivity
-from socialdesk.sandbox_state import first_line, load_state, report, save_state
+from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,16 +35,11 @@ class SandboxCrmState(msgspec.Struct, kw_only=True):
     activities: dict[str, SandboxActivity] = msgspec.field(default_factory=dict)
 
 
-class SandboxCrm:
+class SandboxCrm(JsonSandbox[SandboxCrmState]):
     """Implements `Crm`; `path` (optional) is the JSON file the state is written to after every change."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self._path = path
-        self._lock = threading.RLock()
-        self.state = load_crm_state(path) if path else SandboxCrmState()
-
-    def _before(self, operation: str) -> None:
-        """Called as each operation starts; a test subclass counts calls and injects failures here."""
+        super().__init__(SandboxCrmState, path)
 
     def record_activity(self, activity: CrmActivity, *, contact: CrmContact, contact_id: str | None, persona_id: str | None) -> RecordedActivity:
         self._before("record_activity" if contact_id is None else "insert_task")
@@ -67,9 +61,6 @@ class SandboxCrm:
         self._before("find_activity")
         with self._lock:
             return next((found.id for found in self.state.activities.values() if found.activity.event_key == activity.event_key), None)
-
-    def _save(self) -> None:
-        save_state(self._path, self.state)
 
 
 def load_crm_state(path: Path) -> SandboxCrmState:

@@ -7,13 +7,12 @@ on the `socialdesk.sandbox` logger, each line naming it a sandbox. Never used in
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef
-from socialdesk.sandbox_state import first_line, load_state, report, save_state
+from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -51,16 +50,11 @@ class SandboxDeskState(msgspec.Struct, kw_only=True):
     """Ids are never reused, even after a ticket is deleted (as in Zendesk)."""
 
 
-class SandboxDesk:
+class SandboxDesk(JsonSandbox[SandboxDeskState]):
     """Implements `Desk`; `path` (optional) is the JSON file the state is written to after every change."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self._path = path
-        self._lock = threading.RLock()
-        self.state = load_desk_state(path) if path else SandboxDeskState()
-
-    def _before(self, operation: str) -> None:
-        """Called as each operation starts; a test subclass counts calls and injects failures here."""
+        super().__init__(SandboxDeskState, path)
 
     def upsert_user(self, user: DeskUser) -> int:
         self._before("upsert_user")
@@ -130,9 +124,6 @@ class SandboxDesk:
                 raise TicketNotFoundError(f"ticket {ticket_id} not found")
             ticket.tags.extend(tag for tag in tags if tag not in ticket.tags)
             self._save()
-
-    def _save(self) -> None:
-        save_state(self._path, self.state)
 
 
 def load_desk_state(path: Path) -> SandboxDeskState:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from socialdesk.local.console import ConversationRow
     from socialdesk.local.runner import LocalRunner
 
 ADVANCE = timedelta(minutes=90)
@@ -150,7 +151,7 @@ def run_demo(runner_factory: Callable[[], LocalRunner], events_dir: Path) -> int
     return 1 if problems else 0
 
 
-def summary(rows: list[Any], statuses: list[int], url: str) -> str:
+def summary(rows: list[ConversationRow], statuses: list[int], url: str) -> str:
     header = ("Platform", "Customer", "Msgs", "Ticket", "Salesforce", "Brand replies", "Response clock")
     table = [header] + [
         (row.platform, row.customer, str(row.messages), row.ticket, _activities(row.salesforce_activities), str(row.brand_replies), row.clock)
@@ -174,7 +175,7 @@ def _activities(count: int) -> str:
     return f"{count} activit{'y' if count == 1 else 'ies'}"
 
 
-def checks(rows: list[Any], statuses: list[int]) -> list[str]:
+def checks(rows: list[ConversationRow], statuses: list[int]) -> list[str]:
     """What the scenario must have produced; any miss makes the demo exit 1."""
     problems = []
     if any(status != 200 for status in statuses):
