@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from socialdesk.local.output import say
 
@@ -74,7 +74,7 @@ def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPS
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             try:
-                event = _api_event(
+                event = api_gateway_event(
                     self.command, split.path, query=split.query, headers=self.headers.items(), body=body, source_ip=self.client_address[0]
                 )
                 response = function.invoke(event)
@@ -105,7 +105,7 @@ def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPS
     return server
 
 
-def _api_event(method: str, path: str, *, query: str, headers: Any, body: bytes, source_ip: str) -> dict[str, Any]:
+def api_gateway_event(method: str, path: str, *, query: str, headers: Any, body: bytes, source_ip: str) -> dict[str, Any]:
     """An API Gateway HTTP API payload 2.0 event, as the $default stage would deliver it."""
     lowered: dict[str, str] = {}
     for name, value in headers:
@@ -139,10 +139,10 @@ def _api_event(method: str, path: str, *, query: str, headers: Any, body: bytes,
         "body": text if text is not None else base64.b64encode(body).decode("ascii"),
     }
     if query:
+        # Decoded, with a repeated name's values joined by commas, as HTTP API payload 2.0 does (rawQueryString stays as sent).
         parameters: dict[str, str] = {}
-        for part in query.split("&"):
-            name, _, value = part.partition("=")
-            parameters[name] = value
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
         event["queryStringParameters"] = parameters
     return event
 
