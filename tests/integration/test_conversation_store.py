@@ -16,7 +16,7 @@ import pytest
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from socialdesk.model.conversation import Customer, EventProgress
 from socialdesk.store.dynamodb import DynamoDbConversationStore
-from socialdesk.store.port import ConversationStore, EventBusyError
+from socialdesk.store.port import Claim, ConversationStore, EventBusyError, KnownMessage, conversation_anchor, message_anchor
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import InMemoryStore
 
@@ -69,7 +69,7 @@ def test_one_claim_wins_a_new_conversation_and_the_rest_learn_the_ticket(store: 
     lost = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=5), stale_after=90)
     assert (lost.won, lost.ticket_id, lost.retry_after) == (False, None, 85)
     resumed = store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW + timedelta(seconds=6), stale_after=90)
-    assert (resumed.won, resumed.previous_owner) == (True, "A")
+    assert (resumed.won, resumed.creator) == (True, "A")
     store.set_ticket(KEY, ticket_id=4014, opened_by="A", replaces=None)
     late = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=7), stale_after=90)
     assert (late.won, late.ticket_id) == (False, 4014)
@@ -78,11 +78,26 @@ def test_one_claim_wins_a_new_conversation_and_the_rest_learn_the_ticket(store: 
     assert (conversation.ticket_id, conversation.opened_by, conversation.claim_owner) == (4014, "A", None)
 
 
-def test_a_stale_claim_is_taken_over_and_says_whose_it_was(store: ConversationStore) -> None:
+def test_a_fresh_claim_names_no_creator_so_nothing_is_searched_for(store: ConversationStore) -> None:
+    store.record_activity(KEY, sample_event("meta-fb-comment"), customer_key=None)
+    assert store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90) == Claim(won=True, creator=None)
+
+
+def test_a_stale_claim_taken_over_keeps_naming_the_first_creator_until_the_taker_says_it_creates(store: ConversationStore) -> None:
+    # Given A claimed and went silent (it may have created the ticket)
     store.record_activity(KEY, sample_event("meta-fb-comment"), customer_key=None)
     store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90)
+    # When B takes the stale claim over, and again on B's own retry
     takeover = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=91), stale_after=90)
-    assert (takeover.won, takeover.previous_owner) == (True, "A")
+    retry = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=200), stale_after=90)
+    # Then both say a ticket found is A's
+    assert (takeover.won, takeover.creator, retry.creator) == (True, "A", "A")
+    # And once B found none and says it creates, the claim names B
+    store.mark_creator(KEY, owner="B")
+    assert store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=201), stale_after=90).creator == "B"
+    # And the ticket's arrival forgets the creator: the next claim (a follow-up ticket) starts clean
+    store.set_ticket(KEY, ticket_id=4014, opened_by="B", replaces=None)
+    assert store.claim_ticket(KEY, owner="C", expected_ticket_id=4014, now=NOW + timedelta(seconds=202), stale_after=90).creator is None
 
 
 def test_replacing_a_closed_ticket_is_claimed_against_the_old_one_and_remembered(store: ConversationStore) -> None:
@@ -115,9 +130,55 @@ def test_activity_is_order_insensitive_and_replays_change_nothing(store: Convers
 def test_messages_map_to_their_conversation_per_platform_and_account(store: ConversationStore) -> None:
     event = sample_event("x-mention")
     store.remember_message(event, "x:900000000000000001:thread:1924465506158878979")
-    assert store.conversation_of_message(event, event.message_id) == "x:900000000000000001:thread:1924465506158878979"
+    assert store.known_message(event, event.message_id) == KnownMessage(conversation_key="x:900000000000000001:thread:1924465506158878979")
     other_account = msgspec.structs.replace(event, account_id="42")
-    assert store.conversation_of_message(other_account, event.message_id) is None
+    assert store.known_message(other_account, event.message_id) is None
+
+
+def test_an_event_parked_on_an_unseen_message_is_handed_back_when_that_message_is_remembered(store: ConversationStore) -> None:
+    # Given a brand reply parked on the customer post it answers, which nobody has seen yet
+    reply = sample_event("x-brand-reply")
+    parent = message_anchor(reply.platform, reply.account_id, "1111")
+    assert store.park(parent, reply, now=NOW, via=reply.message_id)
+    # Then the reply's own id is known as on its way, with no conversation yet
+    assert store.known_message(reply, reply.message_id) == KnownMessage(conversation_key=None)
+    assert store.known_message(reply, "1111") is None
+    # When the customer post is remembered
+    parked = store.remember_message(msgspec.structs.replace(reply, message_id="1111"), KEY)
+    # Then the write says events wait, and they are handed back once, then forgotten
+    assert parked
+    assert store.parked(parent) == [reply]
+    store.unpark(parent, [reply])
+    assert store.parked(parent) == []
+    assert not store.remember_message(msgspec.structs.replace(reply, message_id="1111"), KEY)
+    # And parking on a message already known is refused: the caller places the event at once
+    assert not store.park(parent, reply, now=NOW)
+
+
+def test_an_event_parked_on_a_conversation_is_handed_back_when_its_ticket_is_set(store: ConversationStore) -> None:
+    # Given an edit parked on a conversation that has no ticket yet (and no item at all)
+    edit = sample_event("meta-fb-comment")
+    anchor = conversation_anchor(KEY)
+    assert store.park(anchor, edit, now=NOW)
+    conversation = store.conversation(KEY)
+    assert conversation is not None and conversation.parked and conversation.ticket_id is None
+    # When the first message of the conversation arrives and opens the ticket
+    store.record_activity(KEY, edit, customer_key="facebook:7012345678901234")
+    assert store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90).won
+    assert store.set_ticket(KEY, ticket_id=4014, opened_by="A", replaces=None)
+    # Then the parked event is handed back, and the conversation stops saying so once it is unparked
+    assert store.parked(anchor) == [edit]
+    store.unpark(anchor, [edit])
+    conversation = store.conversation(KEY)
+    assert conversation is not None and not conversation.parked
+    assert not store.park(anchor, edit, now=NOW)
+
+
+def test_a_pause_is_shared_and_only_ever_extended(store: ConversationStore) -> None:
+    store.pause("zendesk", until=NOW + timedelta(seconds=60))
+    store.pause("zendesk", until=NOW + timedelta(seconds=30))
+    store.pause("salesforce", until=NOW + timedelta(seconds=900))
+    assert store.pauses() == {"zendesk": NOW + timedelta(seconds=60), "salesforce": NOW + timedelta(seconds=900)}
 
 
 def test_customer_ids_are_merged_not_overwritten(store: ConversationStore) -> None:

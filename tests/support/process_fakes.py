@@ -7,7 +7,7 @@ runs one set of behaviour tests against both, so this fake cannot drift from the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import msgspec
@@ -18,7 +18,7 @@ from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress
-from socialdesk.store.port import Claim, EventBusyError
+from socialdesk.store.port import Claim, EventBusyError, KnownMessage, message_anchor
 
 
 class CrashError(BaseException):
@@ -112,7 +112,12 @@ class InMemoryStore:
         self.events: dict[str, tuple[EventProgress, str | None, int]] = {}
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, str] = {}
+        self.waiting_messages: set[str] = set()
         self.customers: dict[str, Customer] = {}
+        self.parked_by_anchor: dict[str, dict[str, SocialEvent]] = {}
+        self.parked_flags: set[str] = set()
+        self.creators: dict[str, str] = {}
+        self.paused: dict[str, datetime] = {}
         self.failures = Failures()
         self.dead = False  # after a simulated crash nothing more is written
 
@@ -132,7 +137,7 @@ class InMemoryStore:
 
     def conversation(self, key: str) -> Conversation | None:
         found = self.conversations.get(key)
-        return msgspec.structs.replace(found) if found else None
+        return msgspec.structs.replace(found, parked=f"CONV#{key}" in self.parked_flags) if found else None
 
     def claim_ticket(self, key: str, *, owner: str, expected_ticket_id: int | None, now: datetime, stale_after: int) -> Claim:
         conversation = self.conversations.setdefault(key, Conversation(key=key))
@@ -141,30 +146,75 @@ class InMemoryStore:
         claim_at = int(conversation.claim_at.timestamp()) if conversation.claim_at else 0
         if conversation.claim_owner not in (None, owner) and claim_at >= int(now.timestamp()) - stale_after:
             return Claim(won=False, retry_after=max(1, claim_at + stale_after - int(now.timestamp())))
-        previous = conversation.claim_owner
         conversation.claim_owner, conversation.claim_at = owner, now
-        return Claim(won=True, previous_owner=previous)
+        creator = self.creators.get(key)
+        self.creators.setdefault(key, owner)
+        return Claim(won=True, creator=creator)
 
-    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> None:
+    def mark_creator(self, key: str, *, owner: str) -> None:
+        assert self.conversations[key].claim_owner == owner
+        self.creators[key] = owner
+
+    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> bool:
         self.failures.check("set_ticket")
         conversation = self.conversations[key]
         conversation.ticket_id, conversation.opened_by = ticket_id, opened_by
         conversation.claim_owner = conversation.claim_at = None
+        self.creators.pop(key, None)
         if replaces is not None:
             conversation.previous_ticket_ids.append(replaces)
+        return f"CONV#{key}" in self.parked_flags
 
     def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:
         conversation = self.conversations.setdefault(key, Conversation(key=key))
         conversation.activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand)
         conversation.customer_key = conversation.customer_key or customer_key
         conversation.version += 1
-        return msgspec.structs.replace(conversation)
+        return msgspec.structs.replace(conversation, parked=f"CONV#{key}" in self.parked_flags)
 
-    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
-        return self.messages.get(f"{event.platform}:{event.account_id}:{message_id}")
+    def known_message(self, event: SocialEvent, message_id: str) -> KnownMessage | None:
+        anchor = message_anchor(event.platform, event.account_id, message_id)
+        if anchor in self.messages:
+            return KnownMessage(conversation_key=self.messages[anchor])
+        return KnownMessage(conversation_key=None) if anchor in self.waiting_messages else None
 
-    def remember_message(self, event: SocialEvent, conversation_key: str) -> None:
-        self.messages[f"{event.platform}:{event.account_id}:{event.message_id}"] = conversation_key
+    def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
+        anchor = message_anchor(event.platform, event.account_id, message_id or event.message_id)
+        self.messages[anchor] = conversation_key
+        self.waiting_messages.discard(anchor)
+        return anchor in self.parked_flags
+
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime, via: str | None = None) -> bool:
+        self.failures.check("park")
+        ready = anchor in self.messages if anchor.startswith("MSG#") else self._has_ticket(anchor.removeprefix("CONV#"))
+        if ready:
+            return False
+        self.parked_by_anchor.setdefault(anchor, {})[event.dedupe_key] = event
+        self.parked_flags.add(anchor)
+        if anchor.startswith("CONV#"):
+            self.conversations.setdefault(anchor.removeprefix("CONV#"), Conversation(key=anchor.removeprefix("CONV#")))
+        if via is not None and (own := message_anchor(event.platform, event.account_id, via)) not in self.messages:
+            self.waiting_messages.add(own)
+        return True
+
+    def _has_ticket(self, key: str) -> bool:
+        found = self.conversations.get(key)
+        return found is not None and found.ticket_id is not None
+
+    def parked(self, anchor: str) -> list[SocialEvent]:
+        return list(self.parked_by_anchor.get(anchor, {}).values())
+
+    def unpark(self, anchor: str, events: Sequence[SocialEvent]) -> None:
+        for event in events:
+            self.parked_by_anchor.get(anchor, {}).pop(event.dedupe_key, None)
+        self.parked_flags.discard(anchor)
+
+    def pause(self, backend: str, *, until: datetime) -> None:
+        if backend not in self.paused or self.paused[backend] < until:
+            self.paused[backend] = until
+
+    def pauses(self) -> dict[str, datetime]:
+        return dict(self.paused)
 
     def customer(self, key: str) -> Customer | None:
         found = self.customers.get(key)

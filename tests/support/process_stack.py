@@ -5,6 +5,7 @@ Used by the integration tests and by bench/process_calls_bench.py.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ class Flow:
     zendesk: FakeZendesk
     salesforce: FakeSalesforce
     visibility_changes: list[int]
+    requeued: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """(delay asked for, event body) of every copy the process function queued again; the copies are visible at once."""
     dynamodb_calls: Counter[str] = field(default_factory=Counter)
     last_event: dict[str, Any] | None = None
 
@@ -68,6 +71,12 @@ class Flow:
         while (answer := self.process_once()) is not None:
             answers.append(answer)
         return answers
+
+    def skip_delay(self, params: dict[str, Any], **_: Any) -> None:
+        """Record the delay of a re-queued copy and drop it (moto waits in real time), to see what happens next."""
+        if params.get("QueueUrl") == self.aws.inbound_url:
+            self.requeued.append((int(params.get("DelaySeconds", 0)), json.loads(params["MessageBody"])))
+            params["DelaySeconds"] = 0
 
     def make_visible(self, receipt_handle: str) -> None:
         """Skip a wait SQS would impose (a retry delay), to see what happens next."""
@@ -95,6 +104,7 @@ def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
         composition._sqs().meta.events.register(
             "before-parameter-build.sqs.ChangeMessageVisibility", lambda params, **_: flow.visibility_changes.append(params["VisibilityTimeout"])
         )
+        composition._sqs().meta.events.register("before-parameter-build.sqs.SendMessage", flow.skip_delay)
         composition._dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: flow.dynamodb_calls.update([model.name]))
         try:
             yield flow

@@ -11,10 +11,11 @@ import pytest
 from socialdesk.crm.port import CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
 from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUnavailableError
 from socialdesk.model import Delivery, SocialEvent
-from socialdesk.process.failures import PermanentFailureError, RetryLaterError
-from socialdesk.process.process_event import ProcessEvent
+from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
+from socialdesk.process.process_event import PARENT_WAIT, ProcessEvent
 from socialdesk.rules.config import RulesConfig
 from tests.support.events import follow_up, sample_event
+from tests.support.fakes import FakeQueue
 from tests.support.process_fakes import CrashError, FakeCrm, FakeDesk, InMemoryStore
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -28,14 +29,16 @@ def rules(**zendesk: Any) -> RulesConfig:
 
 class World:
     def __init__(self, config: RulesConfig | None = None) -> None:
-        self.store, self.desk, self.crm = InMemoryStore(), FakeDesk(), FakeCrm()
+        self.store, self.desk, self.crm, self.queue = InMemoryStore(), FakeDesk(), FakeCrm(), FakeQueue()
         self.now = NOW
         self.config = config or rules()
         self.process = self.fresh_process()
 
     def fresh_process(self) -> ProcessEvent:
         """A new container: nothing in memory survives but the store, the helpdesk and the CRM."""
-        return ProcessEvent(store=self.store, desk=self.desk, crm=self.crm, rules=self.config, clock=lambda: self.now, jitter=lambda _: 0)
+        return ProcessEvent(
+            store=self.store, desk=self.desk, crm=self.crm, rules=self.config, events=self.queue, clock=lambda: self.now, jitter=lambda _: 0
+        )
 
     def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
         return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)
@@ -219,10 +222,13 @@ def test_the_brands_own_reply_is_a_note_and_marks_the_conversation_answered(worl
     assert world.crm.activities and all(activity.event_key == mention.dedupe_key for activity in world.crm.activities.values())
 
 
-def test_brand_messages_outside_any_known_conversation_do_nothing(world: World) -> None:
-    for name in ("x-brand-reply", "x-dm-brand", "meta-messenger-echo"):
-        world.handle(sample_event(name))
+def test_brand_messages_outside_any_known_conversation_wait_quietly_for_it(world: World) -> None:
+    # Given brand messages in conversations nobody has written in (yet)
+    outcomes = [world.handle(sample_event(name)) for name in ("x-brand-reply", "x-dm-brand", "meta-messenger-echo")]
+    # Then nothing reaches Zendesk or Salesforce; each waits in the store for its conversation
     assert world.desk.http_calls == world.crm.http_calls == 0
+    assert [outcome.actions for outcome in outcomes] == [["parked"]] * 3
+    assert world.queue.messages == []
 
 
 def test_edit_and_deletion_are_internal_notes_and_deletion_tags_the_ticket(world: World) -> None:
@@ -407,3 +413,154 @@ def test_calls_per_message_meet_the_budget_with_context_fields_configured() -> N
     assert (world.desk.http_calls, world.crm.http_calls) == (4, 3)  # known customer, new conversation: 1 ticket + 1 task insert
     world.handle(sample_event("meta-instagram-dm"))
     assert (world.desk.http_calls, world.crm.http_calls) == (6, 4)  # another new customer: 2 + 1
+
+
+# --- any delivery order, the same end state ---------------------------------------------------------
+
+
+def settle(world: World, events: list[SocialEvent]) -> None:
+    """Process `events` in the given order as SQS would: waiting ones come back later, released ones are queued again."""
+    pending = list(events)
+    for _ in range(200):
+        if not pending:
+            return
+        event = pending.pop(0)
+        try:
+            world.handle(event)
+        except RetryLaterError:
+            world.now += timedelta(seconds=31)
+            pending.append(event)
+        pending += world.queue.events
+        world.queue.messages.clear()
+    raise AssertionError("the events never settled")
+
+
+def end_state(world: World) -> list[tuple[str | None, list[tuple[bool, str]], list[str], Any]]:
+    """What agents and the SLA clock see: each ticket's comments and tags, and the conversation's response facts."""
+    state: list[tuple[str | None, list[tuple[bool, str]], list[str], Any]] = []
+    for ticket in sorted(world.desk.tickets.values(), key=lambda ticket: str(ticket.external_id)):
+        conversation = world.store.conversation(str(ticket.external_id))
+        activity = conversation.activity if conversation else None
+        state.append((ticket.external_id, sorted((c.public, c.body) for c in ticket.comments), sorted(ticket.tags), activity))
+    return state
+
+
+X_THREAD = ["x-mention", "x-brand-reply"]
+FACEBOOK_EDITS = ["meta-fb-comment", "meta-fb-page-reply", "meta-fb-comment-edited", "meta-fb-comment-removed"]
+
+
+@pytest.mark.parametrize("names", [X_THREAD, FACEBOOK_EDITS, ["meta-messenger-message", "meta-messenger-echo"]], ids=["x", "facebook", "messenger"])
+def test_every_delivery_order_gives_the_same_tickets_notes_and_response_clock(names: list[str]) -> None:
+    # Given a conversation's events delivered in order, and the same events delivered in reverse
+    in_order, reversed_order = World(), World()
+    settle(in_order, [sample_event(name) for name in names])
+    settle(reversed_order, [sample_event(name) for name in reversed(names)])
+    # Then agents see the same tickets, comments, notes and tags, and the clock the same answer
+    assert end_state(reversed_order) == end_state(in_order)
+    # And the brand's answer counts: nobody is left waiting
+    assert all(activity.waiting_since is None for *_, activity in end_state(reversed_order))
+
+
+def test_a_brand_reply_before_the_customer_post_waits_for_it_and_then_answers_it(world: World) -> None:
+    # Given the brand's X reply arrives before the customer's mention it answers
+    mention, reply = sample_event("x-mention"), sample_event("x-brand-reply")
+    assert world.handle(reply).actions == ["parked"]
+    # When the mention arrives
+    world.handle(mention)
+    # Then the reply is queued again and, processed, is the ticket's note and stops the clock
+    [released] = world.queue.events
+    assert released == reply
+    world.handle(released)
+    ticket = world.ticket_of(mention, f"x:{mention.account_id}:thread:{mention.message_id}")
+    assert ticket.comments[-1].body.startswith("Replied on X by @AcmeHelp")
+    assert world.store.conversation(str(ticket.external_id)).activity.waiting_since is None  # type: ignore[union-attr]
+
+
+def test_a_failed_whatsapp_delivery_before_the_chat_has_a_ticket_is_shown_once_it_has(world: World) -> None:
+    failed = sample_event("meta-whatsapp-status-failed")
+    settle(world, [failed, sample_event("meta-whatsapp-text")])
+    assert world.ticket_of(failed).comments[-1].body.startswith("⚠ A WhatsApp message to the customer was not delivered")
+
+
+def test_a_customer_reply_to_a_brand_reply_still_parked_waits_for_the_thread_then_joins_it(world: World) -> None:
+    # Given the brand reply is parked (the mention is late), and the customer answers the brand reply
+    mention, brand_reply = sample_event("x-mention"), sample_event("x-brand-reply")
+    customer_reply = msgspec.structs.replace(sample_event("x-reply"), in_reply_to=brand_reply.message_id, created_at=NOW)
+    world.handle(brand_reply)
+    # When the customer's reply comes first, it waits a little rather than opening a ticket of its own
+    with pytest.raises(WaitError):
+        world.handle(customer_reply)
+    assert world.desk.tickets == {}
+    # Then once the mention arrives, everything is one ticket
+    settle(world, [mention, customer_reply])
+    assert len(world.desk.tickets) == 1
+    [ticket] = world.desk.tickets.values()
+    assert [comment.body for comment in ticket.comments if comment.public][-1].startswith("@AcmeHelp I ordered the blue kettle")
+
+
+def test_a_customer_reply_whose_parent_never_arrives_gets_its_own_ticket_after_the_wait(world: World) -> None:
+    brand_reply = sample_event("x-brand-reply")
+    customer_reply = msgspec.structs.replace(sample_event("x-reply"), in_reply_to=brand_reply.message_id, created_at=NOW)
+    world.handle(brand_reply)
+    world.now = NOW + PARENT_WAIT + timedelta(seconds=1)
+    world.handle(customer_reply)
+    assert [ticket.external_id for ticket in world.desk.tickets.values()] == [f"x:{customer_reply.account_id}:thread:{customer_reply.message_id}"]
+
+
+# --- claims taken over, pauses shared -----------------------------------------------------------------
+
+
+def test_a_takeover_interrupted_by_zendesk_still_posts_each_message_exactly_once(world: World) -> None:
+    # Given A created the ticket and died before recording it; B takes the stale claim over
+    first, second = sample_event("meta-fb-comment"), follow_up(sample_event("meta-fb-comment"), 1)
+    world.store.failures.add("set_ticket", CrashError())
+    with pytest.raises(CrashError):
+        world.handle(first)
+    world.now = NOW + timedelta(minutes=5)
+    # When B's lookup of A's ticket hits a Zendesk 503, and B is retried
+    world.desk.failures.add("find_tickets", DeskUnavailableError("503"))
+    with pytest.raises(RetryLaterError):
+        world.fresh_process().handle(second, delivery_id="sqs-b")
+    world.fresh_process().handle(second, delivery_id="sqs-b", attempt=2)
+    # And A is retried too
+    world.fresh_process().handle(first, delivery_id=f"sqs-{first.event_id}", attempt=2)
+    # Then one ticket carries A's words and B's words, each exactly once
+    [ticket] = world.desk.tickets.values()
+    assert [comment.body for comment in ticket.comments if comment.public] == [first.text, "follow-up 1"]
+
+
+def test_a_takeover_where_the_first_claimant_created_nothing_creates_the_ticket_with_its_own_words(world: World) -> None:
+    # Given A claimed and died before creating anything; B takes over, finds nothing, creates, and loses the answer
+    first, second = sample_event("meta-fb-comment"), follow_up(sample_event("meta-fb-comment"), 1)
+    world.store.record_activity(first.conversation_key, first, customer_key=None)
+    world.store.claim_ticket(first.conversation_key, owner=first.dedupe_key, expected_ticket_id=None, now=NOW, stale_after=90)
+    world.now = NOW + timedelta(minutes=5)
+    world.desk.after["create_ticket"] = lambda: (_ for _ in ()).throw(CrashError())
+    with pytest.raises(CrashError):
+        world.fresh_process().handle(second, delivery_id="sqs-b")
+    # When B and A are retried
+    world.fresh_process().handle(second, delivery_id="sqs-b", attempt=2)
+    world.fresh_process().handle(first, delivery_id=f"sqs-{first.event_id}", attempt=2)
+    # Then B's ticket holds B's words first and A's as a comment, once each
+    [ticket] = world.desk.tickets.values()
+    assert [comment.body for comment in ticket.comments if comment.public] == ["follow-up 1", first.text]
+
+
+def test_a_zendesk_429_pauses_zendesk_for_every_event_and_every_container(world: World) -> None:
+    # Given Zendesk answered 429 with Retry-After 60 to one event
+    world.desk.failures.add("upsert_user", DeskRateLimitedError(60))
+    with pytest.raises(WaitError):
+        world.handle(sample_event("x-dm"))
+    calls = world.desk.http_calls
+    # When another conversation's event comes, in this container and in a new one that has just read its batch
+    other = world.fresh_process()
+    other.begin_batch()
+    for process in (world.process, other):
+        with pytest.raises(WaitError) as raised:
+            process.handle(sample_event("meta-whatsapp-text"), delivery_id="sqs-w")
+        # Then it waits out the Retry-After without calling Zendesk
+        assert 60 <= raised.value.delay_seconds <= 67
+    assert world.desk.http_calls == calls
+    # And once the minute is over, it goes through
+    world.now = NOW + timedelta(seconds=61)
+    assert "ticket_created" in other.handle(sample_event("meta-whatsapp-text"), delivery_id="sqs-w").actions

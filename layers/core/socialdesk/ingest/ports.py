@@ -7,6 +7,8 @@ from typing import Protocol
 
 import msgspec
 
+from socialdesk.model import SocialEvent, encode_event
+
 
 class SecretsUnavailableError(Exception):
     """The secret store could not be read; requests needing it fail closed."""
@@ -43,6 +45,14 @@ class MessageQueue(Protocol):
     def send_all(self, messages: Sequence[QueueMessage]) -> None:
         """Queue every message durably or raise QueueUnavailableError."""
         ...
+
+
+def event_message(event: SocialEvent) -> QueueMessage:
+    """One canonical event as the inbound queue carries it (from ingest, and again when parked events are released)."""
+    return QueueMessage(
+        body=encode_event(event).decode("utf-8"),
+        attributes={"platform": event.platform.value, "kind": event.kind.value, "schema_version": str(event.schema_version)},
+    )
 
 
 def require(secrets: WebhookSecrets, key: str, *, refresh: bool = False) -> tuple[str, ...]:

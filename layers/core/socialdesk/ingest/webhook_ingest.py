@@ -14,8 +14,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from socialdesk.http import HttpRequest, HttpResponse, UnreadableBodyError
-from socialdesk.ingest.ports import MessageQueue, QueueMessage, QueueUnavailableError, SecretsUnavailableError, WebhookSecrets, require
-from socialdesk.model import SocialEvent, encode_event
+from socialdesk.ingest.ports import (
+    MessageQueue,
+    QueueMessage,
+    QueueUnavailableError,
+    SecretsUnavailableError,
+    WebhookSecrets,
+    event_message,
+    require,
+)
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.platforms.signing import matches_any
 
@@ -87,7 +94,7 @@ class WebhookIngest:
         received_at = self._clock()
         batch = platform.normalise(payload, received_at)
         try:
-            self._events.send_all([_event_message(event) for event in batch.events])
+            self._events.send_all([event_message(event) for event in batch.events])
             self._quarantine.send_all([_quarantine_message(platform.name, item, received_at) for item in batch.unreadable])
         except QueueUnavailableError as exc:
             metrics.add_metric(name="WebhookEnqueueFailed", unit=MetricUnit.Count, value=1)
@@ -127,13 +134,6 @@ def _refuse(status: int, code: str, message: str, headers: Mapping[str, str] | N
     metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
     logger.warning(message, extra={"status": status, "error": code, **context})
     return HttpResponse.json(status, {"error": code}, headers=headers)
-
-
-def _event_message(event: SocialEvent) -> QueueMessage:
-    return QueueMessage(
-        body=encode_event(event).decode("utf-8"),
-        attributes={"platform": event.platform.value, "kind": event.kind.value, "schema_version": str(event.schema_version)},
-    )
 
 
 def _quarantine_message(platform: str, unreadable: Unreadable, received_at: datetime) -> QueueMessage:

@@ -53,7 +53,9 @@ class _FunctionLines(logging.Handler):
             ticket = f" → ticket #{fields['ticket']}" if fields.get("ticket") else ""
             say("process", f"{fields.get('conversation') or fields.get('event')}{ticket}: {did}")
         elif message == "event deferred":
-            say("process", f"{fields.get('event')} deferred {fields.get('retry_in')} s (attempt {fields.get('attempt')}): {fields.get('reason')}")
+            say("process", f"{fields.get('event')} deferred {fields.get('retry_in')} s (failure {fields.get('failures')}): {fields.get('reason')}")
+        elif message == "event waiting":
+            say("process", f"{fields.get('event')} waits {fields.get('retry_in')} s: {fields.get('reason')}")
         elif message.startswith("event dead-lettered"):
             say("process", f"{fields.get('event') or fields.get('message_id')} dead-lettered: {fields.get('reason')}")
         elif record.levelno >= logging.WARNING and not message.startswith("webhook refused"):  # the gateway line shows refusals

@@ -71,6 +71,8 @@ class Conversation(msgspec.Struct, kw_only=True):
     claim_owner: str | None = None
     claim_at: datetime | None = None
     customer_key: str | None = None
+    parked: bool = False
+    """Events (brand replies, edits, ...) wait for this conversation's ticket: whoever sees it with a ticket releases them."""
     activity: ConversationActivity = ConversationActivity()
     version: int = 0
 

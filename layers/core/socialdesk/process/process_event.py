@@ -6,17 +6,21 @@ side effect is guarded by what the store remembers:
 - a processing lease per event, so two deliveries of one event never work at once;
 - progress per side, so a retry redoes only what is missing: a Salesforce outage
   never blocks the ticket and a Zendesk outage never loses the Salesforce activity;
-- a claim per conversation, so two first messages of one thread open one ticket;
+- a claim per conversation, so two first messages of one thread open one ticket, and a
+  record of which claimant may have created it, so a ticket found after a takeover is
+  credited to the message whose words it already holds;
 - Zendesk's Idempotency-Key plus a lookup by `external_id` after a crash, so a ticket
-  created just before a crash is found again rather than created twice.
+  created just before a crash is found again rather than created twice;
+- parking: a brand reply, edit, deletion or failed delivery that arrives before the
+  message or ticket it belongs to waits in the store and is queued again the moment that
+  appears, so any delivery order gives the same tickets and notes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from socialdesk.crm.port import Crm, CrmError, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
@@ -29,16 +33,19 @@ from socialdesk.desk.port import (
     TicketClosedError,
     TicketNotFoundError,
 )
+from socialdesk.ingest.ports import event_message
 from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
-from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, backoff, spread
+from socialdesk.observability import logger
+from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
 from socialdesk.rules import ticket_content
 from socialdesk.rules.crm_content import crm_activity, crm_contact
-from socialdesk.store.port import ConversationStore, EventBusyError
+from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from socialdesk.ingest.ports import MessageQueue
     from socialdesk.rules.config import RulesConfig
 
 # What customers write that becomes ticket comments and CRM activity; the rest are notes or facts.
@@ -47,6 +54,19 @@ MESSAGE_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, E
 LEASE_SECONDS = 90
 CLAIM_STALE_SECONDS = 90
 CLAIM_RETRY_SECONDS = 15
+# An X reply whose parent is itself parked (a brand reply waiting for the customer's post) waits this long
+# for the thread to appear before it starts a thread of its own: platforms reorder deliveries by minutes.
+PARENT_WAIT = timedelta(minutes=10)
+PARENT_RETRY_SECONDS = 30
+ZENDESK, SALESFORCE = "zendesk", "salesforce"
+
+
+@dataclass(frozen=True)
+class _Park:
+    """Where an event waits: the anchor it needs, and its own message id when replies to it should know."""
+
+    anchor: str
+    via: str | None = None
 
 
 @dataclass
@@ -69,6 +89,7 @@ class _Run:
     conversation: Conversation | None = None
     customer: Customer | None = None
     """The author's record, read once per event and shared by both sides."""
+    parked: bool = False
 
     @property
     def owner(self) -> str:
@@ -84,18 +105,28 @@ class ProcessEvent:
         desk: Desk,
         crm: Crm | None,
         rules: RulesConfig,
+        events: MessageQueue,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        monotonic: Callable[[], float] = time.monotonic,
         jitter: Jitter = spread,
     ) -> None:
         self._store = store
         self._desk = desk
         self._crm = crm
         self._rules = rules
+        self._events = events
         self._clock = clock
-        self._monotonic = monotonic
         self._jitter = jitter
-        self._crm_paused_until = 0.0
+        self._paused_until: dict[str, datetime] = {}
+
+    def begin_batch(self) -> None:
+        """Learn the pauses other containers recorded (one read per batch), so none of us calls a backend too early."""
+        try:
+            shared = self._store.pauses()
+        except Exception:  # the store's own failure surfaces on the first event; pauses known here still hold
+            logger.warning("backend pauses could not be read; using this container's own")
+            return
+        for backend, until in shared.items():
+            self._paused_until[backend] = max(until, self._paused_until.get(backend, until))
 
     def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int = 1) -> Outcome:
         """Do what is still missing for `event`; raise RetryLaterError or PermanentFailureError otherwise.
@@ -106,7 +137,7 @@ class ProcessEvent:
         try:
             progress = self._store.begin_event(event.dedupe_key, owner=delivery_id, now=self._clock(), lease_seconds=LEASE_SECONDS)
         except EventBusyError as exc:
-            raise RetryLaterError(exc.retry_after, "a duplicate of this event is being processed") from exc
+            raise WaitError(exc.retry_after, "a duplicate of this event is being processed") from exc
         run = _Run(event=event, attempt=attempt, progress=progress, outcome=Outcome(event_key=event.dedupe_key))
         if progress.completed:
             run.outcome.duplicate = True
@@ -117,12 +148,14 @@ class ProcessEvent:
         try:
             self._resolve_conversation(run)
             for side in (self._helpdesk_side, self._crm_side):
+                if run.parked:
+                    break
                 try:
                     side(run)
                 except PermanentFailureError as exc:
                     permanent = permanent or exc
                 except RetryLaterError as exc:
-                    retry = exc if retry is None or exc.delay_seconds > retry.delay_seconds else retry
+                    retry = later(retry, exc)
         finally:
             progress.completed = progress.zendesk_done and progress.salesforce_done
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
@@ -137,45 +170,84 @@ class ProcessEvent:
 
     def _resolve_conversation(self, run: _Run) -> None:
         event = run.event
-        key = self._conversation_key(event)
-        run.outcome.conversation_key = key
-        if key is None:
+        target = self._conversation_key(event)
+        if isinstance(target, _Park):
+            self._park(run, target)
             return
+        run.outcome.conversation_key = target
         customer = customer_key(event.platform, event.author.id) if event.author and not event.from_brand else None
         if event.kind in MESSAGE_KINDS:
-            run.conversation = self._store.record_activity(key, event, customer_key=customer)
-            self._store.remember_message(event, key)
+            run.conversation = self._store.record_activity(target, event, customer_key=customer)
+            if self._store.remember_message(event, target):
+                self._release(message_anchor(event.platform, event.account_id, event.message_id))
         else:
-            run.conversation = self._store.conversation(key)
+            run.conversation = self._store.conversation(target)
+        if run.conversation is not None and run.conversation.ticket_id is not None and run.conversation.parked:
+            self._release(conversation_anchor(target))  # an earlier release did not finish
 
-    def _conversation_key(self, event: SocialEvent) -> str | None:
-        """The conversation an event belongs to, or None when it belongs to none we track.
+    def _conversation_key(self, event: SocialEvent) -> str | _Park:
+        """The conversation an event belongs to, or where it must wait for it.
 
         A message we already know (a redelivery, an edit, a deletion) or the message it
-        replies to decides. Otherwise the payload's key, except on X: a reply to a post we
-        never saw (a brand broadcast, say) starts its own thread instead of gathering every
-        customer who replied to that post into one ticket.
+        replies to decides. Otherwise the payload's key, except on X, where a payload
+        names no reliable thread: a brand reply, an edit or a deletion of a post we have
+        not seen waits for that post; a customer's reply to a post we never saw (a brand
+        broadcast, say) starts its own thread instead of gathering every customer who
+        replied to that post into one ticket.
         """
+        parent_on_the_way = False
         for message_id in (event.message_id, event.in_reply_to):
-            if message_id and (known := self._store.conversation_of_message(event, message_id)):
-                return known
-        if event.platform is Platform.X and event.kind in (EventKind.POST, EventKind.REPLY, EventKind.EDIT):
-            return None if event.from_brand else f"x:{event.account_id}:thread:{event.message_id}"
-        if event.from_brand and event.kind in MESSAGE_KINDS and self._store.conversation(event.conversation_key) is None:
-            return None  # the brand started it: nothing to answer
+            if message_id and (known := self._store.known_message(event, message_id)):
+                if known.conversation_key is not None:
+                    return known.conversation_key
+                parent_on_the_way = parent_on_the_way or message_id == event.in_reply_to
+        if event.platform is Platform.X and event.kind is not EventKind.DIRECT_MESSAGE:
+            if event.kind in (EventKind.EDIT, EventKind.DELETE):
+                return _Park(message_anchor(event.platform, event.account_id, event.message_id))
+            if event.from_brand and event.in_reply_to:
+                return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to), via=event.message_id)
+            if parent_on_the_way and self._clock() - event.created_at < PARENT_WAIT:
+                raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to is waiting for its own thread")
+            return f"x:{event.account_id}:thread:{event.message_id}"
         return event.conversation_key
+
+    def _park(self, run: _Run, park: _Park) -> None:
+        """Keep the event in the store until its anchor is ready; it then comes back through the queue."""
+        if not self._store.park(park.anchor, run.event, now=self._clock(), via=park.via):
+            raise WaitError(1, "what this event waits for appeared meanwhile")
+        run.parked = True
+        run.outcome.actions.append("parked")
+
+    def _release(self, anchor: str) -> None:
+        """Queue again every event parked on `anchor`: now it is ready, they find their place."""
+        parked = self._store.parked(anchor)
+        self._events.send_all([event_message(event) for event in parked])
+        self._store.unpark(anchor, parked)
+        if parked:
+            logger.info("parked events released", extra={"count": len(parked)})
 
     # --- Zendesk --------------------------------------------------------------------------
 
     def _helpdesk_side(self, run: _Run) -> None:
         if run.progress.zendesk_done:
             return
+        event, conversation, key = run.event, run.conversation, run.outcome.conversation_key
+        assert key is not None
+        customer_message = event.kind in MESSAGE_KINDS and not event.from_brand
+        if not customer_message and not _needs_note(event):
+            run.progress.zendesk_done = True
+            return
+        if not customer_message and (conversation is None or conversation.ticket_id is None):
+            self._park(run, _Park(conversation_anchor(key)))
+            return
+        self._wait_for(ZENDESK, "Zendesk rate limit")
         try:
-            if run.conversation is not None:
-                if run.event.kind in MESSAGE_KINDS and not run.event.from_brand:
-                    self._customer_message(run, run.conversation)
-                elif run.conversation.ticket_id is not None:
-                    self._note(run, run.conversation.ticket_id)
+            if customer_message:
+                assert conversation is not None
+                self._customer_message(run, conversation)
+            else:
+                assert conversation is not None and conversation.ticket_id is not None
+                self._note(run, conversation.ticket_id)
         except DeskError as exc:
             raise self._desk_failure(exc, run.attempt) from exc
         # Saved with the Salesforce side's next write, or when the event is released.
@@ -197,14 +269,17 @@ class ProcessEvent:
             if claim.ticket_id is not None and claim.ticket_id != expected:
                 self._customer_comment(run, claim.ticket_id, may_follow_up=False)  # another message opened it meanwhile
                 return
-            raise RetryLaterError(max(1, min(claim.retry_after, CLAIM_RETRY_SECONDS)), "another message of this conversation is opening its ticket")
+            raise WaitError(max(1, min(claim.retry_after, CLAIM_RETRY_SECONDS)), "another message of this conversation is opening its ticket")
         requester = self._desk_user_id(run)
         ticket_id = None
-        if claim.previous_owner is not None:
-            # An earlier attempt (this event's, or one that crashed) may have created the ticket already.
+        if claim.creator is not None:
+            # An earlier attempt (this event's, or one whose claim went stale) may have created the ticket already:
+            # a ticket found now is the creator's, carrying the creator's words.
             ticket_id = self._recover_ticket(key, not_before=expected)
-            if ticket_id is not None and claim.previous_owner != run.owner:
-                self._store.set_ticket(key, ticket_id=ticket_id, opened_by=claim.previous_owner, replaces=expected)
+            if ticket_id is None and claim.creator != run.owner:
+                self._store.mark_creator(key, owner=run.owner)
+            elif ticket_id is not None and claim.creator != run.owner:
+                self._ticket_ready(key, ticket_id=ticket_id, opened_by=claim.creator, replaces=expected)
                 self._customer_comment(run, ticket_id, may_follow_up=False)
                 return
         if ticket_id is None:
@@ -216,8 +291,12 @@ class ProcessEvent:
         if not self._rules.zendesk.context_fields.configured():
             self._desk.add_comment(ticket_id, Comment(body=ticket_content.context_note(event, key), public=False))
             run.outcome.actions.append("context_note")
-        self._store.set_ticket(key, ticket_id=ticket_id, opened_by=run.owner, replaces=expected)
+        self._ticket_ready(key, ticket_id=ticket_id, opened_by=run.owner, replaces=expected)
         run.progress.ticket_id = ticket_id
+
+    def _ticket_ready(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> None:
+        if self._store.set_ticket(key, ticket_id=ticket_id, opened_by=opened_by, replaces=replaces):
+            self._release(conversation_anchor(key))
 
     def _recover_ticket(self, key: str, *, not_before: int | None) -> int | None:
         """The newest ticket carrying the conversation key that is not the one being replaced."""
@@ -241,8 +320,6 @@ class ProcessEvent:
         """Brand replies, edits, deletions and failed deliveries: internal notes on the conversation's ticket."""
         event = run.event
         if event.kind is EventKind.DELIVERY_STATUS:
-            if event.delivery is None or event.delivery.status != "failed":
-                return
             body = ticket_content.delivery_failure_note(event)
         elif event.kind is EventKind.EDIT:
             body = ticket_content.edit_note(event)
@@ -275,7 +352,8 @@ class ProcessEvent:
 
     def _desk_failure(self, exc: DeskError, attempt: int) -> Exception:
         if isinstance(exc, DeskRateLimitedError):
-            return RetryLaterError(exc.retry_after + int(self._jitter(max(exc.retry_after, 10))), "Zendesk rate limit")
+            self._pause(ZENDESK, exc.retry_after)
+            return WaitError(exc.retry_after + int(self._jitter(max(exc.retry_after, 10))), "Zendesk rate limit")
         if isinstance(exc, DeskRejectedError | TicketClosedError | TicketNotFoundError):
             return PermanentFailureError(f"Zendesk refused the request: {exc}")
         return RetryLaterError(backoff(attempt, self._jitter), f"Zendesk unavailable: {exc}")
@@ -289,9 +367,7 @@ class ProcessEvent:
         if self._crm is None or event.from_brand or event.kind not in MESSAGE_KINDS or event.author is None:
             progress.salesforce_done = True
             return
-        remaining = self._crm_paused_until - self._monotonic()
-        if remaining > 0:
-            raise RetryLaterError(int(remaining) + 1, "Salesforce API allocation used up")
+        self._wait_for(SALESFORCE, "Salesforce API allocation used up")
         ticket_id = progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
         activity = crm_activity(event, ticket_url=self._rules.zendesk.agent_url(ticket_id) if ticket_id else None)
         try:
@@ -314,15 +390,37 @@ class ProcessEvent:
 
     def _crm_failure(self, exc: CrmError, attempt: int) -> Exception:
         if isinstance(exc, CrmRateLimitedError):
-            # Pause every event in this container, not just this one: no hot loop against a spent allocation.
+            # Pause every event, not just this one: no hot loop against a spent allocation.
             assert self._rules.salesforce is not None
             wait = self._rules.salesforce.limit_backoff_seconds
-            self._crm_paused_until = self._monotonic() + wait
-            return RetryLaterError(wait + int(self._jitter(wait)), "Salesforce API allocation used up")
+            self._pause(SALESFORCE, wait)
+            return WaitError(wait + int(self._jitter(wait)), "Salesforce API allocation used up")
         if isinstance(exc, CrmRejectedError):
             return PermanentFailureError(f"Salesforce refused the request: {exc}")
         assert isinstance(exc, CrmUnavailableError)
         return RetryLaterError(backoff(attempt, self._jitter), f"Salesforce unavailable: {exc}")
+
+    # --- pauses shared by every event and container -------------------------------------------
+
+    def _pause(self, backend: str, seconds: int) -> None:
+        until = self._clock() + timedelta(seconds=seconds)
+        self._paused_until[backend] = max(until, self._paused_until.get(backend, until))
+        try:
+            self._store.pause(backend, until=until)
+        except Exception:  # this container still pauses; others find out on their own first call
+            logger.warning("backend pause could not be shared", extra={"backend": backend})
+
+    def _wait_for(self, backend: str, reason: str) -> None:
+        """Raise WaitError while `backend` is paused: no call before its Retry-After (or allocation pause) is over."""
+        until = self._paused_until.get(backend)
+        if until is not None and (remaining := (until - self._clock()).total_seconds()) > 0:
+            seconds = int(remaining) + 1
+            raise WaitError(seconds + int(self._jitter(seconds)), reason)
+
+
+def _needs_note(event: SocialEvent) -> bool:
+    """Whether a brand message, edit, deletion or delivery status shows on the ticket (only failed deliveries do)."""
+    return event.kind is not EventKind.DELIVERY_STATUS or (event.delivery is not None and event.delivery.status == "failed")
 
 
 def _idempotency_key(conversation_key: str, owner: str, replaces: int | None) -> str:

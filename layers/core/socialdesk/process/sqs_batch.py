@@ -1,28 +1,34 @@
 """Drive the process use case over an SQS batch, reporting partial failures.
 
-Powertools' BatchProcessor runs each record; this module decides what a failure means:
-- retry later: the message's visibility is set to the wait (a 429's Retry-After, a
-  backoff for an outage) and it is reported failed, so SQS returns it then;
-- permanent (a 400/422, an undecodable body): the message goes to the dead-letter
-  queue at once with its reason and is reported done, so it is never retried blindly;
-- a bug (anything unexpected): retried with backoff, and dead-lettered by SQS after
-  maxReceiveCount.
+Powertools' BatchProcessor runs each record; this module decides what an outcome means:
+- wait (a 429's Retry-After, another message's claim, a spent allocation): a copy of the
+  message is queued again with a delay and the original is reported done, so waiting never
+  consumes SQS receives and never brings an event closer to the dead-letter queue;
+- a real failure (an outage, a timeout, a bug): the same, with a backoff, and the count
+  of failures carried in the message; after MAX_FAILURES it is dead-lettered;
+- permanent (a 400/422, an undecodable body): the message goes to the dead-letter queue at
+  once with its reason and is reported done, so it is never retried blindly.
+SQS's own receive count (the queue's maxReceiveCount) is then left for what this code
+never sees: a function that crashes or times out on the same message again and again.
 Nothing waits inside the function.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from socialdesk.ingest.ports import QueueMessage
+from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError
 from socialdesk.model import decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
-from socialdesk.process.failures import PermanentFailureError, RetryLaterError, backoff
+from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError, backoff
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,11 +39,32 @@ if TYPE_CHECKING:
 MIN_REMAINING_MILLIS = 15_000
 NOT_STARTED_RETRY_SECONDS = 5
 FAILURE_REASON_ATTRIBUTE = "socialdesk_failure"
+RETRY_ATTRIBUTE = "socialdesk_retry"
+# SendMessage's DelaySeconds tops out at 15 minutes; longer waits hop through the queue.
+MAX_DELAY_SECONDS = 900
+# A safety valve, not a count: an event still waiting after a week (a rate limit that never
+# lifts, a bug that always waits) is dead-lettered with the reason, not kept circling for ever.
+MAX_WAITING_SECONDS = 7 * 24 * 3600
+
+
+class RetryState(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What a re-queued copy of a message carries about the event's earlier tries."""
+
+    failures: int = 0
+    """Real failures so far (waits are not counted)."""
+    first_seen: int = 0
+    """Epoch seconds of the first try, for the waiting safety valve."""
+    not_before: int = 0
+    """Epoch seconds before which the event is not tried (waits longer than one SQS delay)."""
 
 
 class Redelivery(Protocol):
+    def requeue(self, message: QueueMessage, *, delay_seconds: int) -> None:
+        """Queue a copy of the message, visible after `delay_seconds` (at most 900)."""
+        ...
+
     def retry_after(self, receipt_handle: str, seconds: int) -> None:
-        """Make the message visible again after `seconds`."""
+        """Make the message itself visible again after `seconds` (the fallback when re-queueing fails)."""
         ...
 
     def dead_letter(self, message: QueueMessage) -> None:
@@ -45,48 +72,54 @@ class Redelivery(Protocol):
         ...
 
 
-class _NotStartedError(Exception):
-    """Too little time left in this invocation to start the record safely."""
+class _RequeueFailedError(Exception):
+    """The copy could not be queued: the original returns through its visibility timeout instead."""
 
 
 class SqsBatch:
-    def __init__(self, *, process: ProcessEvent, redelivery: Redelivery) -> None:
+    def __init__(self, *, process: ProcessEvent, redelivery: Redelivery, clock: Callable[[], float] = time.time) -> None:
         self._process = process
         self._redelivery = redelivery
+        self._clock = clock
 
     def run(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+        self._process.begin_batch()
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         return process_partial_response(
             event=event, record_handler=lambda record: self._record(record, context), processor=processor, context=context
         )
 
     def _record(self, record: SQSRecord, context: LambdaContext) -> None:
+        now = int(self._clock())
+        state = _retry_state(record)
+        state = msgspec.structs.replace(state, first_seen=state.first_seen or now)
+        if state.not_before > now:
+            self._requeue(record, state, state.not_before - now)
+            return
         if context.get_remaining_time_in_millis() < MIN_REMAINING_MILLIS:
-            self._redelivery.retry_after(record.receipt_handle, NOT_STARTED_RETRY_SECONDS)
-            raise _NotStartedError(record.message_id)
-        attempt = int(record.attributes.approximate_receive_count or 1)
+            self._requeue(record, state, NOT_STARTED_RETRY_SECONDS)
+            return
         try:
             social_event = decode_event(record.body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             self._dead_letter(record, f"not a canonical event: {exc}")
             return
+        event_key = social_event.dedupe_key
         try:
-            outcome = self._process.handle(social_event, delivery_id=record.message_id, attempt=attempt)
+            outcome = self._process.handle(social_event, delivery_id=record.message_id, attempt=state.failures + 1)
         except RetryLaterError as exc:
-            metrics.add_metric(name="EventsDeferred", unit=MetricUnit.Count, value=1)
-            logger.warning(
-                "event deferred", extra={"event": social_event.dedupe_key, "attempt": attempt, "retry_in": exc.delay_seconds, "reason": exc.reason}
-            )
-            self._redelivery.retry_after(record.receipt_handle, exc.delay_seconds)
-            raise
-        except PermanentFailureError as exc:
-            self._dead_letter(record, str(exc), event_key=social_event.dedupe_key)
+            self._try_later(record, state, exc, event_key=event_key, now=now)
             return
-        except Exception:
-            logger.exception("event failed unexpectedly; retrying with backoff", extra={"event": social_event.dedupe_key, "attempt": attempt})
-            self._redelivery.retry_after(record.receipt_handle, backoff(attempt))
-            raise
+        except PermanentFailureError as exc:
+            self._dead_letter(record, str(exc), event_key=event_key)
+            return
+        except Exception as exc:
+            logger.exception("event failed unexpectedly; retrying with backoff", extra={"event": event_key, "attempt": state.failures + 1})
+            self._try_later(
+                record, state, RetryLaterError(backoff(state.failures + 1), f"unexpected {type(exc).__name__}"), event_key=event_key, now=now
+            )
+            return
         if outcome.duplicate:
             metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=1)
         for action in outcome.actions:
@@ -94,20 +127,67 @@ class SqsBatch:
         logger.info(
             "event processed",
             extra={
-                "event": outcome.event_key,
+                "event": event_key,
                 "conversation": outcome.conversation_key,
                 "ticket": outcome.ticket_id,
                 "duplicate": outcome.duplicate,
                 "actions": outcome.actions,
-                "attempt": attempt,
+                "attempt": state.failures + 1,
             },
         )
 
+    def _try_later(self, record: SQSRecord, state: RetryState, exc: RetryLaterError, *, event_key: str, now: int) -> None:
+        failures = state.failures + (1 if exc.counts_as_failure else 0)
+        if failures >= MAX_FAILURES:
+            self._dead_letter(record, f"failed {failures} times; last: {exc.reason}", event_key=event_key)
+            return
+        if now - state.first_seen > MAX_WAITING_SECONDS:
+            self._dead_letter(record, f"still waiting after {(now - state.first_seen) // 3600} hours: {exc.reason}", event_key=event_key)
+            return
+        waiting = isinstance(exc, WaitError)
+        metrics.add_metric(name="EventsWaiting" if waiting else "EventsDeferred", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "event waiting" if waiting else "event deferred",
+            extra={"event": event_key, "attempt": state.failures + 1, "failures": failures, "retry_in": exc.delay_seconds, "reason": exc.reason},
+        )
+        self._requeue(record, msgspec.structs.replace(state, failures=failures), exc.delay_seconds)
+
+    def _requeue(self, record: SQSRecord, state: RetryState, delay_seconds: int) -> None:
+        """A delayed copy replaces the message; should that fail, the message itself waits (and costs a receive)."""
+        delay = max(0, delay_seconds)
+        not_before = int(self._clock()) + delay if delay > MAX_DELAY_SECONDS else 0
+        copy = QueueMessage(
+            body=record.body,
+            attributes={**_attributes(record), RETRY_ATTRIBUTE: msgspec.json.encode(msgspec.structs.replace(state, not_before=not_before)).decode()},
+        )
+        try:
+            self._redelivery.requeue(copy, delay_seconds=min(delay, MAX_DELAY_SECONDS))
+        except QueueUnavailableError as exc:
+            logger.warning("re-queueing failed; the message returns through its visibility timeout", extra={"reason": str(exc)})
+            self._redelivery.retry_after(record.receipt_handle, delay)
+            raise _RequeueFailedError(record.message_id) from exc
+
     def _dead_letter(self, record: SQSRecord, reason: str, *, event_key: str | None = None) -> None:
-        attributes = {name: value.string_value for name, value in record.message_attributes.items() if value.string_value is not None}
+        # Without the retry state: a message moved back from the dead-letter queue starts afresh.
+        attributes = {name: value for name, value in _attributes(record).items() if name != RETRY_ATTRIBUTE}
         self._redelivery.dead_letter(QueueMessage(body=record.body, attributes={**attributes, FAILURE_REASON_ATTRIBUTE: reason[:1000]}))
         metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=1)
-        logger.error("event dead-lettered: retrying cannot help", extra={"event": event_key, "message_id": record.message_id, "reason": reason[:500]})
+        logger.error("event dead-lettered", extra={"event": event_key, "message_id": record.message_id, "reason": reason[:500]})
+
+
+def _attributes(record: SQSRecord) -> dict[str, str]:
+    return {name: value.string_value for name, value in record.message_attributes.items() if value.string_value is not None}
+
+
+def _retry_state(record: SQSRecord) -> RetryState:
+    """The retry state a copy carries; a message from ingest (or a damaged attribute) starts afresh."""
+    raw = _attributes(record).get(RETRY_ATTRIBUTE)
+    if not raw:
+        return RetryState()
+    try:
+        return msgspec.json.decode(raw, type=RetryState)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return RetryState()
 
 
 def _metric_name(action: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from socialdesk.aws.sqs import SqsRedelivery
+from socialdesk.aws.sqs import SqsQueue, SqsRedelivery
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
@@ -50,6 +50,7 @@ def build_process_batch(
         desk=_desk(rules, secret, sandbox),
         crm=_crm(rules, secret, sandbox),
         rules=rules,
+        events=SqsQueue(config.inbound_queue_url, sqs),
     )
     return SqsBatch(process=process, redelivery=SqsRedelivery(config.inbound_queue_url, config.dead_letter_queue_url, sqs))
 

@@ -8,6 +8,14 @@ Items, all keyed `pk` + `sk`:
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts | 400 days after the last message |
 | `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
+| `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
+| `PAUSE` | `PAUSE` | until when each backend is paused (429 Retry-After, spent allocation) | 1 day |
+
+Parking is race-free because both sides meet on the anchor item: the parker writes its
+`PARK` item, then counts itself on the anchor only while the anchor is not ready
+(conditional); whoever makes the anchor ready reads the count in the same write and
+releases what is parked. Every later reader that sees a ready anchor with a count
+releases again (crash recovery); releasing twice only queues a duplicate.
 
 A conversation waiting for an answer carries `gsi1pk = "WAITING"` and `gsi1sk = <waiting since>`,
 so the SLA check reads only the unanswered ones, oldest first, from index `gsi1`.
@@ -16,23 +24,28 @@ Every write that guards a side effect is conditional; nothing here retries witho
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress
-from socialdesk.store.port import Claim, EventBusyError
+from socialdesk.store.port import Claim, EventBusyError, KnownMessage, message_anchor
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from socialdesk.model import SocialEvent
 
-EVENT_RETENTION = timedelta(days=10)  # WhatsApp redelivers for 7 days, X replays 5: at least 8 (reliability.md §1)
+# WhatsApp redelivers for 7 days and X replays 5 (reliability.md §1); our own queues may hold an event for
+# 7 days of waiting plus 14 in the dead-letter queue: an event record outlives all of them.
+EVENT_RETENTION = timedelta(days=30)
+PAUSE_RETENTION = timedelta(days=1)
 RECORD_RETENTION = timedelta(days=400)
 ACTIVITY_WRITE_ATTEMPTS = 3
 DERIVED_ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "first_response_at", "last_brand_at", "waiting_since")
@@ -105,9 +118,10 @@ class DynamoDbConversationStore:
         if expected_ticket_id is not None:
             values[":expected"] = expected_ticket_id
         try:
+            # The first claimant is the creator; a takeover keeps the earlier one until it finds no ticket of theirs.
             old = self._update(
                 _key("CONV", key),
-                "SET claim_owner = :owner, claim_at = :now",
+                "SET claim_owner = :owner, claim_at = :now, ticket_creator = if_not_exists(ticket_creator, :owner)",
                 f"{ticket_condition} AND (attribute_not_exists(claim_owner) OR claim_owner = :owner OR claim_at < :stale)",
                 values,
                 return_old=True,
@@ -117,15 +131,22 @@ class DynamoDbConversationStore:
             if current is not None and int(current) != expected_ticket_id:
                 return Claim(won=False, ticket_id=int(current))
             return Claim(won=False, retry_after=max(1, int(failed.item.get("claim_at", 0)) + stale_after - _epoch(now)))
-        return Claim(won=True, previous_owner=old.get("claim_owner"))
+        return Claim(won=True, creator=old.get("ticket_creator"))
 
-    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> None:
+    def mark_creator(self, key: str, *, owner: str) -> None:
+        try:
+            self._update(_key("CONV", key), "SET ticket_creator = :owner", "claim_owner = :owner", {":owner": owner})
+        except _ConditionFailedError:
+            raise StoreUnavailableError(f"the ticket claim of {key} was taken over meanwhile") from None
+
+    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> bool:
         update = "SET ticket_id = :ticket, opened_by = :opened_by"
         values: dict[str, Any] = {":ticket": ticket_id, ":opened_by": opened_by}
         if replaces is not None:
             update += ", previous_ticket_ids = list_append(if_not_exists(previous_ticket_ids, :empty), :replaced)"
             values.update({":empty": [], ":replaced": [replaces]})
-        self._update(_key("CONV", key), update + " REMOVE claim_owner, claim_at", None, values)
+        item = self._update(_key("CONV", key), update + " REMOVE claim_owner, claim_at, ticket_creator", None, values)
+        return bool(item.get("parked"))
 
     def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:
         """Read, apply, write back if nobody wrote in between (a few attempts, then give up loudly)."""
@@ -168,7 +189,8 @@ class DynamoDbConversationStore:
         if customer_key is not None:
             sets.append("customer_key = if_not_exists(customer_key, :customer)")
             values[":customer"] = customer_key
-        condition = "attribute_not_exists(pk)" if conversation.version == 0 else "version = :version"
+        # A conversation item may exist before its first message (events parked on it): version 0 has no version attribute.
+        condition = "attribute_not_exists(version)" if conversation.version == 0 else "version = :version"
         if conversation.version:
             values[":version"] = conversation.version
         self._update(
@@ -177,17 +199,63 @@ class DynamoDbConversationStore:
 
     # --- messages and customers -----------------------------------------------------------
 
-    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
-        item = self._get(_key("MSG", f"{event.platform}:{event.account_id}:{message_id}"))
-        return str(item["conversation_key"]) if item else None
+    def known_message(self, event: SocialEvent, message_id: str) -> KnownMessage | None:
+        item = self._get(_anchor_key(message_anchor(event.platform, event.account_id, message_id)))
+        if not item or ("conversation_key" not in item and "waits_for" not in item):
+            return None
+        return KnownMessage(conversation_key=item.get("conversation_key"))
 
-    def remember_message(self, event: SocialEvent, conversation_key: str) -> None:
-        self._update(
-            _key("MSG", f"{event.platform}:{event.account_id}:{event.message_id}"),
-            "SET conversation_key = :conversation, expires_at = :expires",
+    def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
+        item = self._update(
+            _anchor_key(message_anchor(event.platform, event.account_id, message_id or event.message_id)),
+            "SET conversation_key = :conversation, expires_at = :expires REMOVE waits_for",
             None,
             {":conversation": conversation_key, ":expires": _epoch(self._clock() + RECORD_RETENTION)},
         )
+        return bool(item.get("parked"))
+
+    # --- events waiting for a message or a ticket -----------------------------------------
+
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime, via: str | None = None) -> bool:
+        expires = _epoch(now + EVENT_RETENTION)
+        self._put({"pk": f"PARK#{anchor}", "sk": event.dedupe_key, "event": encode_event(event).decode(), "expires_at": expires})
+        ready = "attribute_not_exists(conversation_key)" if anchor.startswith("MSG#") else "attribute_not_exists(ticket_id)"
+        flag = "SET parked = :true, expires_at = if_not_exists(expires_at, :expires)"
+        try:
+            self._update(_anchor_key(anchor), flag, ready, {":true": True, ":expires": expires})
+        except _ConditionFailedError:
+            self._delete({"pk": {"S": f"PARK#{anchor}"}, "sk": {"S": event.dedupe_key}})
+            return False
+        if via is not None:
+            waiting = "SET waits_for = :anchor, expires_at = if_not_exists(expires_at, :expires)"
+            with suppress(_ConditionFailedError):  # already known: nothing to say
+                own = _anchor_key(message_anchor(event.platform, event.account_id, via))
+                self._update(own, waiting, "attribute_not_exists(conversation_key)", {":anchor": anchor, ":expires": expires})
+        return True
+
+    def parked(self, anchor: str) -> list[SocialEvent]:
+        return [decode_event(item["event"]) for item in self._query(f"PARK#{anchor}")]
+
+    def unpark(self, anchor: str, events: Sequence[SocialEvent]) -> None:
+        for event in events:
+            self._delete({"pk": {"S": f"PARK#{anchor}"}, "sk": {"S": event.dedupe_key}})
+        # Cleared last: a crash before this leaves the flag, and the next reader releases again.
+        self._update(_anchor_key(anchor), "REMOVE parked", None, {})
+
+    # --- backend pauses -------------------------------------------------------------------
+
+    def pause(self, backend: str, *, until: datetime) -> None:
+        with suppress(_ConditionFailedError):  # a longer pause is already in force
+            self._update(
+                _key("PAUSE", "ALL"),
+                f"SET {backend}_until = :until, expires_at = :expires",
+                f"attribute_not_exists({backend}_until) OR {backend}_until < :until",
+                {":until": _epoch(until), ":expires": _epoch(until + PAUSE_RETENTION)},
+            )
+
+    def pauses(self) -> dict[str, datetime]:
+        item = self._get(_key("PAUSE", "ALL")) or {}
+        return {name.removesuffix("_until"): datetime.fromtimestamp(int(value), tz=UTC) for name, value in item.items() if name.endswith("_until")}
 
     def customer(self, key: str) -> Customer | None:
         item = self._get(_key("CUST", key))
@@ -225,9 +293,10 @@ class DynamoDbConversationStore:
             "TableName": self._table,
             "Key": key,
             "UpdateExpression": update,
-            "ExpressionAttributeValues": {name: _serializer.serialize(value) for name, value in values.items()},
             "ReturnValues": "ALL_OLD" if return_old else "ALL_NEW",
         }
+        if values:
+            request["ExpressionAttributeValues"] = {name: _serializer.serialize(value) for name, value in values.items()}
         if condition:
             request.update(ConditionExpression=condition, ReturnValuesOnConditionCheckFailure="ALL_OLD")
         try:
@@ -241,6 +310,36 @@ class DynamoDbConversationStore:
             raise StoreUnavailableError(f"UpdateItem failed: {type(exc).__name__}") from exc
         return _plain(response.get("Attributes") or {})
 
+    def _put(self, item: Mapping[str, Any]) -> None:
+        try:
+            self._client().put_item(TableName=self._table, Item={name: _serializer.serialize(value) for name, value in item.items()})
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"PutItem failed: {_code(exc)}") from exc
+
+    def _delete(self, key: Mapping[str, Any]) -> None:
+        try:
+            self._client().delete_item(TableName=self._table, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"DeleteItem failed: {_code(exc)}") from exc
+
+    def _query(self, pk: str) -> Iterator[dict[str, Any]]:
+        """Every item under one partition key, page by page, strongly consistent."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        while True:
+            try:
+                response = self._client().query(**request)
+            except (ClientError, BotoCoreError) as exc:
+                raise StoreUnavailableError(f"Query failed: {_code(exc)}") from exc
+            yield from (_plain(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
 
 class _ConditionFailedError(Exception):
     def __init__(self, item: dict[str, Any]) -> None:
@@ -250,6 +349,11 @@ class _ConditionFailedError(Exception):
 
 def _key(kind: str, identity: str) -> dict[str, Any]:
     return {"pk": {"S": f"{kind}#{identity}"}, "sk": {"S": kind}}
+
+
+def _anchor_key(anchor: str) -> dict[str, Any]:
+    """`MSG#…` and `CONV#…` anchors are the message and conversation items themselves."""
+    return {"pk": {"S": anchor}, "sk": {"S": anchor.partition("#")[0]}}
 
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,6 +388,7 @@ def _conversation(item: Mapping[str, Any]) -> Conversation:
         claim_owner=item.get("claim_owner"),
         claim_at=datetime.fromtimestamp(int(item["claim_at"]), tz=UTC) if "claim_at" in item else None,
         customer_key=item.get("customer_key"),
+        parked=bool(item.get("parked", False)),
         activity=ConversationActivity(
             customer_times=tuple(datetime.fromisoformat(at) for at in item.get("customer_times", [])),
             brand_times=tuple(datetime.fromisoformat(at) for at in item.get("brand_times", [])),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 import msgspec
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from socialdesk.model import SocialEvent
@@ -24,15 +25,33 @@ class EventBusyError(Exception):
 class Claim(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of asking to open a conversation's ticket.
 
-    `won`: go ahead and create it; `previous_owner` says whose earlier attempt (if any)
-    may already have created one. Otherwise `ticket_id` is a ticket someone else opened,
-    or `retry_after` says when another worker's attempt will have finished.
+    `won`: go ahead and create it. `creator` names the one earlier claimant (this event's
+    own earlier try, or one whose claim went stale) that may already have created a ticket
+    under this claim: a ticket found then is theirs, with their words as its first comment.
+    Otherwise `ticket_id` is a ticket someone else opened, or `retry_after` says when
+    another worker's attempt will have finished.
     """
 
     won: bool
-    previous_owner: str | None = None
+    creator: str | None = None
     ticket_id: int | None = None
     retry_after: int = 0
+
+
+class KnownMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A message id we have seen: its conversation, or (None) that it waits, parked, for a message we have not seen yet."""
+
+    conversation_key: str | None
+
+
+def message_anchor(platform: str, account_id: str, message_id: str) -> str:
+    """Events parked here wait for this message to be seen (and so its conversation known)."""
+    return f"MSG#{platform}:{account_id}:{message_id}"
+
+
+def conversation_anchor(conversation_key: str) -> str:
+    """Events parked here wait for this conversation to have a ticket."""
+    return f"CONV#{conversation_key}"
 
 
 class ConversationStore(Protocol):
@@ -50,19 +69,49 @@ class ConversationStore(Protocol):
         """Ask to open the ticket of a conversation whose current ticket is `expected_ticket_id`."""
         ...
 
-    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> None:
-        """Record the conversation's new ticket and release the claim."""
+    def mark_creator(self, key: str, *, owner: str) -> None:
+        """Say that `owner`, holding the claim, is about to create the ticket (after finding none)."""
+        ...
+
+    def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> bool:
+        """Record the conversation's new ticket and release the claim; True when events are parked waiting for it."""
         ...
 
     def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:
         """Apply the event to the conversation's response-time facts (creating the conversation if new)."""
         ...
 
-    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
-        """The conversation a message of this platform and brand account belongs to, if we saw it."""
+    def known_message(self, event: SocialEvent, message_id: str) -> KnownMessage | None:
+        """What we know of a message of this platform and brand account, if anything."""
         ...
 
-    def remember_message(self, event: SocialEvent, conversation_key: str) -> None: ...
+    def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
+        """Map the event's message (or `message_id`) to its conversation; True when events are parked waiting for it."""
+        ...
+
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime, via: str | None = None) -> bool:
+        """Keep `event` until `anchor` is ready; False (nothing kept) when it became ready meanwhile.
+
+        `via`: the id of the event's own message, recorded as waiting too, so a reply to it
+        can tell that its parent is on the way rather than unknown.
+        """
+        ...
+
+    def parked(self, anchor: str) -> list[SocialEvent]:
+        """Every event parked on `anchor`, for the caller to queue again before it calls `unpark`."""
+        ...
+
+    def unpark(self, anchor: str, events: Sequence[SocialEvent]) -> None:
+        """Forget `events` (queued again) and clear the anchor's flag."""
+        ...
+
+    def pause(self, backend: str, *, until: datetime) -> None:
+        """Every container stops calling `backend` until `until` (a 429's Retry-After, a spent allocation)."""
+        ...
+
+    def pauses(self) -> dict[str, datetime]:
+        """The backends paused now or in the past, with the time their pause ends."""
+        ...
 
     def customer(self, key: str) -> Customer | None: ...
 
