@@ -126,14 +126,15 @@ class InMemoryStore:
         epoch = int(now.timestamp())
         if not progress.completed and lease_owner not in (None, owner) and lease_until >= epoch:
             raise EventBusyError(max(1, lease_until - epoch))
+        progress.tries += 1
         self.events[event_key] = (progress, owner, epoch + lease_seconds)
         return msgspec.structs.replace(progress)
 
     def save_progress(self, event_key: str, progress: EventProgress, *, now: datetime, release: bool) -> None:
         if self.dead:
             return
-        _, owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
-        self.events[event_key] = (msgspec.structs.replace(progress), owner, 0 if release else lease_until)
+        stored, owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
+        self.events[event_key] = (msgspec.structs.replace(progress, tries=stored.tries), owner, 0 if release else lease_until)
 
     def conversation(self, key: str) -> Conversation | None:
         found = self.conversations.get(key)

@@ -48,6 +48,11 @@ class TicketRef(msgspec.Struct, frozen=True):
     status: str
 
 
+def same_words(stored: str, sent: str) -> bool:
+    """Equal but for white space, which a helpdesk may trim or fold when it stores a comment."""
+    return stored.split() == sent.split()
+
+
 class DeskError(Exception):
     """Base for failures of the helpdesk port."""
 
@@ -89,6 +94,10 @@ class Desk(Protocol):
 
     def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
         """Add a comment; `reopen` also sets the ticket open (a customer wrote again)."""
+        ...
+
+    def has_comment(self, ticket_id: int, comment: Comment) -> bool:
+        """Whether the ticket already holds this comment (same visibility, author and words): a lost answer's retry asks."""
         ...
 
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:

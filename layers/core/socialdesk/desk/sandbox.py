@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef
+from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef, same_words
 from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
 if TYPE_CHECKING:
@@ -115,6 +115,16 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
             self._save()
         kind = "public comment" if comment.public else "internal note"
         report.info("[sandbox zendesk] ticket #%s: %s added: %s", ticket_id, kind, first_line(comment.body))
+
+    def has_comment(self, ticket_id: int, comment: Comment) -> bool:
+        self._before("has_comment")
+        with self._lock:
+            ticket = self.state.tickets.get(ticket_id)
+            found = ticket.comments if ticket else []
+        return any(
+            c.public == comment.public and (comment.author_id is None or c.author_id == comment.author_id) and same_words(c.body, comment.body)
+            for c in found
+        )
 
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
         self._before("add_tags")

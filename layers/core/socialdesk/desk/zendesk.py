@@ -32,6 +32,7 @@ from socialdesk.desk.port import (
     TicketClosedError,
     TicketNotFoundError,
     TicketRef,
+    same_words,
 )
 from socialdesk.timeout_session import TimeoutSession
 
@@ -118,6 +119,16 @@ class ZendeskDesk:
             update.status = "open"
         with _translated_errors(ticket_id):
             self._zendesk.tickets.update(update)
+
+    def has_comment(self, ticket_id: int, comment: Comment) -> bool:
+        """List Comments (`GET /api/v2/tickets/{id}/comments.json`), compared on `body`, which Zendesk keeps as plain text."""
+        with _translated_errors(ticket_id):
+            return any(
+                bool(found.public) == comment.public
+                and (comment.author_id is None or found.author_id == comment.author_id)
+                and same_words(str(found.body or ""), comment.body)
+                for found in self._zendesk.tickets.comments(ticket=ticket_id)
+            )
 
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
         with _translated_errors(ticket_id):

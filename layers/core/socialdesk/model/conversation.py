@@ -95,6 +95,8 @@ class EventProgress(msgspec.Struct, kw_only=True):
     ticket_id: int | None = None
     salesforce_ref: str | None = None
     completed: bool = False
+    tries: int = 0
+    """How many times processing of this event began (1: this is the first), so a retry checks before it repeats an effect."""
 
 
 def customer_key(platform: str, user_id: str) -> str:

@@ -54,9 +54,9 @@ MESSAGE_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, E
 LEASE_SECONDS = 90
 CLAIM_STALE_SECONDS = 90
 CLAIM_RETRY_SECONDS = 15
-# An X reply whose parent is itself parked (a brand reply waiting for the customer's post) waits this long
-# for the thread to appear before it starts a thread of its own: platforms reorder deliveries by minutes.
-PARENT_WAIT = timedelta(minutes=10)
+# An X reply whose parent we have not seen waits this long (from its creation) for the parent to arrive before it
+# starts a thread of its own: platforms reorder deliveries by minutes, and X retries a delivery for 5 (reliability.md §1).
+PARENT_WAIT = timedelta(minutes=5)
 PARENT_RETRY_SECONDS = 30
 ZENDESK, SALESFORCE = "zendesk", "salesforce"
 
@@ -191,23 +191,21 @@ class ProcessEvent:
         A message we already know (a redelivery, an edit, a deletion) or the message it
         replies to decides. Otherwise the payload's key, except on X, where a payload
         names no reliable thread: a brand reply, an edit or a deletion of a post we have
-        not seen waits for that post; a customer's reply to a post we never saw (a brand
-        broadcast, say) starts its own thread instead of gathering every customer who
-        replied to that post into one ticket.
+        not seen waits (parked) for that post; a customer's reply to a post we have not
+        seen waits a few minutes for it (deliveries come out of order), then starts its
+        own thread: the parent was one we never see (a brand broadcast, say), and every
+        customer who replied to it gets their own ticket.
         """
-        parent_on_the_way = False
         for message_id in (event.message_id, event.in_reply_to):
-            if message_id and (known := self._store.known_message(event, message_id)):
-                if known.conversation_key is not None:
-                    return known.conversation_key
-                parent_on_the_way = parent_on_the_way or message_id == event.in_reply_to
+            if message_id and (known := self._store.known_message(event, message_id)) and known.conversation_key is not None:
+                return known.conversation_key
         if event.platform is Platform.X and event.kind is not EventKind.DIRECT_MESSAGE:
             if event.kind in (EventKind.EDIT, EventKind.DELETE):
                 return _Park(message_anchor(event.platform, event.account_id, event.message_id))
             if event.from_brand and event.in_reply_to:
                 return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to), via=event.message_id)
-            if parent_on_the_way and self._clock() - event.created_at < PARENT_WAIT:
-                raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to is waiting for its own thread")
+            if event.in_reply_to and self._clock() - event.created_at < PARENT_WAIT:
+                raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to has not arrived yet")
             return f"x:{event.account_id}:thread:{event.message_id}"
         return event.conversation_key
 
@@ -289,7 +287,7 @@ class ProcessEvent:
             ticket_id = self._desk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
             run.outcome.actions.append("ticket_created")
         if not self._rules.zendesk.context_fields.configured():
-            self._desk.add_comment(ticket_id, Comment(body=ticket_content.context_note(event, key), public=False))
+            self._add_once(run, ticket_id, Comment(body=ticket_content.context_note(event, key), public=False))
             run.outcome.actions.append("context_note")
         self._ticket_ready(key, ticket_id=ticket_id, opened_by=run.owner, replaces=expected)
         run.progress.ticket_id = ticket_id
@@ -306,7 +304,7 @@ class ProcessEvent:
     def _customer_comment(self, run: _Run, ticket_id: int, *, may_follow_up: bool) -> None:
         comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
         try:
-            self._desk.add_comment(ticket_id, comment, reopen=True)
+            self._add_once(run, ticket_id, comment, reopen=True)
         except (TicketClosedError, TicketNotFoundError) as exc:
             if not may_follow_up:
                 raise
@@ -328,13 +326,20 @@ class ProcessEvent:
         else:
             body = ticket_content.brand_reply_note(event)
         try:
-            self._desk.add_comment(ticket_id, Comment(body=body, public=False))
+            self._add_once(run, ticket_id, Comment(body=body, public=False))
             if event.kind is EventKind.DELETE:
                 self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
         except (TicketClosedError, TicketNotFoundError):
             return  # nothing left to annotate
         run.outcome.actions.append(f"note_{event.kind}")
         run.progress.ticket_id = ticket_id
+
+    def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
+        """Zendesk has no idempotency for comments: a retry first looks whether an earlier try's comment got through."""
+        if run.progress.tries > 1 and self._desk.has_comment(ticket_id, comment):
+            run.outcome.actions.append("comment_found")
+            return
+        self._desk.add_comment(ticket_id, comment, reopen=reopen)
 
     def _customer(self, run: _Run) -> Customer:
         if run.customer is None:

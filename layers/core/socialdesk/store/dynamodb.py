@@ -71,7 +71,7 @@ class DynamoDbConversationStore:
         try:
             item = self._update(
                 _key("EVENT", event_key),
-                "SET lease_owner = :owner, lease_until = :until, expires_at = :expires",
+                "SET lease_owner = :owner, lease_until = :until, expires_at = :expires ADD tries :one",
                 "attribute_not_exists(pk) OR completed = :true OR lease_until < :now OR lease_owner = :owner",
                 {
                     ":owner": owner,
@@ -79,6 +79,7 @@ class DynamoDbConversationStore:
                     ":now": _epoch(now),
                     ":true": True,
                     ":expires": _epoch(now + EVENT_RETENTION),
+                    ":one": 1,
                 },
             )
         except _ConditionFailedError as failed:
@@ -376,6 +377,7 @@ def _progress(item: Mapping[str, Any]) -> EventProgress:
         ticket_id=int(item["ticket_id"]) if "ticket_id" in item else None,
         salesforce_ref=item.get("salesforce_ref"),
         completed=bool(item.get("completed", False)),
+        tries=int(item.get("tries", 0)),
     )
 
 
