@@ -29,7 +29,7 @@ from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, S
 from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
 from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
-from socialdesk.observability import logger
+from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.process.wiring import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
 
 if TYPE_CHECKING:
@@ -124,6 +124,7 @@ class LocalRunner:
     def _start(self) -> None:
         options = self.options
         self._exit.enter_context(patch.dict(os.environ, {**AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}))
+        quiet_third_party_loggers()  # --verbose sets socialdesk's logger to DEBUG, never the libraries'
         if options.verbose:
             self._exit.callback(logger.setLevel, logger.log_level)
             logger.setLevel("DEBUG")

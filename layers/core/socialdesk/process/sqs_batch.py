@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from socialdesk.ingest.ports import QueueMessage
 from socialdesk.model import decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
+from socialdesk.privacy import log_key, log_text
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, backoff
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ class SqsBatch:
         except RetryLaterError as exc:
             metrics.add_metric(name="EventsDeferred", unit=MetricUnit.Count, value=1)
             logger.warning(
-                "event deferred", extra={"event": social_event.dedupe_key, "attempt": attempt, "retry_in": exc.delay_seconds, "reason": exc.reason}
+                "event deferred",
+                extra={"event": log_key(social_event.dedupe_key), "attempt": attempt, "retry_in": exc.delay_seconds, "reason": log_text(exc.reason)},
             )
             self._redelivery.retry_after(record.receipt_handle, exc.delay_seconds)
             raise
@@ -84,7 +86,9 @@ class SqsBatch:
             self._dead_letter(record, str(exc), event_key=social_event.dedupe_key)
             return
         except Exception:
-            logger.exception("event failed unexpectedly; retrying with backoff", extra={"event": social_event.dedupe_key, "attempt": attempt})
+            logger.exception(
+                "event failed unexpectedly; retrying with backoff", extra={"event": log_key(social_event.dedupe_key), "attempt": attempt}
+            )
             self._redelivery.retry_after(record.receipt_handle, backoff(attempt))
             raise
         if outcome.duplicate:
@@ -94,8 +98,8 @@ class SqsBatch:
         logger.info(
             "event processed",
             extra={
-                "event": outcome.event_key,
-                "conversation": outcome.conversation_key,
+                "event": log_key(outcome.event_key),
+                "conversation": log_key(outcome.conversation_key),
                 "ticket": outcome.ticket_id,
                 "duplicate": outcome.duplicate,
                 "actions": outcome.actions,
@@ -107,7 +111,10 @@ class SqsBatch:
         attributes = {name: value.string_value for name, value in record.message_attributes.items() if value.string_value is not None}
         self._redelivery.dead_letter(QueueMessage(body=record.body, attributes={**attributes, FAILURE_REASON_ATTRIBUTE: reason[:1000]}))
         metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=1)
-        logger.error("event dead-lettered: retrying cannot help", extra={"event": event_key, "message_id": record.message_id, "reason": reason[:500]})
+        logger.error(
+            "event dead-lettered: retrying cannot help",
+            extra={"event": log_key(event_key), "message_id": record.message_id, "reason": log_text(reason[:500])},
+        )
 
 
 def _metric_name(action: str) -> str:
