@@ -8,7 +8,6 @@ table and secret created from the template; Zendesk and Salesforce are sandboxes
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -132,9 +131,9 @@ class LocalRunner:
             self._exit.callback(show_function_lines(logger))
         self.aws = self._exit.enter_context(local_aws(options.template))
         self._dynamodb = boto3.client("dynamodb", region_name=REGION)  # the console reads it every refresh
-        if options.credentials:
-            template_values = json.loads(self.aws.secretsmanager.get_secret_value(SecretId=self.aws.resource("CrmSecret"))["SecretString"])
-            self.aws.put_secret("CrmSecret", {**template_values, **options.credentials})
+        # The template creates the CRM secret without a value, as CloudFormation does; this is the operator's first write.
+        if "CrmSecret" in self.aws.stack.resources:
+            self.aws.put_secret("CrmSecret", dict(options.credentials))
         shutil.rmtree(self.sandbox_dir, ignore_errors=True)  # moto starts empty: the sandboxes start with it
         self.sandbox_dir.mkdir(parents=True)
         os.environ.update(self._environment())
