@@ -204,14 +204,24 @@ def test_values_are_cached_and_refreshes_are_rate_limited(secretsmanager: tuple[
     ("arrange", "message"),
     [
         (lambda s: s.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400), "AccessDeniedException"),
-        (lambda s: s.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException", http_status_code=400), "ResourceNotFound"),
         (lambda s: s.add_response("get_secret_value", secret_response("AWSCURRENT", "not json")), "not a JSON object"),
         (lambda s: s.add_response("get_secret_value", secret_response("AWSCURRENT", '["a list"]')), "not a JSON object"),
     ],
-    ids=["access-denied", "secret-deleted", "not-json", "json-but-not-object"],
+    ids=["access-denied", "not-json", "json-but-not-object"],
 )
 def test_an_unreadable_secret_fails_closed(secretsmanager: tuple[Any, Stubber], arrange: Any, message: str) -> None:
     client, stubber = secretsmanager
     arrange(stubber)
     with pytest.raises(SecretsUnavailableError, match=message):
         SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300).values("meta_app_secret")
+
+
+def test_a_secret_created_without_a_value_reads_as_empty_so_every_key_fails_closed(secretsmanager: tuple[Any, Stubber]) -> None:
+    # Given a secret CloudFormation created with neither SecretString nor GenerateSecretString: no version at all
+    client, stubber = secretsmanager
+    for _ in ("AWSCURRENT", "AWSPREVIOUS"):
+        stubber.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException", http_status_code=400)
+    secrets = SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300)
+    # When a key is asked for, Then it has no value (callers fail closed on that), and the content is empty
+    assert secrets.values("zendesk_api_token") == ()
+    assert secrets.snapshot() == {}

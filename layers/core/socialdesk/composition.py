@@ -18,6 +18,7 @@ from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsQueue
 from socialdesk.config import IngestConfig, ProcessConfig, load_config
 from socialdesk.ingest.webhook_ingest import WebhookIngest
+from socialdesk.observability import quiet_third_party_loggers
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.x import XWebhook
 
@@ -50,6 +51,7 @@ def _dynamodb() -> DynamoDBClient:
 
 @cache
 def webhook_ingest() -> WebhookIngest:
+    quiet_third_party_loggers()
     config = load_config(IngestConfig, os.environ)
     return WebhookIngest(
         platforms=(XWebhook(), MetaWebhook()),
@@ -62,6 +64,7 @@ def webhook_ingest() -> WebhookIngest:
 
 @cache
 def _process_config() -> ProcessConfig:
+    quiet_third_party_loggers()  # first thing the process function builds, before any client
     return load_config(ProcessConfig, os.environ)
 
 

@@ -1,9 +1,25 @@
 """The one place Powertools' Logger and Metrics are created; everything else imports these."""
 
+import logging
+
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 logger = Logger()
 metrics = Metrics(namespace="Socialdesk")
 
-__all__ = ["MetricUnit", "logger", "metrics"]
+# At DEBUG these print what socialdesk must never log: botocore the request and response bodies (secret values,
+# DynamoDB items), urllib3 and requests every URL, zenpy, simple-salesforce and zeep tokens and message text.
+THIRD_PARTY_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3", "requests", "zenpy", "simple_salesforce", "zeep", "aws_lambda_powertools")
+
+
+def quiet_third_party_loggers() -> None:
+    """Keep the libraries' loggers at WARNING whatever LogLevel (POWERTOOLS_LOG_LEVEL) sets for socialdesk's own.
+
+    Called by the composition root before any client is built, and by the local runner; never at import.
+    """
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+__all__ = ["THIRD_PARTY_LOGGERS", "MetricUnit", "logger", "metrics", "quiet_third_party_loggers"]

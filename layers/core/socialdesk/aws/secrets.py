@@ -66,17 +66,20 @@ class SecretsManagerJsonSecret:
         try:
             response = self._client().get_secret_value(SecretId=self._secret_id, VersionStage=stage)
         except ClientError as exc:
-            if stage == "AWSPREVIOUS" and exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return {}  # never rotated yet
-            raise SecretsUnavailableError(f"cannot read {stage} of the webhook secret: {exc.response.get('Error', {}).get('Code')}") from exc
+            # No AWSPREVIOUS: never rotated yet. No AWSCURRENT: created without a value (as the template creates the CRM
+            # secret) and never written; every key is then missing, which fails closed like a blank key. A secret that
+            # does not exist at all cannot be read by the function's role, which is scoped to the real one (AccessDenied).
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return {}
+            raise SecretsUnavailableError(f"cannot read {stage} of the secret: {exc.response.get('Error', {}).get('Code')}") from exc
         except BotoCoreError as exc:
             raise SecretsUnavailableError(f"cannot reach Secrets Manager: {type(exc).__name__}") from exc
         try:
             parsed = json.loads(response.get("SecretString") or "")
         except ValueError as exc:
-            raise SecretsUnavailableError(f"the {stage} webhook secret is not a JSON object") from exc
+            raise SecretsUnavailableError(f"the {stage} secret is not a JSON object") from exc
         if not isinstance(parsed, dict):
-            raise SecretsUnavailableError(f"the {stage} webhook secret is not a JSON object")
+            raise SecretsUnavailableError(f"the {stage} secret is not a JSON object")
         return parsed
 
 

@@ -88,6 +88,9 @@ class TemplateStack:
         if "Fn::GetAtt" in value:
             logical, attribute = value["Fn::GetAtt"]
             return self._physical[logical][attribute]
+        if "Fn::FindInMap" in value:
+            mapping, key, name = (self.resolve(part) for part in value["Fn::FindInMap"])
+            return self.template["Mappings"][mapping][key][name]
         if "Fn::Sub" in value:
             return re.sub(r"\$\{([^}]+)\}", lambda match: str(self._sub(match.group(1))), value["Fn::Sub"])
         return {key: self.resolve(item) for key, item in value.items()}
@@ -158,12 +161,12 @@ class TemplateStack:
     def _secret(self, name: str, properties: Mapping[str, Any]) -> dict[str, str]:
         secrets = boto3.client("secretsmanager", region_name=self.region)
         value = properties.get("SecretString")
-        if value is None:
-            generate = properties.get("GenerateSecretString", {})
+        if value is None and (generate := properties.get("GenerateSecretString")) is not None:
             value = generate.get("SecretStringTemplate", "{}")
             if key := generate.get("GenerateStringKey"):
                 value = json.dumps({**json.loads(value), key: secrets.get_random_password(ExcludePunctuation=True)["RandomPassword"]})
-        arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
+        # With neither property CloudFormation creates a secret without any value, and so does this.
+        arn = secrets.create_secret(Name=name, **({} if value is None else {"SecretString": value}))["ARN"]
         return {"Ref": arn, "Arn": arn}
 
     # --- intrinsics ---------------------------------------------------------------------

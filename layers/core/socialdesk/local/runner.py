@@ -8,7 +8,6 @@ table and secret created from the template; Zendesk and Salesforce are sandboxes
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -29,7 +28,7 @@ from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, S
 from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
 from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
-from socialdesk.observability import logger
+from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.process.wiring import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
 
 if TYPE_CHECKING:
@@ -124,6 +123,7 @@ class LocalRunner:
     def _start(self) -> None:
         options = self.options
         self._exit.enter_context(patch.dict(os.environ, {**AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}))
+        quiet_third_party_loggers()  # --verbose sets socialdesk's logger to DEBUG, never the libraries'
         if options.verbose:
             self._exit.callback(logger.setLevel, logger.log_level)
             logger.setLevel("DEBUG")
@@ -131,9 +131,9 @@ class LocalRunner:
             self._exit.callback(show_function_lines(logger))
         self.aws = self._exit.enter_context(local_aws(options.template))
         self._dynamodb = boto3.client("dynamodb", region_name=REGION)  # the console reads it every refresh
-        if options.credentials:
-            template_values = json.loads(self.aws.secretsmanager.get_secret_value(SecretId=self.aws.resource("CrmSecret"))["SecretString"])
-            self.aws.put_secret("CrmSecret", {**template_values, **options.credentials})
+        # The template creates the CRM secret without a value, as CloudFormation does; this is the operator's first write.
+        if "CrmSecret" in self.aws.stack.resources:
+            self.aws.put_secret("CrmSecret", dict(options.credentials))
         shutil.rmtree(self.sandbox_dir, ignore_errors=True)  # moto starts empty: the sandboxes start with it
         self.sandbox_dir.mkdir(parents=True)
         os.environ.update(self._environment())

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError
 from socialdesk.model import decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
+from socialdesk.privacy import log_key, log_text
 from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError, backoff
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class SqsBatch:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             self._dead_letter(record, f"not a canonical event: {exc}")
             return
-        event_key = social_event.dedupe_key
+        event_key = str(log_key(social_event.dedupe_key))
         try:
             outcome = self._process.handle(social_event, delivery_id=record.message_id, attempt=state.failures + 1)
         except RetryLaterError as exc:
@@ -128,7 +129,7 @@ class SqsBatch:
             "event processed",
             extra={
                 "event": event_key,
-                "conversation": outcome.conversation_key,
+                "conversation": log_key(outcome.conversation_key),
                 "ticket": outcome.ticket_id,
                 "duplicate": outcome.duplicate,
                 "actions": outcome.actions,
@@ -148,7 +149,13 @@ class SqsBatch:
         metrics.add_metric(name="EventsWaiting" if waiting else "EventsDeferred", unit=MetricUnit.Count, value=1)
         logger.warning(
             "event waiting" if waiting else "event deferred",
-            extra={"event": event_key, "attempt": state.failures + 1, "failures": failures, "retry_in": exc.delay_seconds, "reason": exc.reason},
+            extra={
+                "event": event_key,
+                "attempt": state.failures + 1,
+                "failures": failures,
+                "retry_in": exc.delay_seconds,
+                "reason": log_text(exc.reason),
+            },
         )
         self._requeue(record, msgspec.structs.replace(state, failures=failures), exc.delay_seconds)
 
@@ -163,7 +170,7 @@ class SqsBatch:
         try:
             self._redelivery.requeue(copy, delay_seconds=min(delay, MAX_DELAY_SECONDS))
         except QueueUnavailableError as exc:
-            logger.warning("re-queueing failed; the message returns through its visibility timeout", extra={"reason": str(exc)})
+            logger.warning("re-queueing failed; the message returns through its visibility timeout", extra={"reason": log_text(str(exc))})
             self._redelivery.retry_after(record.receipt_handle, delay)
             raise _RequeueFailedError(record.message_id) from exc
 
@@ -172,7 +179,7 @@ class SqsBatch:
         attributes = {name: value for name, value in _attributes(record).items() if name != RETRY_ATTRIBUTE}
         self._redelivery.dead_letter(QueueMessage(body=record.body, attributes={**attributes, FAILURE_REASON_ATTRIBUTE: reason[:1000]}))
         metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=1)
-        logger.error("event dead-lettered", extra={"event": event_key, "message_id": record.message_id, "reason": reason[:500]})
+        logger.error("event dead-lettered", extra={"event": event_key, "message_id": record.message_id, "reason": log_text(reason[:500])})
 
 
 def _attributes(record: SQSRecord) -> dict[str, str]:

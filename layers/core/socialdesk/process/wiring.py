@@ -14,7 +14,7 @@ from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredential
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
-from socialdesk.ingest.ports import require
+from socialdesk.ingest.ports import SecretsUnavailableError, require
 from socialdesk.observability import logger
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
@@ -40,11 +40,26 @@ ZENDESK_CREDENTIALS = ("zendesk_oauth_token", "zendesk_api_token")
 SALESFORCE_CREDENTIAL = "salesforce_consumer_key"
 
 
+class CrmSecretIncompleteError(SecretsUnavailableError):
+    """The CRM secret lacks keys the rules need (e.g. never filled in after the first deploy): nothing is processed."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(f"the CRM secret has no value for {', '.join(keys)}")
+        self.keys = keys
+
+
 def build_process_batch(
     config: ProcessConfig, secret: SecretsManagerJsonSecret, dynamodb: Callable[[], DynamoDBClient], sqs: Callable[[], SQSClient]
 ) -> SqsBatch:
     rules = load_rules(Path(config.rules_file))
     sandbox = Path(config.sandbox_dir) if config.sandbox_dir else None
+    # Every missing key at once, before any client is built: the operator fills the secret in one go.
+    if missing := missing_credentials(rules, secret, sandbox):
+        logger.error(
+            "CRM secret incomplete: no event is processed until these keys are filled in; events wait in the queue",
+            extra={"missing_keys": missing, "secret": config.crm_secret_id},
+        )
+        raise CrmSecretIncompleteError(missing)
     process = ProcessEvent(
         store=DynamoDbConversationStore(config.state_table_name, dynamodb),
         desk=_desk(rules, secret, sandbox),
@@ -86,6 +101,18 @@ def _crm(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Cr
         consumer_secret=None if jwt else require(secret, "salesforce_consumer_secret")[0],
     )
     return SalesforceCrm(SalesforceConnection(rules.salesforce, credentials), rules.salesforce)
+
+
+def missing_credentials(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> list[str]:
+    """The CRM secret's keys that the rules need and that are blank or absent (a sandbox needs none)."""
+    needed: list[str] = []
+    zendesk_sandboxed = sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS)
+    if not zendesk_sandboxed and not _optional(secret, "zendesk_oauth_token"):
+        needed += ["zendesk_email", "zendesk_api_token"]
+    if rules.salesforce is not None and not (sandbox is not None and not _optional(secret, SALESFORCE_CREDENTIAL)):
+        jwt = rules.salesforce.auth == "jwt"
+        needed += [SALESFORCE_CREDENTIAL, *(("salesforce_username", "salesforce_private_key") if jwt else ("salesforce_consumer_secret",))]
+    return [key for key in needed if not _optional(secret, key)]
 
 
 def _optional(secret: WebhookSecrets, key: str) -> str | None:

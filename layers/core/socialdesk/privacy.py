@@ -1,0 +1,58 @@
+"""Keys and reasons made safe to log: the customer's phone number or e-mail never reaches a log line.
+
+WhatsApp names its customers by phone number: it is the user id in the customer key
+(`whatsapp:<phone>`), the chat in the conversation key (`whatsapp:<phone number id>:chat:<phone>`),
+and WhatsApp message ids (`wamid.…`) carry it base64-encoded, so the event key does too. Logs are
+kept for weeks and read by more people than tickets are, so every key bound for a log line goes
+through `log_key`, and every free-text reason through `log_text`.
+
+What is replaced and what is not (a decision):
+- WhatsApp keys: every part after the brand's phone number id (Meta's id for the brand's number,
+  not a customer's) except the scope word `chat`;
+- any platform's key: a part holding an e-mail address or a `+`-prefixed number;
+- X, Facebook, Instagram and Messenger keys otherwise stay readable. Their ids are platform-scoped
+  numbers that name no one outside the platform, operators need them to find the post or thread,
+  and they are the tickets' external ids. Hashing every key would make each log line opaque and
+  protect nothing more.
+
+A replaced part becomes `~` and the first 8 hex digits of SHA-256 over it: the same for a customer
+in every container, function and deployment, with no key to deploy or rotate, so the lines of one
+conversation can be found together (they also name the ticket). It is not a keyed hash, so it is
+pseudonymisation, not encryption: phone numbers are few enough to enumerate. Keeping only 32 bits is
+deliberate: each value then fits several possible numbers in a country's numbering plan, so a value
+never names one customer by itself, while collisions in a brand's own logs stay rare. Whoever may
+read logs can correlate; to name the customer they must open the ticket, which Zendesk guards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_PSEUDONYM_HEX_DIGITS = 8
+_WHATSAPP_SCOPES = frozenset({"chat"})
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_WHATSAPP_KEY = re.compile(r"whatsapp:[^\s,;'\"()\[\]{}<>]+")
+
+
+def pseudonym(value: str) -> str:
+    """A short stable stand-in for a personal value: `~` and 8 hex digits of its SHA-256."""
+    return "~" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:_PSEUDONYM_HEX_DIGITS]
+
+
+def log_key(key: str | None) -> str | None:
+    """`key` (event, conversation or customer key) with every part that identifies the customer replaced."""
+    if key is None:
+        return None
+    parts = key.split(":")
+    if parts[0] == "whatsapp":
+        # `whatsapp:<phone>` (customer) has no brand part; event and conversation keys name the brand's number id second.
+        kept = 2 if len(parts) >= 3 else 1
+        return ":".join(part if index < kept or part in _WHATSAPP_SCOPES else pseudonym(part) for index, part in enumerate(parts))
+    return ":".join(pseudonym(part) if "@" in part or part.startswith("+") else part for part in parts)
+
+
+def log_text(text: str) -> str:
+    """Free text (a failure reason) with any WhatsApp key and e-mail address in it replaced as `log_key` does."""
+    text = _WHATSAPP_KEY.sub(lambda match: log_key(match.group(0)) or "", text)
+    return _EMAIL.sub(lambda match: pseudonym(match.group(0)), text)

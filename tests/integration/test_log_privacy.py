@@ -1,0 +1,97 @@
+"""What reaches the logs when the whole pipeline runs with every logger at DEBUG: no phone number, secret or message text.
+
+The real handlers, zenpy and simple-salesforce against HTTP fakes (`responses`), botocore against moto.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import TYPE_CHECKING
+
+import pytest
+
+from socialdesk.observability import THIRD_PARTY_LOGGERS, logger
+from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
+from tests.support.webhooks import sample
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+CUSTOMER_PHONE = "16505551234"  # the sender of the meta-whatsapp-text sample
+MESSAGE_TEXT = "Mi pedido no ha llegado"
+
+
+@pytest.fixture
+def private_key() -> str:
+    return private_key_pem()
+
+
+@pytest.fixture
+def everything_logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The root logger at DEBUG, capturing every record; the libraries' loggers as a fresh process has them (unset)."""
+    levels = {name: logging.getLogger(name).level for name in THIRD_PARTY_LOGGERS}
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    caplog.set_level(logging.DEBUG)
+    logger.setLevel("DEBUG")  # LogLevel=DEBUG
+    try:
+        yield caplog
+    finally:
+        logger.setLevel("INFO")
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
+    rules = tmp_path / "socialdesk.toml"
+    rules.write_text(RULES)
+    with process_stack(rules, private_key) as stack:
+        yield stack
+
+
+def logged_text(caplog: pytest.LogCaptureFixture) -> str:
+    """Every captured record as it would be printed: socialdesk's as Powertools JSON, the rest with their arguments."""
+    plain = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    records = [record for record in caplog.records if not record.name.startswith("moto")]  # moto stands in for AWS itself
+    lines = [(logger.registered_formatter if record.name == logger.name else plain).format(record) for record in records]
+    return "\n".join(lines)
+
+
+def test_a_whatsapp_customers_phone_number_reaches_no_log_line_at_any_level(flow: Flow, everything_logged: pytest.LogCaptureFixture) -> None:
+    # Given a WhatsApp message from +1 650 555 1234, whose wamid carries the number base64-encoded
+    event = sample("meta-whatsapp-text")
+    assert base64.b64encode(CUSTOMER_PHONE.encode()).decode()[:12] in event["body"]
+    # When it is received, processed into a ticket and a Task, and delivered again (a duplicate)
+    flow.webhook(event)
+    flow.process_all()
+    flow.webhook(event)
+    flow.process_all()
+    # Then the event lines are there, and neither the number nor its base64 form is in any line of any logger
+    logged = logged_text(everything_logged)
+    assert logged.count('"message":"event processed"') == 2
+    assert '"conversation":"whatsapp:106540352242922:chat:~' in logged
+    for personal in (CUSTOMER_PHONE, base64.b64encode(CUSTOMER_PHONE.encode()).decode()[:12]):
+        assert personal not in logged
+
+
+def test_library_loggers_print_no_secret_token_or_message_text_even_at_debug(
+    flow: Flow, private_key: str, everything_logged: pytest.LogCaptureFixture
+) -> None:
+    # Given the root logger at DEBUG, and credentials and a message that can be recognised
+    # When zenpy creates the ticket, simple-salesforce logs in and writes the Task, and botocore reads the
+    # secrets and writes DynamoDB and SQS
+    flow.webhook(sample("meta-whatsapp-text"))
+    flow.process_all()
+    assert flow.zendesk.calls["POST /tickets.json"] == 1
+    assert len(flow.salesforce.tasks) == 1
+    # Then no captured record carries the Zendesk token, the Salesforce key, the webhook secret or the text
+    logged = logged_text(everything_logged)
+    private_key_line = private_key.splitlines()[1]
+    for secret_or_text in ("zendesk-token", "3MVG9-key", private_key_line, "test-app-secret", MESSAGE_TEXT):
+        assert secret_or_text not in logged
+    # And the libraries that print bodies, URLs and tokens at DEBUG printed nothing at all (moto is the test's AWS)
+    talkative = {"boto3", "botocore", "urllib3", "requests", "zenpy", "simple_salesforce", "zeep"}
+    assert [record.name for record in everything_logged.records if record.name.split(".")[0] in talkative] == []

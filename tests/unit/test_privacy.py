@@ -1,0 +1,38 @@
+"""Keys bound for log lines: the customer's phone number or e-mail replaced, platform ids kept readable."""
+
+from __future__ import annotations
+
+from socialdesk.privacy import log_key, log_text, pseudonym
+
+PHONE = "16505551234"
+
+
+def test_whatsapp_keys_keep_platform_and_brand_number_id_and_replace_the_customer() -> None:
+    # Given the conversation, customer and event keys of one WhatsApp customer
+    conversation = log_key(f"whatsapp:106540352242922:chat:{PHONE}")
+    customer = log_key(f"whatsapp:{PHONE}")
+    event = log_key("whatsapp:106540352242922:wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQTRBMDAwMDAwMDAwMDAwMDAwMAA=")
+    # Then the brand stays readable, the number is gone, and the same customer reads the same everywhere
+    assert conversation == f"whatsapp:106540352242922:chat:{pseudonym(PHONE)}"
+    assert customer == f"whatsapp:{pseudonym(PHONE)}"
+    assert event is not None
+    assert event.startswith("whatsapp:106540352242922:~")
+    assert "MTY1MDU1NTEyMzQ" not in event
+
+
+def test_other_platforms_keys_stay_readable_unless_a_part_is_an_email_or_a_phone_number() -> None:
+    assert log_key("x:2244994945:thread:1850001") == "x:2244994945:thread:1850001"
+    assert (
+        log_key("facebook:448242228374517:post:448242228374517_1221316769125949") == "facebook:448242228374517:post:448242228374517_1221316769125949"
+    )
+    assert log_key("messenger:1:dm:dana@example.com") == f"messenger:1:dm:{pseudonym('dana@example.com')}"
+    assert log_key("x:1:dm:+16505551234") == f"x:1:dm:{pseudonym('+16505551234')}"
+    assert log_key(None) is None
+
+
+def test_failure_reasons_lose_whatsapp_keys_and_email_addresses_inside_them() -> None:
+    reason = f"conversation whatsapp:106540352242922:chat:{PHONE} kept changing; requester dana@example.com refused"
+    scrubbed = log_text(reason)
+    assert PHONE not in scrubbed
+    assert "dana@example.com" not in scrubbed
+    assert scrubbed.startswith("conversation whatsapp:106540352242922:chat:~")

@@ -1,0 +1,165 @@
+"""Security and alarm properties of infra/template.yaml, read with the project's template reader, so a regression fails CI.
+
+What SAM generates was checked with its translator (samtranslator, the SAM CLI's own): a function with an
+explicit `Role` gets no generated role, so none of AWSLambdaBasicExecutionRole, AWSXrayWriteOnlyAccess or
+AWSLambdaSQSQueueExecutionRole (each on every resource of its service) is attached to anything.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from socialdesk.devtools.local_aws import TEMPLATE
+from socialdesk.devtools.template_stack import load_template
+
+# X-Ray defines no resource types for these actions: "*" is the only Resource they accept
+# (Service Authorization Reference, "Actions, resources, and condition keys for AWS X-Ray").
+UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+STATE_TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: resource for name, resource in template["Resources"].items() if resource["Type"] == kind}
+
+
+def listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, statement)
+        for name, role in resources(template, "AWS::IAM::Role").items()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_every_function_has_its_own_role_so_sam_attaches_no_managed_policy(template: dict[str, Any]) -> None:
+    functions = resources(template, "AWS::Serverless::Function")
+    assert functions
+    for name, function in functions.items():
+        assert "Policies" not in function["Properties"], f"{name}: SAM would generate a role with managed policies"
+        role = function["Properties"]["Role"]
+        assert role == {"Fn::GetAtt": [role["Fn::GetAtt"][0], "Arn"]}
+        assert template["Resources"][role["Fn::GetAtt"][0]]["Type"] == "AWS::IAM::Role"
+    assert "Role" not in template.get("Globals", {}).get("Function", {})
+
+
+def test_no_role_carries_an_aws_managed_policy(template: dict[str, Any]) -> None:
+    for name, role in resources(template, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+        assert "PermissionsBoundary" not in role["Properties"], name
+
+
+def test_every_statement_names_its_resources_except_the_xray_actions_that_cannot(template: dict[str, Any]) -> None:
+    statements = role_statements(template)
+    assert statements
+    for role, statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in action for action in listed(statement["Action"])), (role, statement)
+        if "*" in listed(statement["Resource"]):
+            assert set(listed(statement["Action"])) <= UNSCOPABLE, (role, statement)
+
+
+def test_each_function_writes_only_its_own_log_group(template: dict[str, Any]) -> None:
+    for role, statement in role_statements(template):
+        if any(action.startswith("logs:") for action in listed(statement["Action"])):
+            assert set(statement["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+            assert statement["Resource"] == {"Fn::GetAtt": [role.removesuffix("Role") + "LogGroup", "Arn"]}
+
+
+def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_only(template: dict[str, Any]) -> None:
+    dynamodb = [(role, s) for role, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listed(s["Action"]))]
+    assert [role for role, _ in dynamodb] == ["ProcessRole"]
+    [(_, statement)] = dynamodb
+    assert set(statement["Action"]) == STATE_TABLE_ACTIONS
+    assert statement["Resource"] == [{"Fn::GetAtt": ["StateTable", "Arn"]}, {"Fn::Sub": "${StateTable.Arn}/index/*"}]
+
+
+def test_queue_and_secret_grants_are_exactly_what_each_function_uses(template: dict[str, Any]) -> None:
+    grants: dict[str, set[tuple[str, str]]] = {}
+    for role, statement in role_statements(template):
+        for action in listed(statement["Action"]):
+            if action.split(":")[0] in ("sqs", "secretsmanager"):
+                for resource in listed(statement["Resource"]):
+                    target = resource.get("Ref") or resource["Fn::GetAtt"][0]
+                    grants.setdefault(role, set()).add((action, target))
+    assert grants["IngestRole"] == {
+        ("sqs:SendMessage", "InboundQueue"),
+        ("sqs:SendMessage", "QuarantineQueue"),
+        ("secretsmanager:GetSecretValue", "WebhookSecret"),
+    }
+    consume = {
+        (action, "InboundQueue") for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
+    }
+    assert grants["ProcessRole"] == consume | {
+        ("sqs:SendMessage", "InboundQueue"),
+        ("sqs:SendMessage", "InboundDeadLetterQueue"),
+        ("secretsmanager:GetSecretValue", "CrmSecret"),
+    }
+
+
+def test_alarm_topic_key_lets_cloudwatch_encrypt_notifications_and_the_account_manage_it(template: dict[str, Any]) -> None:
+    topic = template["Resources"]["AlarmTopic"]["Properties"]
+    key_name = topic["KmsMasterKeyId"]["Ref"]
+    key = template["Resources"][key_name]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert [set(s["Action"]) for s in cloudwatch] == [{"kms:Decrypt", "kms:GenerateDataKey*"}]
+    root = [s for s in statements if s["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}]
+    assert [s["Action"] for s in root] == ["kms:*"]
+
+
+def test_only_this_accounts_cloudwatch_alarms_may_publish_to_the_alarm_topic(template: dict[str, Any]) -> None:
+    [policy] = resources(template, "AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+def test_dead_letter_alarm_text_states_the_queues_real_receive_count(template: dict[str, Any]) -> None:
+    redrive = template["Resources"]["InboundQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    text, variables = template["Resources"]["InboundDeadLetterAlarm"]["Properties"]["AlarmDescription"]["Fn::Sub"]
+    assert variables["MaxReceiveCount"] == redrive
+    mapping, key, name = redrive["Fn::FindInMap"]
+    count = template["Mappings"][mapping][key][name]
+    assert count >= 5  # throttled retries must not dead-letter early
+    assert re.findall(r"\d+ times|\$\{MaxReceiveCount\} times", text) == ["${MaxReceiveCount} times"]
+
+
+def test_an_alarm_watches_the_age_of_the_oldest_inbound_event(template: dict[str, Any]) -> None:
+    [alarm] = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+    ]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["InboundQueue", "QueueName"]}}]
+    # Above the longest ordinary wait (backoffs of minutes, a 15-minute Salesforce pause), below the 4-hour dead-lettering.
+    assert 45 * 60 < alarm["Threshold"] < 4 * 3600
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_every_alarm_notifies_the_alarm_topic(template: dict[str, Any]) -> None:
+    for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_the_template_never_owns_the_crm_secrets_value(template: dict[str, Any]) -> None:
+    # Either property would write a new AWSCURRENT version whenever it is edited, replacing the live credentials.
+    properties = template["Resources"]["CrmSecret"]["Properties"]
+    assert "SecretString" not in properties
+    assert "GenerateSecretString" not in properties
