@@ -110,6 +110,8 @@ class FakeZendesk:
             ticket_id = int(re.findall(r"\d+", path)[0])
             if ticket_id not in self.tickets:
                 return _json(404, {"error": "RecordNotFound", "description": "Not found"})
+            if route == "GET /tickets/{id}/comments.json":
+                return _json(200, self._comments_answer(ticket_id), RATE_HEADERS)
             if route == "PUT /tickets/{id}/tags.json":
                 self.tickets[ticket_id]["tags"] += [tag for tag in body["tags"] if tag not in self.tickets[ticket_id]["tags"]]
                 return _json(200, {"tags": self.tickets[ticket_id]["tags"]})
@@ -148,6 +150,25 @@ class FakeZendesk:
         if "status" in update:
             ticket["status"] = update["status"]
         return _json(200, self._ticket_answer(ticket_id), RATE_HEADERS)
+
+    def _comments_answer(self, ticket_id: int) -> dict[str, Any]:
+        """List Comments as Zendesk answers it (api-reference/ticketing/tickets/ticket_comments): plain `body`, `author_id`, `public`."""
+        comments = [
+            {
+                "id": 7000 + index,
+                "type": "Comment",
+                "author_id": comment.get("author_id", 366666666),
+                "body": comment["body"],
+                "html_body": f"<div class=\"zd-comment\"><p>{comment['body']}</p></div>",
+                "plain_body": comment["body"],
+                "public": comment.get("public", True),
+                "attachments": [],
+                "audit_id": 900000 + index,
+                "created_at": "2026-11-23T10:00:00Z",
+            }
+            for index, comment in enumerate(self.tickets[ticket_id]["comments"])
+        ]
+        return {"comments": comments, "next_page": None, "previous_page": None, "count": len(comments)}
 
     def _ticket_answer(self, ticket_id: int) -> dict[str, Any]:
         ticket = {key: value for key, value in self.tickets[ticket_id].items() if key != "comments"}
