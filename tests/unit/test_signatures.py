@@ -6,6 +6,7 @@ import pytest
 
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.signing import base64_signature, hex_signature, matches_any
+from socialdesk.platforms.webhook import ChallengeRefusedError
 from socialdesk.platforms.x import XWebhook
 
 X_SECRET = "test-consumer-secret"
@@ -38,9 +39,11 @@ def test_x_crc_is_answered_with_the_current_secret_during_rotation() -> None:
     assert "tkNEg0seEcYQ8M3405Unns" in response.body
 
 
-def test_x_crc_without_token_is_a_client_error() -> None:
-    assert XWebhook().answer_challenge({"crc_token": ""}, [X_SECRET]).status == 400
-    assert XWebhook().answer_challenge({}, [X_SECRET]).status == 400
+@pytest.mark.parametrize("query", [{"crc_token": ""}, {}], ids=["blank", "absent"])
+def test_x_crc_without_token_is_a_client_error(query: dict[str, str]) -> None:
+    with pytest.raises(ChallengeRefusedError) as refused:
+        XWebhook().answer_challenge(query, [X_SECRET])
+    assert (refused.value.status, refused.value.code) == (400, "crc_token_missing")
 
 
 def test_x_post_signature_matches_documented_vector() -> None:
@@ -128,6 +131,7 @@ def test_meta_verification_echoes_the_raw_challenge_for_the_right_token() -> Non
     ids=["wrong-token", "wrong-mode", "no-mode", "no-token"],
 )
 def test_meta_verification_is_forbidden_otherwise(query: dict[str, str]) -> None:
-    response = MetaWebhook().answer_challenge(query, ["test-verify-token"])
-    assert response.status == 403
-    assert "1158201444" not in response.body
+    with pytest.raises(ChallengeRefusedError) as refused:
+        MetaWebhook().answer_challenge(query, ["test-verify-token"])
+    assert refused.value.status == 403
+    assert "1158201444" not in refused.value.reason

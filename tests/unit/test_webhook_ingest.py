@@ -7,43 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.model import EventKind
-from socialdesk.observability import logger, metrics
-from socialdesk.platforms.meta import MetaWebhook
-from socialdesk.platforms.x import XWebhook
-from tests.support.fakes import FakeQueue, FakeSecrets
-from tests.support.webhooks import api_event, meta_post, request, sample, sample_body, to_bytes, x_post
+from socialdesk.observability import logger
+from tests.support.fakes import FakeSecrets
+from tests.support.ingest import MAX_BODY, Harness
+from tests.support.webhooks import api_event, meta_post, sample, sample_body, to_bytes, x_post
 
 if TYPE_CHECKING:
     from socialdesk.http import HttpResponse
-
-MAX_BODY = 64 * 1024
-
-
-class Harness:
-    def __init__(self, secrets: FakeSecrets | None = None) -> None:
-        self.secrets = secrets or FakeSecrets()
-        self.events = FakeQueue()
-        self.quarantine = FakeQueue()
-        self.ingest = WebhookIngest(
-            platforms=(XWebhook(), MetaWebhook()),
-            secrets=self.secrets,
-            events=self.events,
-            quarantine=self.quarantine,
-            max_body_bytes=MAX_BODY,
-        )
-
-    def send(self, event: dict[str, Any]) -> HttpResponse:
-        try:
-            return self.ingest.handle(request(event))
-        finally:
-            metrics.clear_metrics()  # what the handler's per-invocation flush does in Lambda
-
-
-@pytest.fixture
-def harness() -> Harness:
-    return Harness()
 
 
 def body_of(response: HttpResponse) -> Any:

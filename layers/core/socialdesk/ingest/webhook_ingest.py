@@ -18,6 +18,7 @@ from socialdesk.ingest.ports import MessageQueue, QueueMessage, QueueUnavailable
 from socialdesk.model import SocialEvent, encode_event
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.platforms.signing import matches_any
+from socialdesk.platforms.webhook import ChallengeRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +58,8 @@ class WebhookIngest:
                 return platform.answer_challenge(request.query, require(self._secrets, platform.challenge_secret_key))
             if request.method == "POST":
                 return self._receive(platform, request)
+        except ChallengeRefusedError as exc:
+            return _refuse(exc.status, exc.code, f"webhook refused: {exc.reason}")
         except SecretsUnavailableError as exc:
             metrics.add_metric(name="WebhookSecretUnavailable", unit=MetricUnit.Count, value=1)
             logger.error("webhook refused: verification secret unavailable, failing closed", extra={"status": 503, "reason": str(exc)})

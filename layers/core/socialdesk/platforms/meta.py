@@ -15,6 +15,7 @@ from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.platforms.batch import Ignored, NormalisedBatch
 from socialdesk.platforms.signing import hex_signature, matches_any
 from socialdesk.platforms.timestamps import from_epoch_millis, from_epoch_seconds, from_graph_time
+from socialdesk.platforms.webhook import ChallengeRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -37,7 +38,7 @@ class MetaWebhook:
         """Echo `hub.challenge` as raw text when the verify token matches (graph-api/webhooks/getting-started)."""
         if query.get("hub.mode") == "subscribe" and matches_any(query.get("hub.verify_token"), secrets):
             return HttpResponse.text(200, query.get("hub.challenge", ""))
-        return HttpResponse.json(403, {"error": "verification token mismatch"})
+        raise ChallengeRefusedError(403, "verification_refused", "hub.mode is not subscribe or hub.verify_token matches no current or previous token")
 
     def signatures(self, body: bytes, secrets: Sequence[str]) -> list[str]:
         return [hex_signature(secret, body) for secret in secrets]

@@ -1,0 +1,37 @@
+"""The ingest use case wired to in-memory ports, as the unit tests drive it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.ingest.webhook_ingest import WebhookIngest
+from socialdesk.observability import metrics
+from socialdesk.platforms.meta import MetaWebhook
+from socialdesk.platforms.x import XWebhook
+from tests.support.fakes import FakeQueue, FakeSecrets
+from tests.support.webhooks import request
+
+if TYPE_CHECKING:
+    from socialdesk.http import HttpResponse
+
+MAX_BODY = 64 * 1024
+
+
+class Harness:
+    def __init__(self, secrets: FakeSecrets | None = None) -> None:
+        self.secrets = secrets or FakeSecrets()
+        self.events = FakeQueue()
+        self.quarantine = FakeQueue()
+        self.ingest = WebhookIngest(
+            platforms=(XWebhook(), MetaWebhook()),
+            secrets=self.secrets,
+            events=self.events,
+            quarantine=self.quarantine,
+            max_body_bytes=MAX_BODY,
+        )
+
+    def send(self, event: dict[str, Any]) -> HttpResponse:
+        try:
+            return self.ingest.handle(request(event))
+        finally:
+            metrics.clear_metrics()  # what the handler's per-invocation flush does in Lambda
