@@ -135,3 +135,34 @@ def test_meta_verification_is_forbidden_otherwise(query: dict[str, str]) -> None
         MetaWebhook().answer_challenge(query, ["test-verify-token"])
     assert refused.value.status == 403
     assert "1158201444" not in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [" test-verify-token", "test-verify-token ", "test-verify-token\n", "\ttest-verify-token", "TEST-VERIFY-TOKEN", "test-verify-toke"],
+    ids=["leading-space", "trailing-space", "trailing-newline", "leading-tab", "other-case", "prefix"],
+)
+def test_meta_verify_token_must_match_exactly_byte_for_byte(presented: str) -> None:
+    # Given Meta's subscription check whose token differs from the configured one only by whitespace, case or length
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": presented}
+    # Then it is refused: the verify token is a secret and is compared exactly (it used to be stripped first)
+    with pytest.raises(ChallengeRefusedError):
+        MetaWebhook().answer_challenge(query, ["test-verify-token"])
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [f" {X_BODY_SIGNATURE}", f"{X_BODY_SIGNATURE} ", f"{X_BODY_SIGNATURE}\r\n", X_BODY_SIGNATURE.upper(), X_BODY_SIGNATURE + "\ud800"],
+    ids=["leading-space", "trailing-space", "trailing-crlf", "other-case", "lone-surrogate"],
+)
+def test_signature_headers_must_match_exactly(presented: str) -> None:
+    # Given the genuine signature with whitespace around it (HTTP parsers already drop optional whitespace, so X never sends it)
+    # Then it does not verify, and an unencodable character is a mismatch rather than an exception
+    assert not matches_any(presented, XWebhook().signatures(X_BODY, [X_SECRET]))
+
+
+def test_verify_token_with_non_ascii_characters_compares_without_error() -> None:
+    # Given an operator chose a verify token with non-ASCII characters
+    query = {"hub.mode": "subscribe", "hub.challenge": "1", "hub.verify_token": "jeton-vérifié"}
+    # Then the right token is accepted (candidates used to be encoded as ASCII, raising UnicodeEncodeError)
+    assert MetaWebhook().answer_challenge(query, ["jeton-vérifié"]).status == 200
