@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.http import HttpResponse
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.platforms.batch import Ignored, NormalisedBatch
+from socialdesk.platforms.numbers import count, id_text
 from socialdesk.platforms.signing import base64_signature
 from socialdesk.platforms.timestamps import from_epoch_millis, from_iso, from_x_created_at
 from socialdesk.platforms.webhook import ChallengeRefusedError
@@ -136,7 +137,10 @@ def _v1_tweet(tweet: Mapping[str, Any], *, account: str | None) -> SocialEvent |
 def _v1_tweet_delete(item: Mapping[str, Any], *, account: str | None) -> SocialEvent:
     status = item["status"]
     return _delete_event(
-        _require_account(account), post_id=str(status["id"]), author_id=str(status["user_id"]), created_at=from_epoch_millis(item["timestamp_ms"])
+        _require_account(account),
+        post_id=id_text(status.get("id_str") or status["id"]),
+        author_id=id_text(status.get("user_id_str") or status["user_id"]),
+        created_at=from_epoch_millis(item["timestamp_ms"]),
     )
 
 
@@ -279,12 +283,11 @@ def _author(user: Mapping[str, Any] | None, user_id: str) -> dict[str, Any]:
     """Author fields from a v1.1 user or a v2 user (bare or wrapped in `data`)."""
     found = _unwrap(user or {})
     metrics = found.get("public_metrics") or {}
-    followers = found.get("followers_count", metrics.get("followers_count"))
     return {
         "id": user_id,
         "handle": found.get("screen_name") or found.get("username"),
         "display_name": found.get("name"),
-        "follower_count": int(followers) if followers is not None else None,
+        "follower_count": count(found.get("followers_count", metrics.get("followers_count"))),
         "verified": found.get("verified"),
     }
 
@@ -302,4 +305,4 @@ def _permalink(handle: str | None, post_id: str) -> str:
 def _require_account(account: str | None) -> str:
     if not account:
         raise ValueError("the subscribed brand account (for_user_id / filter.user_id) is missing")
-    return str(account)
+    return id_text(account)
