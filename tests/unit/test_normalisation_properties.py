@@ -150,7 +150,8 @@ def deliveries_with_one_bad_number(draw: st.DrawFn) -> tuple[str, Any, Any]:
     document = {**good, key: [copy.deepcopy(items[0])]}
     inside = [path for path in paths(document) if len(path) > 2 and path[:2] == (key, 0) and isinstance(path[-1], str)]
     named = [path for path in inside if path[-1] in NUMERIC_KEYS]
-    path = draw(st.sampled_from(named or inside)) if named and draw(st.booleans()) else draw(st.sampled_from(inside))
+    prefer_named = bool(named) and draw(st.booleans())
+    path = draw(st.sampled_from(named if prefer_named else inside))
     if draw(st.booleans()):  # the same dict, a numeric key it may lack
         path = (*path[:-1], draw(st.sampled_from(NUMERIC_KEYS)))
     mutated = replaced(document, path, draw(numeric_extremes))

@@ -34,14 +34,30 @@ class WebhookSecrets(Protocol):
         ...
 
 
+class BlobStoreUnavailableError(Exception):
+    """An object could not be stored durably."""
+
+
 class QueueMessage(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def size_bytes(self) -> int:
+        """What SQS counts against a queue's MaximumMessageSize: the body and each attribute's name, type and value."""
+        return len(self.body.encode("utf-8")) + sum(len(name) + len("String") + len(value.encode("utf-8")) for name, value in self.attributes.items())
 
 
 class MessageQueue(Protocol):
     def send_all(self, messages: Sequence[QueueMessage]) -> None:
         """Queue every message durably or raise QueueUnavailableError."""
+        ...
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes) -> str:
+        """Store `data` under `key` durably (overwriting is harmless: keys name their content); returns the store's name
+        (the bucket) or raises BlobStoreUnavailableError."""
         ...
 
 
