@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from socialdesk.http import HttpRequest, HttpResponse, UnreadableBodyError
+from socialdesk.ingest import json_body
 from socialdesk.ingest.oversize import fit
 from socialdesk.ingest.ports import (
     BlobStore,
@@ -97,9 +98,9 @@ class WebhookIngest:
                 header_present=platform.signature_header in request.headers,
             )
         try:
-            payload = msgspec.json.decode(body)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-            return _refuse(400, "malformed_json", "webhook refused: authenticated body is not valid JSON", reason=str(exc)[:200])
+            payload = json_body.decode(body)
+        except json_body.MalformedBodyError as exc:
+            return _refuse(400, "malformed_json", "webhook refused: authenticated body is not valid JSON", reason=str(exc))
         if not isinstance(payload, dict):
             return _refuse(400, "malformed_json", "webhook refused: authenticated body is not a JSON object", json_type=type(payload).__name__)
         received_at = self._clock()
@@ -166,11 +167,11 @@ def _refuse(status: int, code: str, message: str, headers: Mapping[str, str] | N
 
 def _event_message(event: SocialEvent) -> QueueMessage:
     return QueueMessage(
-        body=encode_event(event).decode("utf-8"),
+        body=json_body.sqs_safe(encode_event(event).decode("utf-8")),
         attributes={"platform": event.platform.value, "kind": event.kind.value, "schema_version": str(event.schema_version)},
     )
 
 
 def _quarantine_message(platform: str, unreadable: Unreadable, received_at: datetime) -> QueueMessage:
     document = {"webhook": platform, "reason": unreadable.reason, "received_at": received_at.isoformat(), "item": unreadable.item}
-    return QueueMessage(body=msgspec.json.encode(document).decode("utf-8"), attributes={"webhook": platform})
+    return QueueMessage(body=json_body.sqs_safe(msgspec.json.encode(document).decode("utf-8")), attributes={"webhook": platform})
