@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from socialdesk.aws.sqs import SqsQueue
+from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
 from socialdesk.devtools.samples import TEST_SECRETS
 from socialdesk.http import HttpRequest
 from socialdesk.ingest.webhook_ingest import WebhookIngest
@@ -78,6 +78,11 @@ class StaticSecrets:
 class DiscardQueue:
     def send_all(self, messages: Sequence[QueueMessage]) -> None:
         pass
+
+
+class DiscardBlobStore:
+    def put(self, key: str, data: bytes) -> str:
+        return "bench-bucket"
 
 
 class CountingSqsClient:
@@ -162,7 +167,13 @@ def main() -> None:
     handler.setStream(Path(os.devnull).open("w"))  # noqa: SIM115 - lives as long as the process
     secrets = StaticSecrets()
     ingest = WebhookIngest(
-        platforms=(XWebhook(), MetaWebhook()), secrets=secrets, events=DiscardQueue(), quarantine=DiscardQueue(), max_body_bytes=4 << 20
+        platforms=(XWebhook(), MetaWebhook()),
+        secrets=secrets,
+        events=DiscardQueue(),
+        quarantine=DiscardQueue(),
+        oversize=DiscardBlobStore(),
+        max_message_bytes=MAX_MESSAGE_BYTES,
+        max_body_bytes=4 << 20,
     )
     body = whatsapp_payload(1, 1750)
     request = signed_request(body)
@@ -214,6 +225,8 @@ def main() -> None:
             secrets=StaticSecrets(),
             events=SqsQueue("https://sqs.eu-west-1.amazonaws.com/123456789012/inbound", lambda client=client: client),  # type: ignore[misc]
             quarantine=DiscardQueue(),
+            oversize=DiscardBlobStore(),
+            max_message_bytes=MAX_MESSAGE_BYTES,
             max_body_bytes=6 << 20,
         )
         assert counted.handle(signed_request(whatsapp_payload(size, 200))).status == 200

@@ -1,4 +1,4 @@
-"""The SQS and Secrets Manager adapters against the real botocore clients.
+"""The SQS, S3 and Secrets Manager adapters against the real botocore clients.
 
 botocore sends through urllib3, which `responses` cannot see, so these use
 botocore's Stubber: each expected request is validated against the service's own
@@ -15,9 +15,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from socialdesk.aws.s3 import S3BlobStore
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
-from socialdesk.aws.sqs import SqsQueue
-from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError, SecretsUnavailableError
+from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
+from socialdesk.ingest.ports import BlobStoreUnavailableError, QueueMessage, QueueUnavailableError, SecretsUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -26,7 +27,7 @@ QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/socialdesk-inbound
 SECRET_ID = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-webhooks-AbCdEf"
 
 
-def stubbed(service: Literal["sqs", "secretsmanager"]) -> Iterator[tuple[Any, Stubber]]:
+def stubbed(service: Literal["sqs", "secretsmanager", "s3"]) -> Iterator[tuple[Any, Stubber]]:
     """A real client whose calls must match the queued expectations, all of which must be used."""
     client = boto3.client(service, region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
     with Stubber(client) as stubber:
@@ -75,8 +76,11 @@ def test_25_messages_go_out_as_three_batches_of_at_most_ten(sqs: tuple[Any, Stub
 
 def test_batches_also_respect_the_request_size_cap(sqs: tuple[Any, Stubber]) -> None:
     client, stubber = sqs
-    messages = [QueueMessage(body="x" * 100_000) for _ in range(3)]
-    for chunk in (messages[0:2], messages[2:3]):
+    # Given five messages just under the queues' 256 KiB limit: SendMessageBatch takes at most 1 MiB in all
+    messages = [QueueMessage(body="x" * 250_000) for _ in range(5)]
+    assert all(message.size_bytes <= MAX_MESSAGE_BYTES for message in messages)
+    # Then four go in one request and the fifth in another
+    for chunk in (messages[0:4], messages[4:5]):
         batch = entries(chunk)
         stubber.add_response("send_message_batch", ok(batch), {"QueueUrl": QUEUE_URL, "Entries": batch})
     SqsQueue(QUEUE_URL, lambda: client).send_all(messages)
@@ -225,3 +229,23 @@ def test_a_secret_created_without_a_value_reads_as_empty_so_every_key_fails_clos
     # When a key is asked for, Then it has no value (callers fail closed on that), and the content is empty
     assert secrets.values("zendesk_api_token") == ()
     assert secrets.snapshot() == {}
+
+
+KEY = "oversize/meta/2026/11/23/event-ab.json"
+
+
+def test_oversize_items_are_put_as_json_and_the_bucket_named() -> None:
+    # PutObject, validated against the S3 API model
+    for client, stubber in stubbed("s3"):
+        expected = {"Bucket": "socialdesk-quarantine", "Key": KEY, "Body": b"{}", "ContentType": "application/json"}
+        stubber.add_response("put_object", {"ETag": '"0"'}, expected)
+        store = S3BlobStore("socialdesk-quarantine", lambda: client)  # noqa: B023 - used inside the loop's one pass
+        assert store.put(KEY, b"{}") == "socialdesk-quarantine"
+
+
+def test_an_s3_refusal_is_a_blob_store_outage() -> None:
+    for client, stubber in stubbed("s3"):
+        stubber.add_client_error("put_object", service_error_code="AccessDenied", http_status_code=403)
+        store = S3BlobStore("socialdesk-quarantine", lambda: client)  # noqa: B023 - used inside the loop's one pass
+        with pytest.raises(BlobStoreUnavailableError, match="AccessDenied"):
+            store.put(KEY, b"{}")

@@ -31,6 +31,7 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "socialdesk",
     "SOCIALDESK_INBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
     "SOCIALDESK_QUARANTINE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/quarantine",
+    "SOCIALDESK_QUARANTINE_BUCKET": "socialdesk-quarantine",
     "SOCIALDESK_WEBHOOK_SECRET_ID": "socialdesk-webhooks",
     "SOCIALDESK_MAX_BODY_BYTES": "1024",
     "SOCIALDESK_SECRET_CACHE_SECONDS": "300",

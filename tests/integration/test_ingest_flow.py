@@ -145,3 +145,31 @@ def test_handler_answers_in_api_gateway_v2_format(stack: Stack) -> None:
         "body": "1158201444",
         "isBase64Encoded": False,
     }
+
+
+def test_an_oversize_item_goes_to_the_quarantine_bucket_and_its_siblings_are_queued_once(stack: Stack) -> None:
+    # Given one Messenger delivery of three messages, the middle one larger than the queues' 256 KiB message limit
+    template = sample_body("meta-messenger-message")
+    big_text = "Mi pedido no ha llegado. " * 12_000  # about 300 KB
+    entries = []
+    for n, text in enumerate(["where is my parcel?", big_text, "and a refund please"]):
+        entry = copy.deepcopy(template["entry"][0])
+        entry["messaging"][0]["sender"]["id"] = f"67890123456789{n:02d}"
+        entry["messaging"][0]["message"].update(mid=f"m_size_{n}", text=text)
+        entries.append(entry)
+    # When it is received, and received again (the platform redelivers)
+    for _ in range(2):
+        response = stack.invoke(meta_post(to_bytes({"object": "page", "entry": entries})))
+        # Then it is acknowledged, never 503
+        assert response["statusCode"] == 200
+        assert json.loads(response["body"]) == {"queued": 2, "ignored": 0, "quarantined": 1}
+    # And each delivery queued the two siblings once
+    queued = [decode_event(message["Body"]).message_id for message in stack.drain(stack.inbound_url)]
+    assert sorted(queued) == ["m_size_0", "m_size_0", "m_size_2", "m_size_2"]
+    # And the whole event is in the template's bucket (one object: its key is its content), named by the pointers
+    [stored] = stack.s3.list_objects_v2(Bucket=stack.quarantine_bucket)["Contents"]
+    event = decode_event(stack.s3.get_object(Bucket=stack.quarantine_bucket, Key=stored["Key"])["Body"].read())
+    assert (event.message_id, event.text) == ("m_size_1", big_text)
+    pointers = [json.loads(message["Body"]) for message in stack.drain(stack.quarantine_url)]
+    assert [(p["reason"], p["bucket"], p["key"]) for p in pointers] == [("oversize_event", stack.quarantine_bucket, stored["Key"])] * 2
+    assert all("pedido" not in json.dumps(pointer) for pointer in pointers)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from socialdesk.devtools.samples import TEST_SECRETS
-from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError, SecretsUnavailableError
+from socialdesk.ingest.ports import BlobStoreUnavailableError, QueueMessage, QueueUnavailableError, SecretsUnavailableError
 from socialdesk.model import SocialEvent, decode_event
 
 if TYPE_CHECKING:
@@ -48,3 +48,16 @@ class FakeQueue:
     @property
     def events(self) -> list[SocialEvent]:
         return [decode_event(message.body) for message in self.messages]
+
+
+@dataclass
+class FakeBlobStore:
+    bucket: str = "quarantine-bucket"
+    objects: dict[str, bytes] = field(default_factory=dict)
+    failing: bool = False
+
+    def put(self, key: str, data: bytes) -> str:
+        if self.failing:
+            raise BlobStoreUnavailableError("PutObject failed: InternalError")
+        self.objects[key] = data
+        return self.bucket

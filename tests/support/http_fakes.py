@@ -159,7 +159,7 @@ class FakeZendesk:
                 "type": "Comment",
                 "author_id": comment.get("author_id", 366666666),
                 "body": comment["body"],
-                "html_body": f"<div class=\"zd-comment\"><p>{comment['body']}</p></div>",
+                "html_body": f'<div class="zd-comment"><p>{comment["body"]}</p></div>',
                 "plain_body": comment["body"],
                 "public": comment.get("public", True),
                 "attachments": [],

@@ -9,6 +9,7 @@ from socialdesk.config import ConfigError, IngestConfig, load_config
 VALID = {
     "SOCIALDESK_INBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
     "SOCIALDESK_QUARANTINE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/quarantine",
+    "SOCIALDESK_QUARANTINE_BUCKET": "socialdesk-quarantine",
     "SOCIALDESK_WEBHOOK_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks",
     "SOCIALDESK_MAX_BODY_BYTES": "4194304",
     "SOCIALDESK_SECRET_CACHE_SECONDS": "300",

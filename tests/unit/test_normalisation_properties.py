@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from socialdesk.model import decode_event, encode_event
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.x import XWebhook
-from tests.support.webhooks import SAMPLE_NAMES, sample, sample_body
+from tests.support.ingest import Harness
+from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes, x_post
 
 RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 POST_SAMPLES = [name for name in SAMPLE_NAMES if sample(name)["requestContext"]["http"]["method"] == "POST"]
@@ -99,3 +100,78 @@ def test_normalising_the_same_delivery_twice_gives_the_same_events_and_keys(name
     second = webhook_for(name).normalise(sample_body(name), datetime(2027, 1, 1, tzinfo=UTC))
     assert [e.dedupe_key for e in first.events] == [e.dedupe_key for e in second.events]
     assert [e.conversation_key for e in first.events] == [e.conversation_key for e in second.events]
+
+
+# Fields that carry numbers in the documented payloads (platform-webhooks.md §1.4, §2.4), and become `int`
+# fields, times or ids of the canonical event. Each is also tried where the sample lacks it.
+NUMERIC_KEYS = (
+    "timestamp",
+    "timestamp_ms",
+    "created_timestamp",
+    "time",
+    "created_time",
+    "followers_count",
+    "num_edit",
+    "code",
+    "id",
+    "id_str",
+    "user_id",
+    "app_id",
+    "for_user_id",
+    "sender_id",
+    "recipient_id",
+)
+numeric_extremes = st.one_of(
+    st.integers(min_value=10**300, max_value=10**400),
+    st.integers(max_value=-1, min_value=-(10**400)),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e309", "-1", "", "0x10", "١٢٣", "9" * 400, "1752000000.5"]),
+)
+
+
+def item_container(document: dict[str, Any]) -> tuple[str, ...]:
+    """Where a delivery keeps its items: Meta's `entry`, the X Activity `data`, or an Account Activity `*_events` list."""
+    if "entry" in document:
+        return ("entry",)
+    if "data" in document:
+        return ("data",)
+    return (next(key for key, value in document.items() if key.endswith("_events") and isinstance(value, list)),)
+
+
+@st.composite
+def deliveries_with_one_bad_number(draw: st.DrawFn) -> tuple[str, Any, Any]:
+    """(sample, delivery, sibling alone): the sample's first item with one numeric field set to an extreme, then the intact item."""
+    name = draw(st.sampled_from(POST_SAMPLES))
+    good = sample_body(name)
+    [key] = item_container(good)
+    items = good[key] if isinstance(good[key], list) else [good[key]]
+    document = {**good, key: [copy.deepcopy(items[0])]}
+    inside = [path for path in paths(document) if len(path) > 2 and path[:2] == (key, 0) and isinstance(path[-1], str)]
+    named = [path for path in inside if path[-1] in NUMERIC_KEYS]
+    prefer_named = bool(named) and draw(st.booleans())
+    path = draw(st.sampled_from(named if prefer_named else inside))
+    if draw(st.booleans()):  # the same dict, a numeric key it may lack
+        path = (*path[:-1], draw(st.sampled_from(NUMERIC_KEYS)))
+    mutated = replaced(document, path, draw(numeric_extremes))
+    mutated[key] = [*mutated[key], copy.deepcopy(items[0])]
+    return name, mutated, {**good, key: [items[0]]}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deliveries_with_one_bad_number())
+def test_one_extreme_number_quarantines_its_item_only_and_siblings_still_queue(case: tuple[str, Any, Any]) -> None:
+    # Given a signed delivery whose first item has a huge, negative, float, bool or NaN-like value in a numeric field,
+    # followed by an intact item
+    name, delivery, good = case
+    harness = Harness()
+    sign = x_post if name.startswith("x-") else meta_post
+    # When ingest receives it
+    response = harness.send(sign(to_bytes(delivery)))
+    # Then it is acknowledged (never a 5xx the platform would redeliver), and the intact sibling's events are queued
+    assert response.status == 200, response.body
+    expected = {event.dedupe_key for event in webhook_for(name).normalise(good, RECEIVED).events}
+    assert expected <= {event.dedupe_key for event in harness.events.events}
+    for event in harness.events.events:
+        assert decode_event(encode_event(event)) == event

@@ -6,6 +6,7 @@ import pytest
 
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.signing import base64_signature, hex_signature, matches_any
+from socialdesk.platforms.webhook import ChallengeRefusedError
 from socialdesk.platforms.x import XWebhook
 
 X_SECRET = "test-consumer-secret"
@@ -38,9 +39,11 @@ def test_x_crc_is_answered_with_the_current_secret_during_rotation() -> None:
     assert "tkNEg0seEcYQ8M3405Unns" in response.body
 
 
-def test_x_crc_without_token_is_a_client_error() -> None:
-    assert XWebhook().answer_challenge({"crc_token": ""}, [X_SECRET]).status == 400
-    assert XWebhook().answer_challenge({}, [X_SECRET]).status == 400
+@pytest.mark.parametrize("query", [{"crc_token": ""}, {}], ids=["blank", "absent"])
+def test_x_crc_without_token_is_a_client_error(query: dict[str, str]) -> None:
+    with pytest.raises(ChallengeRefusedError) as refused:
+        XWebhook().answer_challenge(query, [X_SECRET])
+    assert (refused.value.status, refused.value.code) == (400, "crc_token_missing")
 
 
 def test_x_post_signature_matches_documented_vector() -> None:
@@ -128,6 +131,38 @@ def test_meta_verification_echoes_the_raw_challenge_for_the_right_token() -> Non
     ids=["wrong-token", "wrong-mode", "no-mode", "no-token"],
 )
 def test_meta_verification_is_forbidden_otherwise(query: dict[str, str]) -> None:
-    response = MetaWebhook().answer_challenge(query, ["test-verify-token"])
-    assert response.status == 403
-    assert "1158201444" not in response.body
+    with pytest.raises(ChallengeRefusedError) as refused:
+        MetaWebhook().answer_challenge(query, ["test-verify-token"])
+    assert refused.value.status == 403
+    assert "1158201444" not in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [" test-verify-token", "test-verify-token ", "test-verify-token\n", "\ttest-verify-token", "TEST-VERIFY-TOKEN", "test-verify-toke"],
+    ids=["leading-space", "trailing-space", "trailing-newline", "leading-tab", "other-case", "prefix"],
+)
+def test_meta_verify_token_must_match_exactly_byte_for_byte(presented: str) -> None:
+    # Given Meta's subscription check whose token differs from the configured one only by whitespace, case or length
+    query = {"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": presented}
+    # Then it is refused: the verify token is a secret and is compared exactly (it used to be stripped first)
+    with pytest.raises(ChallengeRefusedError):
+        MetaWebhook().answer_challenge(query, ["test-verify-token"])
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [f" {X_BODY_SIGNATURE}", f"{X_BODY_SIGNATURE} ", f"{X_BODY_SIGNATURE}\r\n", X_BODY_SIGNATURE.upper(), X_BODY_SIGNATURE + "\ud800"],
+    ids=["leading-space", "trailing-space", "trailing-crlf", "other-case", "lone-surrogate"],
+)
+def test_signature_headers_must_match_exactly(presented: str) -> None:
+    # Given the genuine signature with whitespace around it (HTTP parsers already drop optional whitespace, so X never sends it)
+    # Then it does not verify, and an unencodable character is a mismatch rather than an exception
+    assert not matches_any(presented, XWebhook().signatures(X_BODY, [X_SECRET]))
+
+
+def test_verify_token_with_non_ascii_characters_compares_without_error() -> None:
+    # Given an operator chose a verify token with non-ASCII characters
+    query = {"hub.mode": "subscribe", "hub.challenge": "1", "hub.verify_token": "jeton-vérifié"}
+    # Then the right token is accepted (candidates used to be encoded as ASCII, raising UnicodeEncodeError)
+    assert MetaWebhook().answer_challenge(query, ["jeton-vérifié"]).status == 200

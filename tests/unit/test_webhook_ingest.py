@@ -7,43 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.model import EventKind
-from socialdesk.observability import logger, metrics
-from socialdesk.platforms.meta import MetaWebhook
-from socialdesk.platforms.x import XWebhook
-from tests.support.fakes import FakeQueue, FakeSecrets
-from tests.support.webhooks import api_event, meta_post, request, sample, sample_body, to_bytes, x_post
+from socialdesk.observability import logger
+from tests.support.fakes import FakeSecrets
+from tests.support.ingest import MAX_BODY, Harness
+from tests.support.webhooks import api_event, meta_post, sample, sample_body, to_bytes, x_post
 
 if TYPE_CHECKING:
     from socialdesk.http import HttpResponse
-
-MAX_BODY = 64 * 1024
-
-
-class Harness:
-    def __init__(self, secrets: FakeSecrets | None = None) -> None:
-        self.secrets = secrets or FakeSecrets()
-        self.events = FakeQueue()
-        self.quarantine = FakeQueue()
-        self.ingest = WebhookIngest(
-            platforms=(XWebhook(), MetaWebhook()),
-            secrets=self.secrets,
-            events=self.events,
-            quarantine=self.quarantine,
-            max_body_bytes=MAX_BODY,
-        )
-
-    def send(self, event: dict[str, Any]) -> HttpResponse:
-        try:
-            return self.ingest.handle(request(event))
-        finally:
-            metrics.clear_metrics()  # what the handler's per-invocation flush does in Lambda
-
-
-@pytest.fixture
-def harness() -> Harness:
-    return Harness()
 
 
 def body_of(response: HttpResponse) -> Any:
@@ -230,3 +201,66 @@ def test_logs_never_carry_bodies_secrets_or_verify_tokens(harness: Harness, capl
     assert "webhook refused" in logged
     for secret_or_text in ("CANARY", "test-app-secret", "test-verify-token", "16505551234"):
         assert secret_or_text not in logged
+
+
+HUGE = 10**400
+
+
+def _at(document: Any, path: tuple[str | int, ...]) -> Any:
+    for step in path:
+        document = document[step]
+    return document
+
+
+@pytest.mark.parametrize(
+    ("sample_name", "items_path", "field", "value"),
+    [
+        ("meta-messenger-message", ("entry", 0, "messaging"), "timestamp", HUGE),
+        ("meta-whatsapp-text", ("entry", 0, "changes", 0, "value", "messages"), "timestamp", str(HUGE)),
+        ("x-dm", ("direct_message_events",), "created_timestamp", str(HUGE)),
+        ("x-mention", ("tweet_create_events",), "timestamp_ms", HUGE),
+        ("x-tweet-delete", ("tweet_delete_events",), "timestamp_ms", -HUGE),
+    ],
+    ids=["messenger-timestamp", "whatsapp-timestamp", "x-dm-created-timestamp", "x-timestamp-ms", "x-delete-negative"],
+)
+def test_a_huge_epoch_quarantines_its_item_and_the_delivery_is_acknowledged(
+    harness: Harness, sample_name: str, items_path: tuple[str | int, ...], field: str, value: object
+) -> None:
+    # Given a delivery of two copies of an item, the first with an epoch of 400 digits (it overflowed a float: a 500)
+    payload = sample_body(sample_name)
+    items = _at(payload, items_path)
+    items.append(json.loads(json.dumps(items[0])))
+    items[0][field] = value
+    # When it is received
+    response = harness.send((x_post if sample_name.startswith("x-") else meta_post)(to_bytes(payload)))
+    # Then the broken item is quarantined with its reason and its intact sibling queued: 200, no redelivery
+    assert (response.status, body_of(response)) == (200, {"queued": 1, "ignored": 0, "quarantined": 1})
+    [kept] = [json.loads(message.body) for message in harness.quarantine.messages]
+    assert kept["reason"].startswith("ValueError: ")
+
+
+@pytest.mark.parametrize("followers", [HUGE, -5, 1.5, True, "NaN", "12a"], ids=["huge", "negative", "float", "bool", "nan-string", "not-digits"])
+def test_an_unreadable_follower_count_reads_as_unknown_and_the_message_still_queues(harness: Harness, followers: object) -> None:
+    # Given a mention whose author has a follower count no helpdesk field could hold
+    payload = sample_body("x-mention")
+    payload["tweet_create_events"][0]["user"]["followers_count"] = followers
+    # When it is received
+    response = harness.send(x_post(to_bytes(payload)))
+    # Then the customer's message is queued (the count only informs priority), with the count unknown
+    assert body_of(response) == {"queued": 1, "ignored": 0, "quarantined": 0}
+    [event] = harness.events.events
+    assert event.author is not None
+    assert event.author.follower_count is None
+
+
+@pytest.mark.parametrize(("code", "read"), [(131047, 131047), ("131047", 131047), (HUGE, None), (2.5, None), (False, None)])
+def test_whatsapp_status_error_codes_are_read_as_32_bit_integers(harness: Harness, code: object, read: int | None) -> None:
+    # Given a failed-delivery status whose error code is given in some other form
+    payload = sample_body("meta-whatsapp-status-failed")
+    _at(payload, ("entry", 0, "changes", 0, "value", "statuses", 0, "errors", 0))["code"] = code
+    # When it is received
+    harness.send(meta_post(to_bytes(payload)))
+    # Then the warning still reaches the agent, with the code when it is one
+    [event] = harness.events.events
+    assert event.delivery is not None
+    assert event.delivery.error_code == read

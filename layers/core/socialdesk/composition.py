@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from socialdesk.aws.s3 import S3BlobStore
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
-from socialdesk.aws.sqs import SqsQueue
+from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
 from socialdesk.config import IngestConfig, ProcessConfig, load_config
 from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.observability import quiet_third_party_loggers
@@ -24,6 +25,7 @@ from socialdesk.platforms.x import XWebhook
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
@@ -45,6 +47,12 @@ def _secretsmanager() -> SecretsManagerClient:
 
 
 @cache
+def _s3() -> S3Client:
+    """Built on the first oversize item only (S3BlobStore asks for it at put time), never during ingest's INIT."""
+    return boto3.client("s3", config=_AWS_CONFIG)
+
+
+@cache
 def _dynamodb() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_AWS_CONFIG)
 
@@ -58,6 +66,8 @@ def webhook_ingest() -> WebhookIngest:
         secrets=SecretsManagerJsonSecret(config.webhook_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds),
         events=SqsQueue(config.inbound_queue_url, _sqs),
         quarantine=SqsQueue(config.quarantine_queue_url, _sqs),
+        oversize=S3BlobStore(config.quarantine_bucket, _s3),
+        max_message_bytes=MAX_MESSAGE_BYTES,
         max_body_bytes=config.max_body_bytes,
     )
 
@@ -90,6 +100,6 @@ def process_batch() -> SqsBatch:
 
 def reset() -> None:
     """Forget every cached client and use case (tests, the local runner)."""
-    for builder in (_sqs, _secretsmanager, _dynamodb, webhook_ingest, _process_config, _crm_secret):
+    for builder in (_sqs, _secretsmanager, _s3, _dynamodb, webhook_ingest, _process_config, _crm_secret):
         builder.cache_clear()
     _process.clear()

@@ -34,6 +34,8 @@ class _SharedConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name)
 
 class IngestConfig(_SharedConfig, frozen=True, kw_only=True, rename=_env_name):
     quarantine_queue_url: NonEmpty
+    quarantine_bucket: NonEmpty
+    """Where items too large for an SQS message are kept whole; the quarantine queue gets a pointer to them."""
     webhook_secret_id: NonEmpty
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=6 * 1024 * 1024)]
     """Larger webhook bodies get 413 before any parsing; Lambda's own payload cap is 6 MB."""

@@ -51,12 +51,17 @@ class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
         """Whether the raw body is larger than `limit` bytes, decided without decoding it."""
         if self.body_is_base64:
             return len(self.body.rstrip("=")) * 3 // 4 > limit
-        return len(self.body) > limit or len(self.body.encode("utf-8")) > limit
+        return len(self.body) > limit or len(self.body.encode("utf-8", "surrogatepass")) > limit
 
     def raw_body(self) -> bytes:
-        """The exact bytes the sender signed."""
+        """The exact bytes the sender signed.
+
+        A text body can hold a lone surrogate (the Lambda event is JSON, and `"\\ud800"` decodes to one):
+        `surrogatepass` keeps it as bytes that are not UTF-8, so the request fails verification or parsing
+        with a 4xx instead of raising UnicodeEncodeError (a 500).
+        """
         if not self.body_is_base64:
-            return self.body.encode("utf-8")
+            return self.body.encode("utf-8", "surrogatepass")
         try:
             return base64.b64decode(self.body, validate=True)
         except (binascii.Error, ValueError) as exc:

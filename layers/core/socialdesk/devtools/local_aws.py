@@ -32,6 +32,7 @@ class LocalAws:
     stack: TemplateStack
     sqs: Any
     secretsmanager: Any
+    s3: Any
 
     def resource(self, logical_id: str) -> str:
         """The queue URL, table name or secret ARN of a template resource."""
@@ -44,6 +45,10 @@ class LocalAws:
     @property
     def quarantine_url(self) -> str:
         return self.resource("QuarantineQueue")
+
+    @property
+    def quarantine_bucket(self) -> str:
+        return self.resource("QuarantineBucket")
 
     @property
     def dead_letter_url(self) -> str:
@@ -81,13 +86,18 @@ class LocalAws:
 
 @contextmanager
 def local_aws(template: Path = TEMPLATE) -> Iterator[LocalAws]:
-    """Start moto, create the template's queues, tables and secrets, and load the webhook test secrets. Set AWS_ENVIRONMENT first."""
+    """Start moto, create the template's queues, tables, buckets and secrets, and load the webhook test secrets. Set AWS_ENVIRONMENT first."""
     from moto import mock_aws
 
     with mock_aws():
         stack = TemplateStack(template, region=REGION)
         stack.provision()
-        aws = LocalAws(stack=stack, sqs=boto3.client("sqs", region_name=REGION), secretsmanager=boto3.client("secretsmanager", region_name=REGION))
+        aws = LocalAws(
+            stack=stack,
+            sqs=boto3.client("sqs", region_name=REGION),
+            secretsmanager=boto3.client("secretsmanager", region_name=REGION),
+            s3=boto3.client("s3", region_name=REGION),
+        )
         if "WebhookSecret" in stack.resources:
             aws.put_secret("WebhookSecret", dict(TEST_SECRETS))
         yield aws

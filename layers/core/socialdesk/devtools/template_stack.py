@@ -1,6 +1,7 @@
 """Stand the stack's AWS resources up from infra/template.yaml itself, in whatever AWS boto3 reaches (moto locally).
 
-Queues (with their redrive policies), DynamoDB tables (keys, indexes, TTL) and secrets are
+Queues (with their size limits and redrive policies), DynamoDB tables (keys, indexes, TTL), S3 buckets
+(with their lifecycle rules) and secrets are
 created from their template definitions, and each function's environment is resolved the
 way CloudFormation would, so tests and local runs cannot drift from what `sam deploy`
 creates. Only what socialdesk's template uses is supported; anything else is an error.
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
-SUPPORTED = ("AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret")
+SUPPORTED = ("AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::S3::Bucket")
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -65,7 +66,7 @@ class TemplateStack:
         return resources
 
     def provision(self) -> None:
-        """Create every queue, table and secret, dead-letter queues before the queues that redrive to them."""
+        """Create every queue, table, bucket and secret, dead-letter queues before the queues that redrive to them."""
         pending = [name for name, resource in self.resources.items() if resource["Type"] in SUPPORTED]
         while pending:
             ready = [
@@ -131,12 +132,18 @@ class TemplateStack:
             self._physical[logical_id] = self._queue(name, properties)
         elif resource["Type"] == "AWS::DynamoDB::Table":
             self._physical[logical_id] = self._table(name, properties)
+        elif resource["Type"] == "AWS::S3::Bucket":
+            self._physical[logical_id] = self._bucket(name.lower(), properties)
         else:
             self._physical[logical_id] = self._secret(name, properties)
 
     def _queue(self, name: str, properties: Mapping[str, Any]) -> dict[str, str]:
         sqs = boto3.client("sqs", region_name=self.region)
-        attributes = {key: str(properties[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds") if key in properties}
+        attributes = {
+            key: str(properties[key])
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize")
+            if key in properties
+        }
         if "RedrivePolicy" in properties:
             attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
@@ -157,6 +164,18 @@ class TemplateStack:
         if ttl := properties.get("TimeToLiveSpecification"):
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         return {"Ref": name, "Arn": arn}
+
+    def _bucket(self, name: str, properties: Mapping[str, Any]) -> dict[str, str]:
+        s3 = boto3.client("s3", region_name=self.region)
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})  # type: ignore[typeddict-item]
+        if lifecycle := properties.get("LifecycleConfiguration"):
+            rules = [
+                {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": ""}, "Expiration": {"Days": int(rule["ExpirationInDays"])}}
+                for rule in lifecycle["Rules"]
+                if "ExpirationInDays" in rule
+            ]
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})  # type: ignore[typeddict-item]
+        return {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
 
     def _secret(self, name: str, properties: Mapping[str, Any]) -> dict[str, str]:
         secrets = boto3.client("secretsmanager", region_name=self.region)

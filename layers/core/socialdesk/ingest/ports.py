@@ -7,6 +7,7 @@ from typing import Protocol
 
 import msgspec
 
+from socialdesk.ingest import json_body
 from socialdesk.model import SocialEvent, encode_event
 
 
@@ -36,9 +37,18 @@ class WebhookSecrets(Protocol):
         ...
 
 
+class BlobStoreUnavailableError(Exception):
+    """An object could not be stored durably."""
+
+
 class QueueMessage(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def size_bytes(self) -> int:
+        """What SQS counts against a queue's MaximumMessageSize: the body and each attribute's name, type and value."""
+        return len(self.body.encode("utf-8")) + sum(len(name) + len("String") + len(value.encode("utf-8")) for name, value in self.attributes.items())
 
 
 class MessageQueue(Protocol):
@@ -50,9 +60,16 @@ class MessageQueue(Protocol):
 def event_message(event: SocialEvent) -> QueueMessage:
     """One canonical event as the inbound queue carries it (from ingest, and again when parked events are released)."""
     return QueueMessage(
-        body=encode_event(event).decode("utf-8"),
+        body=json_body.sqs_safe(encode_event(event).decode("utf-8")),
         attributes={"platform": event.platform.value, "kind": event.kind.value, "schema_version": str(event.schema_version)},
     )
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes) -> str:
+        """Store `data` under `key` durably (overwriting is harmless: keys name their content); returns the store's name
+        (the bucket) or raises BlobStoreUnavailableError."""
+        ...
 
 
 def require(secrets: WebhookSecrets, key: str, *, refresh: bool = False) -> tuple[str, ...]:

@@ -9,12 +9,17 @@ secret).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from socialdesk.http import HttpRequest, HttpResponse, UnreadableBodyError
+from socialdesk.ingest import json_body
+from socialdesk.ingest.oversize import fit
 from socialdesk.ingest.ports import (
+    BlobStore,
+    BlobStoreUnavailableError,
     MessageQueue,
     QueueMessage,
     QueueUnavailableError,
@@ -25,6 +30,7 @@ from socialdesk.ingest.ports import (
 )
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.platforms.signing import matches_any
+from socialdesk.platforms.webhook import ChallengeRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +49,8 @@ class WebhookIngest:
         secrets: WebhookSecrets,
         events: MessageQueue,
         quarantine: MessageQueue,
+        oversize: BlobStore,
+        max_message_bytes: int,
         max_body_bytes: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -50,6 +58,8 @@ class WebhookIngest:
         self._secrets = secrets
         self._events = events
         self._quarantine = quarantine
+        self._oversize = oversize
+        self._max_message_bytes = max_message_bytes
         self._max_body_bytes = max_body_bytes
         self._clock = clock
 
@@ -64,6 +74,8 @@ class WebhookIngest:
                 return platform.answer_challenge(request.query, require(self._secrets, platform.challenge_secret_key))
             if request.method == "POST":
                 return self._receive(platform, request)
+        except ChallengeRefusedError as exc:
+            return _refuse(exc.status, exc.code, f"webhook refused: {exc.reason}")
         except SecretsUnavailableError as exc:
             metrics.add_metric(name="WebhookSecretUnavailable", unit=MetricUnit.Count, value=1)
             logger.error("webhook refused: verification secret unavailable, failing closed", extra={"status": 503, "reason": str(exc)})
@@ -86,21 +98,36 @@ class WebhookIngest:
                 header_present=platform.signature_header in request.headers,
             )
         try:
-            payload = msgspec.json.decode(body)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-            return _refuse(400, "malformed_json", "webhook refused: authenticated body is not valid JSON", reason=str(exc)[:200])
+            payload = json_body.decode(body)
+        except json_body.MalformedBodyError as exc:
+            return _refuse(400, "malformed_json", "webhook refused: authenticated body is not valid JSON", reason=str(exc))
         if not isinstance(payload, dict):
             return _refuse(400, "malformed_json", "webhook refused: authenticated body is not a JSON object", json_type=type(payload).__name__)
         received_at = self._clock()
         batch = platform.normalise(payload, received_at)
         try:
-            self._events.send_all([event_message(event) for event in batch.events])
-            self._quarantine.send_all([_quarantine_message(platform.name, item, received_at) for item in batch.unreadable])
-        except QueueUnavailableError as exc:
+            oversize_events, stored = self._enqueue(platform.name, batch, received_at)
+        except (QueueUnavailableError, BlobStoreUnavailableError) as exc:
             metrics.add_metric(name="WebhookEnqueueFailed", unit=MetricUnit.Count, value=1)
             logger.error("webhook not acknowledged: queueing failed, the platform will redeliver", extra={"status": 503, "reason": str(exc)})
             return HttpResponse.json(503, {"error": "could not queue events, retry later"})
-        return _accepted(batch, body_bytes=len(body))
+        return _accepted(batch, oversize_events=oversize_events, stored=stored, body_bytes=len(body))
+
+    def _enqueue(self, webhook: str, batch: NormalisedBatch, received_at: datetime) -> tuple[int, int]:
+        """Queue every event and quarantined item; those over an SQS message go to the bucket, with a pointer.
+
+        Returns how many events, and how many items in all, went to the bucket.
+        """
+        fitting = partial(fit, webhook=webhook, received_at=received_at, limit=self._max_message_bytes, store=self._oversize)
+        events = fitting([event_message(event) for event in batch.events], kind="event")
+        kept = fitting(
+            [_quarantine_message(webhook, item, received_at) for item in batch.unreadable],
+            kind="quarantine",
+            reasons=[item.reason for item in batch.unreadable],
+        )
+        self._events.send_all(events.messages)
+        self._quarantine.send_all([*kept.messages, *events.pointers, *kept.pointers])
+        return len(events.pointers), len(events.pointers) + len(kept.pointers)
 
     def _signed(self, platform: PlatformWebhook, presented: str | None, body: bytes) -> bool:
         """Check against the cached secrets, then once against freshly read ones (a rotation just happened)."""
@@ -113,15 +140,17 @@ class WebhookIngest:
         return False
 
 
-def _accepted(batch: NormalisedBatch, *, body_bytes: int) -> HttpResponse:
-    queued, ignored, quarantined = len(batch.events), sum(batch.ignored.values()), len(batch.unreadable)
+def _accepted(batch: NormalisedBatch, *, oversize_events: int, stored: int, body_bytes: int) -> HttpResponse:
+    """`stored` items went to the quarantine bucket; the `oversize_events` among them count as quarantined, not queued."""
+    queued, ignored = len(batch.events) - oversize_events, sum(batch.ignored.values())
+    quarantined = len(batch.unreadable) + oversize_events
     metrics.add_metric(name="EventsQueued", unit=MetricUnit.Count, value=queued)
     metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=ignored)
     if quarantined:
         metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=quarantined)
         logger.warning(
-            "webhook items quarantined: their shape could not be read",
-            extra={"quarantined": quarantined, "reasons": [item.reason.split(":")[0] for item in batch.unreadable]},
+            "webhook items quarantined: their shape could not be read, or they are larger than an SQS message",
+            extra={"quarantined": quarantined, "stored_in_bucket": stored, "reasons": [item.reason.split(":")[0] for item in batch.unreadable]},
         )
     logger.info(
         "webhook accepted",
@@ -138,4 +167,4 @@ def _refuse(status: int, code: str, message: str, headers: Mapping[str, str] | N
 
 def _quarantine_message(platform: str, unreadable: Unreadable, received_at: datetime) -> QueueMessage:
     document = {"webhook": platform, "reason": unreadable.reason, "received_at": received_at.isoformat(), "item": unreadable.item}
-    return QueueMessage(body=msgspec.json.encode(document).decode("utf-8"), attributes={"webhook": platform})
+    return QueueMessage(body=json_body.sqs_safe(msgspec.json.encode(document).decode("utf-8")), attributes={"webhook": platform})

@@ -1,8 +1,16 @@
-"""Live output of a local run: one line per thing that happened, with the time and how long it took."""
+"""Live output of a local run: one line per thing that happened, with the time and how long it took.
+
+Lines carry customer text (sandbox tickets, names) straight from webhooks, so every character
+that could act on the terminal is shown as an escape instead: ESC sequences (clear screen,
+window title, colours), CR and LF (which would forge extra output lines), other C0 and C1
+controls, Unicode line separators and bidirectional overrides, and lone surrogates (which
+cannot be encoded for the terminal at all).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from datetime import datetime
@@ -12,13 +20,24 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _lock = threading.Lock()
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with every terminal-active or unencodable character written as a visible escape (`\\x1b`, `\\n`, `\\u202e`)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
 
 
 def say(component: str, text: str, *, ms: float | None = None) -> None:
     stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
     timing = f"  ({ms:.0f} ms)" if ms is not None else ""
     with _lock:
-        print(f"{stamp}  {component:<9} {text}{timing}", file=sys.stdout, flush=True)
+        print(f"{stamp}  {printable(component):<9} {printable(text)}{timing}", file=sys.stdout, flush=True)
 
 
 class _SandboxLines(logging.Handler):
@@ -59,7 +78,9 @@ class _FunctionLines(logging.Handler):
         elif message.startswith("event dead-lettered"):
             say("process", f"{fields.get('event') or fields.get('message_id')} dead-lettered: {fields.get('reason')}")
         elif record.levelno >= logging.WARNING and not message.startswith("webhook refused"):  # the gateway line shows refusals
-            say(record.levelname.lower(), message + (f"\n{record.exc_text}" if record.exc_text else ""))
+            say(record.levelname.lower(), message)
+            for line in (record.exc_text or "").splitlines():  # a stack trace stays readable: one output line per line
+                say(record.levelname.lower(), line)
 
 
 def show_function_lines(function_logger: Any) -> Callable[[], None]:

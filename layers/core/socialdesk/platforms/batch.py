@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 # What a payload of an unexpected shape raises inside a normaliser. Anything else is a bug
-# and propagates, so the platform redelivers once it is fixed.
-UNREADABLE_ITEM_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, msgspec.ValidationError)
+# and propagates, so the platform redelivers once it is fixed. ArithmeticError (OverflowError):
+# a number of a few hundred digits meets float or C arithmetic somewhere; it is that item's fault only.
+UNREADABLE_ITEM_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, msgspec.ValidationError)
 
 
 class Ignored(msgspec.Struct, frozen=True):

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.http import HttpResponse
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.platforms.batch import Ignored, NormalisedBatch
+from socialdesk.platforms.numbers import code, id_text
 from socialdesk.platforms.signing import hex_signature, matches_any
 from socialdesk.platforms.timestamps import from_epoch_millis, from_epoch_seconds, from_graph_time
+from socialdesk.platforms.webhook import ChallengeRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -37,7 +39,7 @@ class MetaWebhook:
         """Echo `hub.challenge` as raw text when the verify token matches (graph-api/webhooks/getting-started)."""
         if query.get("hub.mode") == "subscribe" and matches_any(query.get("hub.verify_token"), secrets):
             return HttpResponse.text(200, query.get("hub.challenge", ""))
-        return HttpResponse.json(403, {"error": "verification token mismatch"})
+        raise ChallengeRefusedError(403, "verification_refused", "hub.mode is not subscribe or hub.verify_token matches no current or previous token")
 
     def signatures(self, body: bytes, secrets: Sequence[str]) -> list[str]:
         return [hex_signature(secret, body) for secret in secrets]
@@ -169,7 +171,7 @@ def _messaging(item: Mapping[str, Any], *, platform: Platform, account: str, sta
             else "unknown",
             attachments=attachments,
             in_reply_to=(message.get("reply_to") or {}).get("mid"),
-            source_app_id=str(message["app_id"]) if echo and message.get("app_id") is not None else None,
+            source_app_id=id_text(message["app_id"]) if echo and message.get("app_id") is not None else None,
         )
     if "message_edit" in item:
         edit = item["message_edit"]
@@ -315,7 +317,7 @@ def _whatsapp_status(status: Mapping[str, Any], *, metadata: Mapping[str, Any]) 
         created_at=from_epoch_seconds(status["timestamp"]),
         from_brand=True,
         author={"id": phone_number_id, "handle": metadata.get("display_phone_number")},
-        delivery={"status": status["status"], "error_code": error.get("code"), "error_title": error.get("title")},
+        delivery={"status": status["status"], "error_code": code(error.get("code")), "error_title": error.get("title")},
     )
 
 

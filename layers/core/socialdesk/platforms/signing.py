@@ -31,11 +31,14 @@ def hex_signature(secret: str, message: bytes) -> str:
 
 
 def matches_any(presented: str | None, expected: Iterable[str]) -> bool:
-    """True when `presented` equals one of `expected`, each compared in constant time.
+    """True when `presented` is byte for byte one of `expected`, each compared in constant time.
 
-    Compared as bytes so a header with non-ASCII characters is a mismatch, not a TypeError.
+    Exact: nothing is stripped or case-folded. The verify token is a secret, so `" token "` must not pass
+    for `"token"`; signature headers are exact too, since HTTP parsers (API Gateway included) already drop
+    the optional whitespace around a field value (RFC 9110 §5.5), so a platform never sends any. Encoded
+    with `surrogatepass` so a header or token with any code point is a mismatch, not an exception.
     """
     if not presented:
         return False
-    given = presented.strip().encode("utf-8", "surrogateescape")
-    return any(hmac.compare_digest(given, candidate.encode("ascii")) for candidate in expected)
+    given = presented.encode("utf-8", "surrogatepass")
+    return any(hmac.compare_digest(given, candidate.encode("utf-8", "surrogatepass")) for candidate in expected)

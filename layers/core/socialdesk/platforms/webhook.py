@@ -12,6 +12,19 @@ if TYPE_CHECKING:
     from socialdesk.platforms.batch import NormalisedBatch
 
 
+class ChallengeRefusedError(Exception):
+    """A GET verification request the platform would never send; ingest answers `status` and logs `reason`.
+
+    The reason must never quote the challenge or token: it is logged.
+    """
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.code = code
+        self.reason = reason
+
+
 class PlatformWebhook(Protocol):
     name: str
     """Short name used in routes, logs and metric dimensions."""
@@ -24,7 +37,10 @@ class PlatformWebhook(Protocol):
     """Key in the webhook secret that answers the GET verification challenge."""
 
     def answer_challenge(self, query: Mapping[str, str], secrets: Sequence[str]) -> HttpResponse:
-        """Answer the platform's GET verification; `secrets` are current then previous values."""
+        """Answer the platform's GET verification; `secrets` are current then previous values.
+
+        Raises ChallengeRefusedError for a request that is not a genuine challenge.
+        """
         ...
 
     def signatures(self, body: bytes, secrets: Sequence[str]) -> list[str]:

@@ -9,6 +9,7 @@ Ids are always read from their string form: they exceed 53 bits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.http import HttpResponse
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.platforms.batch import Ignored, NormalisedBatch
+from socialdesk.platforms.numbers import count, id_text
 from socialdesk.platforms.signing import base64_signature
 from socialdesk.platforms.timestamps import from_epoch_millis, from_iso, from_x_created_at
+from socialdesk.platforms.webhook import ChallengeRefusedError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,6 +30,17 @@ _NOTABLE_NON_EVENT_KEYS = ("user_event", "replay_job_status")
 # X Activity event types that become canonical events; every other type is acknowledged only.
 _ACTIVITY_POST_TYPES = frozenset({"post.create", "post.mention.create", "post.reply.create", "post.quote.create"})
 _ACTIVITY_DM_TYPES = frozenset({"dm.received", "dm.sent"})
+
+# The CRC answer is `base64_signature(consumer secret, crc_token)`: exactly the POST signature of a body
+# equal to the token, so answering any token would sign any body (a signing oracle). X documents the token
+# only as a value that "should be expected to change for each incoming CRC request"
+# (developer.x.com .../account-activity-api/guides/securing-webhooks); what it sends, and every example in
+# its docs and samples, is a short random string (`challenge-123`, a UUID, base64 text). Only such tokens are
+# answered: letters, digits and `-_.~+/=`, at most 512 characters. None of them can be a JSON object (that
+# needs `{`), and none holds `"` or `:`, so no answer can sign a delivery ingest would accept.
+CRC_TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/="
+CRC_TOKEN_MAX_CHARS = 512
+_CRC_TOKEN = re.compile(f"[{re.escape(CRC_TOKEN_ALPHABET)}]{{1,{CRC_TOKEN_MAX_CHARS}}}")
 
 
 class XWebhook:
@@ -39,11 +53,16 @@ class XWebhook:
     def answer_challenge(self, query: Mapping[str, str], secrets: Sequence[str]) -> HttpResponse:
         """CRC: `sha256=` + base64 HMAC of the token with the consumer secret (x-api/webhooks/quickstart.mdx §2).
 
-        Answered with the current secret only: X computes it with the one its app holds now.
+        Answered with the current secret only: X computes it with the one its app holds now. A token
+        that is not token-shaped is refused (see CRC_TOKEN_ALPHABET): answering it would sign it.
         """
         token = query.get("crc_token")
         if not token:
-            return HttpResponse.json(400, {"error": "crc_token query parameter is missing"})
+            raise ChallengeRefusedError(400, "crc_token_missing", "crc_token query parameter is missing")
+        if not _CRC_TOKEN.fullmatch(token):
+            raise ChallengeRefusedError(
+                400, "crc_token_not_token_shaped", f"crc_token is not a short token ({len(token)} characters, or characters X never sends)"
+            )
         return HttpResponse.json(200, {"response_token": base64_signature(secrets[0], token.encode("utf-8"))})
 
     def signatures(self, body: bytes, secrets: Sequence[str]) -> list[str]:
@@ -118,7 +137,10 @@ def _v1_tweet(tweet: Mapping[str, Any], *, account: str | None) -> SocialEvent |
 def _v1_tweet_delete(item: Mapping[str, Any], *, account: str | None) -> SocialEvent:
     status = item["status"]
     return _delete_event(
-        _require_account(account), post_id=str(status["id"]), author_id=str(status["user_id"]), created_at=from_epoch_millis(item["timestamp_ms"])
+        _require_account(account),
+        post_id=id_text(status.get("id_str") or status["id"]),
+        author_id=id_text(status.get("user_id_str") or status["user_id"]),
+        created_at=from_epoch_millis(item["timestamp_ms"]),
     )
 
 
@@ -261,12 +283,11 @@ def _author(user: Mapping[str, Any] | None, user_id: str) -> dict[str, Any]:
     """Author fields from a v1.1 user or a v2 user (bare or wrapped in `data`)."""
     found = _unwrap(user or {})
     metrics = found.get("public_metrics") or {}
-    followers = found.get("followers_count", metrics.get("followers_count"))
     return {
         "id": user_id,
         "handle": found.get("screen_name") or found.get("username"),
         "display_name": found.get("name"),
-        "follower_count": int(followers) if followers is not None else None,
+        "follower_count": count(found.get("followers_count", metrics.get("followers_count"))),
         "verified": found.get("verified"),
     }
 
@@ -284,4 +305,4 @@ def _permalink(handle: str | None, post_id: str) -> str:
 def _require_account(account: str | None) -> str:
     if not account:
         raise ValueError("the subscribed brand account (for_user_id / filter.user_id) is missing")
-    return str(account)
+    return id_text(account)

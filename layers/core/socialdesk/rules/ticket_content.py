@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from socialdesk.rules.config import ZendeskRules
 
 SUBJECT_WORDS_CHARS = 80
+# Zendesk keeps at most 255 characters of a ticket subject and silently drops the rest
+# (mattermost/mattermost#17690, "Zendesk seems to keep the field at 255"); ours never reach it.
+SUBJECT_MAX_CHARS = 255
+# Enough for any real name or handle; a 2,000-character display name would otherwise be the whole subject.
+SUBJECT_NAME_CHARS = 60
+# Controls (CR/LF, ESC, ...), Unicode line and paragraph separators and bidi overrides: none belongs in a one-line subject.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 TAG = "socialdesk"
 DELETED_TAG = "socialdesk_deleted"
 _LEADING_MENTIONS = re.compile(r"^(?:@\w+\s*)+")
@@ -41,12 +48,24 @@ def desk_user(event: SocialEvent) -> DeskUser:
 
 
 def subject(event: SocialEvent) -> str:
-    """`<Platform> <kind> from <customer>: <first words>`, so the ticket list says what and who at a glance."""
-    words = _LEADING_MENTIONS.sub("", (event.text or "").strip()) or f"[{event.content_type}]"
-    words = " ".join(words.split())
+    """`<Platform> <kind> from <customer>: <first words>`, so the ticket list says what and who at a glance.
+
+    One line of at most SUBJECT_MAX_CHARS: customer-chosen names and text lose their control characters
+    and are shortened, so no name can forge lines or push the words out of the subject.
+    """
+    words = _LEADING_MENTIONS.sub("", _one_line(event.text or "")) or f"[{event.content_type}]"
     if len(words) > SUBJECT_WORDS_CHARS:
         words = words[:SUBJECT_WORDS_CHARS].rsplit(" ", 1)[0] + "…"
-    return f"{PLATFORM_LABELS[event.platform]} {KIND_LABELS[event.kind]} from {customer_reference(event)}: {words}"
+    who = _shortened(_one_line(customer_reference(event)), SUBJECT_NAME_CHARS)
+    return _shortened(f"{PLATFORM_LABELS[event.platform]} {KIND_LABELS[event.kind]} from {who}: {words}", SUBJECT_MAX_CHARS)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_NOT_ONE_LINE.sub(" ", text).split())
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def customer_words(event: SocialEvent) -> str:
