@@ -16,7 +16,7 @@ import pytest
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from socialdesk.model.conversation import Customer, EventProgress
 from socialdesk.store.dynamodb import DynamoDbConversationStore
-from socialdesk.store.port import Claim, ConversationStore, EventBusyError, KnownMessage, conversation_anchor, message_anchor
+from socialdesk.store.port import Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import InMemoryStore
 
@@ -131,19 +131,18 @@ def test_activity_is_order_insensitive_and_replays_change_nothing(store: Convers
 def test_messages_map_to_their_conversation_per_platform_and_account(store: ConversationStore) -> None:
     event = sample_event("x-mention")
     store.remember_message(event, "x:900000000000000001:thread:1924465506158878979")
-    assert store.known_message(event, event.message_id) == KnownMessage(conversation_key="x:900000000000000001:thread:1924465506158878979")
+    assert store.conversation_of_message(event, event.message_id) == "x:900000000000000001:thread:1924465506158878979"
     other_account = msgspec.structs.replace(event, account_id="42")
-    assert store.known_message(other_account, event.message_id) is None
+    assert store.conversation_of_message(other_account, event.message_id) is None
 
 
 def test_an_event_parked_on_an_unseen_message_is_handed_back_when_that_message_is_remembered(store: ConversationStore) -> None:
     # Given a brand reply parked on the customer post it answers, which nobody has seen yet
     reply = sample_event("x-brand-reply")
     parent = message_anchor(reply.platform, reply.account_id, "1111")
-    assert store.park(parent, reply, now=NOW, via=reply.message_id)
-    # Then the reply's own id is known as on its way, with no conversation yet
-    assert store.known_message(reply, reply.message_id) == KnownMessage(conversation_key=None)
-    assert store.known_message(reply, "1111") is None
+    assert store.park(parent, reply, now=NOW)
+    # Then the message the reply waits for is still unknown: parking gives it no conversation
+    assert store.conversation_of_message(reply, "1111") is None
     # When the customer post is remembered
     parked = store.remember_message(msgspec.structs.replace(reply, message_id="1111"), KEY)
     # Then the write says events wait, and they are handed back once, then forgotten

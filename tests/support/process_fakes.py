@@ -18,7 +18,7 @@ from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress
-from socialdesk.store.port import Claim, EventBusyError, KnownMessage, message_anchor
+from socialdesk.store.port import Claim, EventBusyError, message_anchor
 
 
 class CrashError(BaseException):
@@ -112,7 +112,6 @@ class InMemoryStore:
         self.events: dict[str, tuple[EventProgress, str | None, int]] = {}
         self.conversations: dict[str, Conversation] = {}
         self.messages: dict[str, str] = {}
-        self.waiting_messages: set[str] = set()
         self.customers: dict[str, Customer] = {}
         self.parked_by_anchor: dict[str, dict[str, SocialEvent]] = {}
         self.parked_flags: set[str] = set()
@@ -173,19 +172,15 @@ class InMemoryStore:
         conversation.version += 1
         return msgspec.structs.replace(conversation, parked=f"CONV#{key}" in self.parked_flags)
 
-    def known_message(self, event: SocialEvent, message_id: str) -> KnownMessage | None:
-        anchor = message_anchor(event.platform, event.account_id, message_id)
-        if anchor in self.messages:
-            return KnownMessage(conversation_key=self.messages[anchor])
-        return KnownMessage(conversation_key=None) if anchor in self.waiting_messages else None
+    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
+        return self.messages.get(message_anchor(event.platform, event.account_id, message_id))
 
     def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
         anchor = message_anchor(event.platform, event.account_id, message_id or event.message_id)
         self.messages[anchor] = conversation_key
-        self.waiting_messages.discard(anchor)
         return anchor in self.parked_flags
 
-    def park(self, anchor: str, event: SocialEvent, *, now: datetime, via: str | None = None) -> bool:
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime) -> bool:
         self.failures.check("park")
         ready = anchor in self.messages if anchor.startswith("MSG#") else self._has_ticket(anchor.removeprefix("CONV#"))
         if ready:
@@ -194,8 +189,6 @@ class InMemoryStore:
         self.parked_flags.add(anchor)
         if anchor.startswith("CONV#"):
             self.conversations.setdefault(anchor.removeprefix("CONV#"), Conversation(key=anchor.removeprefix("CONV#")))
-        if via is not None and (own := message_anchor(event.platform, event.account_id, via)) not in self.messages:
-            self.waiting_messages.add(own)
         return True
 
     def _has_ticket(self, key: str) -> bool:

@@ -63,10 +63,9 @@ ZENDESK, SALESFORCE = "zendesk", "salesforce"
 
 @dataclass(frozen=True)
 class _Park:
-    """Where an event waits: the anchor it needs, and its own message id when replies to it should know."""
+    """Where an event waits: the anchor (a message or a conversation) it needs."""
 
     anchor: str
-    via: str | None = None
 
 
 @dataclass
@@ -197,13 +196,13 @@ class ProcessEvent:
         customer who replied to it gets their own ticket.
         """
         for message_id in (event.message_id, event.in_reply_to):
-            if message_id and (known := self._store.known_message(event, message_id)) and known.conversation_key is not None:
-                return known.conversation_key
+            if message_id and (known := self._store.conversation_of_message(event, message_id)):
+                return known
         if event.platform is Platform.X and event.kind is not EventKind.DIRECT_MESSAGE:
             if event.kind in (EventKind.EDIT, EventKind.DELETE):
                 return _Park(message_anchor(event.platform, event.account_id, event.message_id))
             if event.from_brand and event.in_reply_to:
-                return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to), via=event.message_id)
+                return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to))
             if event.in_reply_to and self._clock() - event.created_at < PARENT_WAIT:
                 raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to has not arrived yet")
             return f"x:{event.account_id}:thread:{event.message_id}"
@@ -211,7 +210,7 @@ class ProcessEvent:
 
     def _park(self, run: _Run, park: _Park) -> None:
         """Keep the event in the store until its anchor is ready; it then comes back through the queue."""
-        if not self._store.park(park.anchor, run.event, now=self._clock(), via=park.via):
+        if not self._store.park(park.anchor, run.event, now=self._clock()):
             raise WaitError(1, "what this event waits for appeared meanwhile")
         run.parked = True
         run.outcome.actions.append("parked")

@@ -33,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress
-from socialdesk.store.port import Claim, EventBusyError, KnownMessage, message_anchor
+from socialdesk.store.port import Claim, EventBusyError, message_anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -200,16 +200,14 @@ class DynamoDbConversationStore:
 
     # --- messages and customers -----------------------------------------------------------
 
-    def known_message(self, event: SocialEvent, message_id: str) -> KnownMessage | None:
+    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
         item = self._get(_anchor_key(message_anchor(event.platform, event.account_id, message_id)))
-        if not item or ("conversation_key" not in item and "waits_for" not in item):
-            return None
-        return KnownMessage(conversation_key=item.get("conversation_key"))
+        return item.get("conversation_key") if item else None  # an item with events parked on it may have none yet
 
     def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
         item = self._update(
             _anchor_key(message_anchor(event.platform, event.account_id, message_id or event.message_id)),
-            "SET conversation_key = :conversation, expires_at = :expires REMOVE waits_for",
+            "SET conversation_key = :conversation, expires_at = :expires",
             None,
             {":conversation": conversation_key, ":expires": _epoch(self._clock() + RECORD_RETENTION)},
         )
@@ -217,7 +215,7 @@ class DynamoDbConversationStore:
 
     # --- events waiting for a message or a ticket -----------------------------------------
 
-    def park(self, anchor: str, event: SocialEvent, *, now: datetime, via: str | None = None) -> bool:
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime) -> bool:
         expires = _epoch(now + EVENT_RETENTION)
         self._put({"pk": f"PARK#{anchor}", "sk": event.dedupe_key, "event": encode_event(event).decode(), "expires_at": expires})
         ready = "attribute_not_exists(conversation_key)" if anchor.startswith("MSG#") else "attribute_not_exists(ticket_id)"
@@ -225,13 +223,8 @@ class DynamoDbConversationStore:
         try:
             self._update(_anchor_key(anchor), flag, ready, {":true": True, ":expires": expires})
         except _ConditionFailedError:
-            self._delete({"pk": {"S": f"PARK#{anchor}"}, "sk": {"S": event.dedupe_key}})
+            self._delete(_park_key(anchor, event))
             return False
-        if via is not None:
-            waiting = "SET waits_for = :anchor, expires_at = if_not_exists(expires_at, :expires)"
-            with suppress(_ConditionFailedError):  # already known: nothing to say
-                own = _anchor_key(message_anchor(event.platform, event.account_id, via))
-                self._update(own, waiting, "attribute_not_exists(conversation_key)", {":anchor": anchor, ":expires": expires})
         return True
 
     def parked(self, anchor: str) -> list[SocialEvent]:
@@ -239,7 +232,7 @@ class DynamoDbConversationStore:
 
     def unpark(self, anchor: str, events: Sequence[SocialEvent]) -> None:
         for event in events:
-            self._delete({"pk": {"S": f"PARK#{anchor}"}, "sk": {"S": event.dedupe_key}})
+            self._delete(_park_key(anchor, event))
         # Cleared last: a crash before this leaves the flag, and the next reader releases again.
         self._update(_anchor_key(anchor), "REMOVE parked", None, {})
 
@@ -355,6 +348,10 @@ def _key(kind: str, identity: str) -> dict[str, Any]:
 def _anchor_key(anchor: str) -> dict[str, Any]:
     """`MSG#…` and `CONV#…` anchors are the message and conversation items themselves."""
     return {"pk": {"S": anchor}, "sk": {"S": anchor.partition("#")[0]}}
+
+
+def _park_key(anchor: str, event: SocialEvent) -> dict[str, Any]:
+    return {"pk": {"S": f"PARK#{anchor}"}, "sk": {"S": event.dedupe_key}}
 
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,12 +38,6 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True):
     retry_after: int = 0
 
 
-class KnownMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """A message id we have seen: its conversation, or (None) that it waits, parked, for a message we have not seen yet."""
-
-    conversation_key: str | None
-
-
 def message_anchor(platform: str, account_id: str, message_id: str) -> str:
     """Events parked here wait for this message to be seen (and so its conversation known)."""
     return f"MSG#{platform}:{account_id}:{message_id}"
@@ -81,20 +75,16 @@ class ConversationStore(Protocol):
         """Apply the event to the conversation's response-time facts (creating the conversation if new)."""
         ...
 
-    def known_message(self, event: SocialEvent, message_id: str) -> KnownMessage | None:
-        """What we know of a message of this platform and brand account, if anything."""
+    def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
+        """The conversation a message of this platform and brand account belongs to, if we saw it."""
         ...
 
     def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
         """Map the event's message (or `message_id`) to its conversation; True when events are parked waiting for it."""
         ...
 
-    def park(self, anchor: str, event: SocialEvent, *, now: datetime, via: str | None = None) -> bool:
-        """Keep `event` until `anchor` is ready; False (nothing kept) when it became ready meanwhile.
-
-        `via`: the id of the event's own message, recorded as waiting too, so a reply to it
-        can tell that its parent is on the way rather than unknown.
-        """
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime) -> bool:
+        """Keep `event` until `anchor` is ready; False (nothing kept) when it became ready meanwhile."""
         ...
 
     def parked(self, anchor: str) -> list[SocialEvent]:
