@@ -1,7 +1,8 @@
 """The fault suite: hours of traffic on every platform, duplicated and reordered, through ordinary faults.
 
-The real batch driver, process use case and DynamoDB store (moto, from the template) run on
-a virtual clock against SQS semantics (tests/support/sqs_sim.py) and stateful Zendesk and
+The real batch driver and process use case run on a virtual clock, once on the store fake
+with 1,000 messages and once on the DynamoDB adapter (moto, the table from the template) with
+100 (about 40 s on moto), against SQS semantics (tests/support/sqs_sim.py) and stateful Zendesk and
 Salesforce stand-ins that fail as the real ones do (tests/support/faulty_backends.py):
 503s, 429s with Retry-After, lost responses after a ticket, comment or Task was created, a
 30-minute Zendesk outage, 20 minutes of 429s and 3 hours of a spent Salesforce allocation.
@@ -39,6 +40,7 @@ from tests.support.webhooks import FakeLambdaContext
 
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CONVERSATIONS = 250  # 50 on each platform
+MOTO_CONVERSATIONS = 25
 MESSAGES_PER_CONVERSATION = 4
 DUPLICATED = 0.30
 REORDER_SECONDS = 180
@@ -147,10 +149,10 @@ def brand_note(platform: Platform, key: str, account: str, thread: str, *, at: d
     )
 
 
-def scenario(rng: random.Random) -> Scenario:
+def scenario(rng: random.Random, conversations: int) -> Scenario:
     built = Scenario()
     platforms = list(Platform)
-    for n in range(CONVERSATIONS):
+    for n in range(conversations):
         start = START + timedelta(seconds=rng.uniform(0, 5 * HOUR))
         messages, notes = conversation_events(n, platforms[n % len(platforms)], start, rng)
         built.customer_messages += messages
@@ -175,7 +177,7 @@ class Outcome:
     finished_at: float
 
 
-def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], seed: int = 20261201) -> Outcome:
+def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], *, conversations: int, seed: int = 20261201) -> Outcome:
     """The whole scenario on the virtual clock, until every queue is empty."""
     rng = random.Random(seed)
     clock = VirtualClock(START.timestamp())
@@ -197,7 +199,7 @@ def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], 
     rules = RulesConfig.model_validate(
         {"zendesk": {"subdomain": "acme"}, "salesforce": {"contact_external_id_field": "Social_Handle__c", "login_domain": "acme.my"}}
     )
-    plan = scenario(rng)
+    plan = scenario(rng, conversations)
     with store_for(clock) as store:
 
         def container() -> SqsBatch:
@@ -256,9 +258,12 @@ def in_memory_store(clock: VirtualClock) -> Iterator[ConversationStore]:
     yield InMemoryStore()
 
 
-@pytest.fixture(scope="module")
-def outcome() -> Outcome:
-    return run(in_memory_store)
+@pytest.fixture(scope="module", params=["in-memory store", "dynamodb store"])
+def outcome(request: pytest.FixtureRequest) -> Outcome:
+    """The full scenario on the store fake (seconds), and a smaller one on the real DynamoDB adapter in moto (moto is slow)."""
+    if request.param == "in-memory store":
+        return run(in_memory_store, conversations=CONVERSATIONS)
+    return run(dynamodb_store, conversations=MOTO_CONVERSATIONS)
 
 
 def tickets_by_conversation(outcome: Outcome) -> Counter[str]:
@@ -315,7 +320,7 @@ def test_zendesk_is_never_called_before_its_retry_after_expired(outcome: Outcome
 def test_the_figures_table(outcome: Outcome, capsys: pytest.CaptureFixture[str]) -> None:
     comments = public_comments(outcome)
     rows = [
-        ("conversations / tickets", f"{CONVERSATIONS} / {len(outcome.desk.tickets)}"),
+        ("conversations / tickets", f"{len(tickets_by_conversation(outcome))} / {len(outcome.desk.tickets)}"),
         ("customer messages / Salesforce Tasks", f"{len(outcome.scenario.customer_messages)} / {len(outcome.crm.activities)}"),
         ("brand replies, edits, failed deliveries (notes)", str(len(outcome.scenario.notes))),
         ("deliveries (30 % duplicated, reordered up to 3 min)", str(len(outcome.scenario.deliveries))),
@@ -328,6 +333,6 @@ def test_the_figures_table(outcome: Outcome, capsys: pytest.CaptureFixture[str])
         ("virtual hours until drained", f"{(outcome.finished_at - START.timestamp()) / HOUR:.1f}"),
     ]
     with capsys.disabled():
-        print("\nfault suite")
+        print(f"\nfault suite, {len(outcome.scenario.customer_messages)} customer messages")
         for name, value in rows:
             print(f"  {name:<52} {value}")
