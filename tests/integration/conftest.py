@@ -1,4 +1,4 @@
-"""A moto-backed account with ingest's queues and secret, and the real handler wired to it."""
+"""Shared stacks: a moto-backed account with ingest's queues and secret and the real handler wired to it; the whole pipeline (`flow`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import pytest
 from functions.ingest.app import lambda_handler
 from socialdesk import composition
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
 from tests.support.webhooks import FakeLambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 class Stack(LocalAws):
@@ -33,3 +35,18 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         composition.reset()
         yield Stack(**vars(aws))
         composition.reset()
+
+
+@pytest.fixture(scope="session")
+def private_key() -> str:
+    """One RSA key for every test that logs in to the Salesforce fake (generating one takes a while)."""
+    return private_key_pem()
+
+
+@pytest.fixture
+def flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
+    """Webhook to ingest to SQS to process to the Zendesk and Salesforce HTTP fakes, with the default rules."""
+    rules = tmp_path / "socialdesk.toml"
+    rules.write_text(RULES)
+    with process_stack(rules, private_key) as stack:
+        yield stack

@@ -12,20 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from socialdesk.observability import THIRD_PARTY_LOGGERS, logger
-from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
+from tests.support.process_stack import Flow
 from tests.support.webhooks import sample
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 CUSTOMER_PHONE = "16505551234"  # the sender of the meta-whatsapp-text sample
 MESSAGE_TEXT = "Mi pedido no ha llegado"
-
-
-@pytest.fixture
-def private_key() -> str:
-    return private_key_pem()
 
 
 @pytest.fixture
@@ -42,14 +36,6 @@ def everything_logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCa
         logger.setLevel("INFO")
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
-
-
-@pytest.fixture
-def flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
-    rules = tmp_path / "socialdesk.toml"
-    rules.write_text(RULES)
-    with process_stack(rules, private_key) as stack:
-        yield stack
 
 
 def logged_text(caplog: pytest.LogCaptureFixture) -> str:

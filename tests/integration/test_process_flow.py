@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,21 +18,8 @@ from socialdesk import composition
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 from tests.support.http_fakes import Gate
 from tests.support.process_fakes import CrashError
-from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
+from tests.support.process_stack import Flow
 from tests.support.webhooks import FakeLambdaContext, meta_post, sample, sample_body, to_bytes
-
-
-@pytest.fixture(scope="module")
-def private_key() -> str:
-    return private_key_pem()
-
-
-@pytest.fixture
-def flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
-    rules = tmp_path / "socialdesk.toml"
-    rules.write_text(RULES)
-    with process_stack(rules, private_key) as stack:
-        yield stack
 
 
 def failures(response: dict[str, Any] | None) -> list[str]:
