@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError
+from socialdesk.ingest.ports import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -67,9 +67,8 @@ def _chunks(messages: Sequence[QueueMessage]) -> Iterator[Sequence[QueueMessage]
         yield messages[start:]
 
 
-# SQS caps a message's visibility timeout at 12 hours, and a message's delay at 15 minutes.
+# SQS caps a message's visibility timeout at 12 hours.
 MAX_VISIBILITY_SECONDS = 43200
-MAX_DELAY_SECONDS = 900
 
 
 class SqsRedelivery:

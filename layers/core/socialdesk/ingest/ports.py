@@ -23,6 +23,10 @@ class SecretMissingError(SecretsUnavailableError):
         self.key = key
 
 
+# SendMessage's DelaySeconds tops out at 15 minutes.
+MAX_DELAY_SECONDS = 900
+
+
 class QueueUnavailableError(Exception):
     """At least one message could not be queued durably."""
 

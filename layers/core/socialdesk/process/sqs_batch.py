@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError
+from socialdesk.ingest.ports import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 from socialdesk.model import decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.privacy import log_key, log_text
-from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError, backoff
+from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, backoff
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,8 +41,7 @@ MIN_REMAINING_MILLIS = 15_000
 NOT_STARTED_RETRY_SECONDS = 5
 FAILURE_REASON_ATTRIBUTE = "socialdesk_failure"
 RETRY_ATTRIBUTE = "socialdesk_retry"
-# SendMessage's DelaySeconds tops out at 15 minutes; longer waits hop through the queue.
-MAX_DELAY_SECONDS = 900
+# Waits longer than SQS's longest delay (MAX_DELAY_SECONDS) hop through the queue.
 # A safety valve, not a count: an event still waiting after a week (a rate limit that never
 # lifts, a bug that always waits) is dead-lettered with the reason, not kept circling for ever.
 MAX_WAITING_SECONDS = 7 * 24 * 3600
@@ -145,7 +144,7 @@ class SqsBatch:
         if now - state.first_seen > MAX_WAITING_SECONDS:
             self._dead_letter(record, f"still waiting after {(now - state.first_seen) // 3600} hours: {exc.reason}", event_key=event_key)
             return
-        waiting = isinstance(exc, WaitError)
+        waiting = not exc.counts_as_failure
         metrics.add_metric(name="EventsWaiting" if waiting else "EventsDeferred", unit=MetricUnit.Count, value=1)
         logger.warning(
             "event waiting" if waiting else "event deferred",
