@@ -16,7 +16,19 @@ from tests.attack.world import World
 from tests.support.process_fakes import CrashError
 
 STORE_WRITES = frozenset(
-    {"begin_event", "save_progress", "claim_ticket", "mark_creator", "set_ticket", "record_activity", "remember_message", "park", "unpark", "save_customer", "pause"}
+    {
+        "begin_event",
+        "save_progress",
+        "claim_ticket",
+        "mark_creator",
+        "set_ticket",
+        "record_activity",
+        "remember_message",
+        "park",
+        "unpark",
+        "save_customer",
+        "pause",
+    }
 )
 DESK_CALLS = frozenset({"upsert_user", "create_ticket", "find_tickets", "add_comment", "has_comment", "add_tags"})
 CRM_CALLS = frozenset({"record_activity", "find_activity"})
@@ -65,7 +77,7 @@ def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False
     desk, crm, queue = (Proxy(world.desk, DESK_CALLS, crasher), Proxy(world.crm, CRM_CALLS, crasher), Proxy(world.queue, QUEUE_CALLS, crasher))
 
     def process() -> ProcessEvent:
-        return ProcessEvent(store=store, desk=desk, crm=crm, rules=world.config, events=queue, clock=lambda: world.now, jitter=lambda _: 0)  # type: ignore[arg-type]
+        return ProcessEvent(store=store, desk=desk, crm=crm, rules=world.config, events=queue, clock=lambda: world.now, jitter=lambda _: 0)
 
     pending = [(event, f"sqs-{event.event_id}") for event in events]
     serial = 0

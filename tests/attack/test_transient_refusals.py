@@ -8,7 +8,9 @@ import responses
 from socialdesk.crm.port import CrmRejectedError, CrmUnavailableError
 from tests.contract.test_salesforce_crm import ACTIVITY, CONTACT, DATA, api, composite_answer, crm, private_key  # noqa: F401
 
-LOCKED = [{"message": "unable to obtain exclusive access to this record or 1 records: 003AAAAAAAAAAAAAAA", "errorCode": "UNABLE_TO_LOCK_ROW", "fields": []}]
+LOCKED = [
+    {"message": "unable to obtain exclusive access to this record or 1 records: 003AAAAAAAAAAAAAAA", "errorCode": "UNABLE_TO_LOCK_ROW", "fields": []}
+]
 
 
 @pytest.mark.xfail(strict=True, reason="UNABLE_TO_LOCK_ROW (two Tasks on one contact at once) is a refusal: the message is dead-lettered at once")

@@ -7,12 +7,13 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from socialdesk.model import SocialEvent
 from socialdesk.process.failures import RetryLaterError
 from tests.attack.world import World
 from tests.support.events import sample_event
 
 
-def settle(world: World, events: list, *, limit: int = 50) -> None:
+def settle(world: World, events: list[SocialEvent], *, limit: int = 50) -> None:
     pending = list(events)
     for _ in range(limit):
         if not pending:
