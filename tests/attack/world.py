@@ -1,0 +1,56 @@
+"""The process use case on in-memory ports, as tests/unit/test_process_event.py drives it, for the attack tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from socialdesk.model import SocialEvent
+from socialdesk.process.process_event import ProcessEvent
+from socialdesk.rules.config import RulesConfig
+from tests.support.fakes import FakeQueue
+from tests.support.process_fakes import FakeCrm, FakeDesk, InMemoryStore
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def rules(**zendesk: Any) -> RulesConfig:
+    return RulesConfig.model_validate(
+        {"zendesk": {"subdomain": "acme", **zendesk}, "salesforce": {"contact_external_id_field": "Social_Handle__c", "login_domain": "acme.my"}}
+    )
+
+
+class World:
+    def __init__(self, config: RulesConfig | None = None) -> None:
+        self.store, self.desk, self.crm, self.queue = InMemoryStore(), FakeDesk(), FakeCrm(), FakeQueue()
+        self.now = NOW
+        self.config = config or rules()
+        self.process = self.fresh_process()
+
+    def fresh_process(self) -> ProcessEvent:
+        return ProcessEvent(
+            store=self.store, desk=self.desk, crm=self.crm, rules=self.config, events=self.queue, clock=lambda: self.now, jitter=lambda _: 0
+        )
+
+    def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
+        return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)
+
+    def ticket_for(self, key: str) -> Any:
+        conversation = self.store.conversation(key)
+        assert conversation is not None and conversation.ticket_id is not None
+        return self.desk.tickets[conversation.ticket_id]
+
+    def public_bodies(self, key: str) -> list[str]:
+        return [comment.body for comment in self.ticket_for(key).comments if comment.public]
+
+    def private_bodies(self, key: str) -> list[str]:
+        return [comment.body for comment in self.ticket_for(key).comments if not comment.public]
+
+
+def said(event: SocialEvent, number: int, text: str, *, minutes: int = 5) -> SocialEvent:
+    """Another message of the conversation of `event`, with these words."""
+    from tests.support.events import follow_up
+
+    return msgspec.structs.replace(follow_up(event, number, minutes=minutes), text=text)
