@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -221,3 +222,64 @@ def test_tags_are_added_without_replacing_the_others(desk: ZendeskDesk, api: res
     api.put(f"{API}/tickets/4014/tags.json", json={"tags": ["socialdesk", "socialdesk_deleted"]})
     desk.add_tags(4014, ["socialdesk_deleted"])
     assert (api.calls[0].request.method, sent(api)) == ("PUT", {"tags": ["socialdesk_deleted"]})
+
+
+def comments_page(*comments: tuple[str, bool, int, str]) -> dict[str, Any]:
+    """List Comments as Zendesk answers it (api-reference/ticketing/tickets/ticket_comments): body, public, author_id, created_at."""
+    return {
+        "comments": [
+            {
+                "id": 7000 + n,
+                "type": "Comment",
+                "author_id": author,
+                "body": body,
+                "html_body": f'<div class="zd-comment" dir="auto"><p dir="auto">{body}</p></div>',
+                "plain_body": body,
+                "public": public,
+                "attachments": [],
+                "audit_id": 9000 + n,
+                "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+                "created_at": at,
+                "metadata": {"system": {}, "custom": {}},
+            }
+            for n, (body, public, author, at) in enumerate(comments)
+        ],
+        "next_page": None,
+        "previous_page": None,
+        "count": len(comments),
+    }
+
+
+def test_a_retry_finds_its_own_comment_but_not_an_identical_earlier_one_nor_a_note(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    # Given a ticket where the customer wrote "?" at 09:00, and again at 10:00:05, and an agent's note says "?"
+    since = datetime(2026, 11, 23, 10, 0, 4, 700_000, tzinfo=UTC)  # the second message's first try began
+    page = comments_page(
+        ("?", True, 494820284, "2026-11-23T09:00:00Z"), ("?  ", True, 494820284, "2026-11-23T10:00:04Z"), ("?", False, 1, "2026-11-23T10:00:09Z")
+    )
+    api.get(f"{API}/tickets/4014/comments.json", json=page, headers=RATE_HEADERS)
+    # Then the customer's comment made since the try began (Zendesk's seconds, white space folded) is found
+    assert desk.has_comment(4014, Comment(body="?", public=True, author_id=494820284), since=since)
+    # And an identical comment before it, or by someone else, or of the other visibility, is not taken for it
+    api.get(f"{API}/tickets/4015/comments.json", json=comments_page(("?", True, 494820284, "2026-11-23T09:00:00Z")), headers=RATE_HEADERS)
+    assert not desk.has_comment(4015, Comment(body="?", public=True, author_id=494820284), since=since)
+    api.get(f"{API}/tickets/4016/comments.json", json=comments_page(("?", False, 1, "2026-11-23T10:00:09Z")), headers=RATE_HEADERS)
+    assert not desk.has_comment(4016, Comment(body="?", public=True, author_id=494820284), since=since)
+
+
+@pytest.mark.parametrize(
+    ("status", "uncertain"), [(409, False), (503, False), (504, True), (502, True)], ids=["conflict", "unavailable", "gateway-timeout", "bad-gateway"]
+)
+def test_retryable_answers_say_whether_the_comment_may_have_been_added(
+    desk: ZendeskDesk, api: responses.RequestsMock, status: int, uncertain: bool
+) -> None:
+    api.put(f"{API}/tickets/4014.json", json={"error": "Conflict"}, status=status)
+    with pytest.raises(DeskUnavailableError) as raised:
+        desk.add_comment(4014, Comment(body="hola", public=True))
+    assert raised.value.uncertain is uncertain
+
+
+def test_a_read_timeout_leaves_it_unknown_whether_the_comment_was_added(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    api.put(f"{API}/tickets/4014.json", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(DeskUnavailableError) as raised:
+        desk.add_comment(4014, Comment(body="hola", public=True))
+    assert raised.value.uncertain

@@ -41,8 +41,12 @@ def test_an_event_lease_keeps_duplicates_out_until_released_or_expired(store: Co
     with pytest.raises(EventBusyError) as busy:
         store.begin_event("e1", owner="sqs-b", now=NOW + timedelta(seconds=30), lease_seconds=90)
     assert busy.value.retry_after == 60
-    store.begin_event("e1", owner="sqs-a", now=NOW + timedelta(seconds=31), lease_seconds=90)  # the same delivery resumes
-    store.begin_event("e1", owner="sqs-b", now=NOW + timedelta(seconds=200), lease_seconds=90)  # an expired lease is taken over
+    resumed = store.begin_event("e1", owner="sqs-a", now=NOW + timedelta(seconds=31), lease_seconds=90)  # the same delivery resumes
+    taken = store.begin_event("e1", owner="sqs-b", now=NOW + timedelta(seconds=200), lease_seconds=90)  # an expired lease is taken over
+    # And each says the try before it died mid-way (its lease was never released), so what it sent is unknown
+    assert resumed.comments_uncertain and taken.comments_uncertain
+    store.save_progress("e1", msgspec.structs.replace(taken, comments_uncertain=False), now=NOW, release=True)
+    assert not store.begin_event("e1", owner="sqs-c", now=NOW + timedelta(seconds=201), lease_seconds=90).comments_uncertain
 
 
 def test_progress_is_kept_and_a_completed_event_is_open_to_every_delivery(store: ConversationStore) -> None:
@@ -52,15 +56,17 @@ def test_progress_is_kept_and_a_completed_event_is_open_to_every_delivery(store:
         store.begin_event("e2", owner="sqs-b", now=NOW, lease_seconds=90)
     done = EventProgress(zendesk_done=True, salesforce_done=True, ticket_id=4014, salesforce_ref="00T1", completed=True)
     store.save_progress("e2", done, now=NOW, release=True)
-    # The refused delivery did not count as a try: a and c did
-    assert store.begin_event("e2", owner="sqs-c", now=NOW, lease_seconds=90) == msgspec.structs.replace(done, tries=2)
+    # And the first try's time is kept for every later one
+    assert store.begin_event("e2", owner="sqs-c", now=NOW + timedelta(hours=1), lease_seconds=90) == msgspec.structs.replace(done, first_tried_at=NOW)
 
 
 def test_released_progress_is_resumed_by_the_next_delivery(store: ConversationStore) -> None:
     store.begin_event("e3", owner="sqs-a", now=NOW, lease_seconds=90)
     partial = EventProgress(zendesk_done=True, salesforce_attempted=True, ticket_id=4014)
     store.save_progress("e3", partial, now=NOW, release=True)
-    assert store.begin_event("e3", owner="sqs-b", now=NOW, lease_seconds=90) == msgspec.structs.replace(partial, tries=2)
+    partial = msgspec.structs.replace(partial, comments_uncertain=True)
+    store.save_progress("e3", partial, now=NOW, release=True)
+    assert store.begin_event("e3", owner="sqs-b", now=NOW, lease_seconds=90) == msgspec.structs.replace(partial, first_tried_at=NOW)
 
 
 def test_one_claim_wins_a_new_conversation_and_the_rest_learn_the_ticket(store: ConversationStore) -> None:

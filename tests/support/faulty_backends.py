@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from socialdesk.crm.port import CrmActivity, CrmContact, CrmRateLimitedError, CrmUnavailableError, RecordedActivity
 from socialdesk.desk.port import Comment, DeskRateLimitedError, DeskUnavailableError, NewTicket
@@ -39,15 +40,15 @@ class Faults:
 
 class FaultyDesk(FakeDesk):
     def __init__(self, clock: VirtualClock, faults: Faults, rng: random.Random) -> None:
-        super().__init__()
-        self._clock, self._faults, self._rng = clock, faults, rng
+        super().__init__(clock=lambda: datetime.fromtimestamp(clock(), UTC))
+        self._virtual, self._faults, self._rng = clock, faults, rng
         self.blocked_until = 0.0
         self.early_calls = 0
         self.lost = 0
 
     def _before(self, operation: str) -> None:
         super()._before(operation)
-        now, faults = self._clock(), self._faults
+        now, faults = self._virtual(), self._faults
         if now < self.blocked_until:
             self.early_calls += 1
         if any(now in window for window in faults.outages) or self._rng.random() < faults.unavailable:
@@ -59,7 +60,7 @@ class FaultyDesk(FakeDesk):
     def _maybe_lose(self) -> None:
         if self._rng.random() < self._faults.lost_response:
             self.lost += 1
-            raise DeskUnavailableError("read timed out (the request was carried out)")
+            raise DeskUnavailableError("read timed out (the request was carried out)", uncertain=True)
 
     def create_ticket(self, ticket: NewTicket, *, idempotency_key: str) -> int:
         ticket_id = super().create_ticket(ticket, idempotency_key=idempotency_key)

@@ -13,6 +13,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -134,7 +135,7 @@ class FakeZendesk:
             return _json(201, self._ticket_answer(ticket_id), {**RATE_HEADERS, "x-idempotency-lookup": "hit"})
         ticket_id = self._next_ticket
         self._next_ticket += 1
-        comment = ticket.pop("comment")
+        comment = {**ticket.pop("comment"), "created_at": _now_z()}
         self.tickets[ticket_id] = {**ticket, "id": ticket_id, "status": "new", "comments": [comment], "tags": ticket.get("tags", [])}
         if key:
             self._idempotency[key] = (raw, ticket_id)
@@ -146,7 +147,7 @@ class FakeZendesk:
             details = {"status": [{"description": "Status: closed prevents ticket update"}]}
             return _json(422, {"error": "RecordInvalid", "description": "Record validation errors", "details": details})
         if "comment" in update:
-            ticket["comments"].append(update["comment"])
+            ticket["comments"].append({**update["comment"], "created_at": _now_z()})
         if "status" in update:
             ticket["status"] = update["status"]
         return _json(200, self._ticket_answer(ticket_id), RATE_HEADERS)
@@ -164,7 +165,7 @@ class FakeZendesk:
                 "public": comment.get("public", True),
                 "attachments": [],
                 "audit_id": 900000 + index,
-                "created_at": "2026-11-23T10:00:00Z",
+                "created_at": comment.get("created_at", "2026-11-23T10:00:00Z"),
             }
             for index, comment in enumerate(self.tickets[ticket_id]["comments"])
         ]
@@ -256,3 +257,8 @@ class FakeSalesforce:
         ]
         records = [{"attributes": {"type": "Task"}, "Id": task_id} for task_id in matches[:1]]
         return {"totalSize": len(records), "done": True, "records": records}
+
+
+def _now_z() -> str:
+    """The time as Zendesk writes `created_at`: UTC, whole seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -43,8 +43,8 @@ class Failures:
 class FakeDesk(SandboxDesk):
     """The sandbox helpdesk, counting calls and failing on demand."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        super().__init__(clock=clock)
         self.calls: Counter[str] = Counter()
         self.failures = Failures()
         self.after: dict[str, Callable[[], None]] = {}
@@ -125,7 +125,8 @@ class InMemoryStore:
         epoch = int(now.timestamp())
         if not progress.completed and lease_owner not in (None, owner) and lease_until >= epoch:
             raise EventBusyError(max(1, lease_until - epoch))
-        progress.tries += 1
+        progress.first_tried_at = progress.first_tried_at or now
+        progress.comments_uncertain = progress.comments_uncertain or lease_until != 0  # the last try died mid-way
         self.events[event_key] = (progress, owner, epoch + lease_seconds)
         return msgspec.structs.replace(progress)
 
@@ -133,7 +134,8 @@ class InMemoryStore:
         if self.dead:
             return
         stored, owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
-        self.events[event_key] = (msgspec.structs.replace(progress, tries=stored.tries), owner, 0 if release else lease_until)
+        kept = msgspec.structs.replace(progress, first_tried_at=stored.first_tried_at)
+        self.events[event_key] = (kept, owner, 0 if release else lease_until)
 
     def conversation(self, key: str) -> Conversation | None:
         found = self.conversations.get(key)

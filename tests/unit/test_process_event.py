@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -12,41 +12,10 @@ from socialdesk.crm.port import CrmRateLimitedError, CrmRejectedError, CrmUnavai
 from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUnavailableError
 from socialdesk.model import Delivery, SocialEvent
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
-from socialdesk.process.process_event import PARENT_WAIT, ProcessEvent
-from socialdesk.rules.config import RulesConfig
+from socialdesk.process.process_event import PARENT_WAIT
 from tests.support.events import follow_up, sample_event
-from tests.support.fakes import FakeQueue
-from tests.support.process_fakes import CrashError, FakeCrm, FakeDesk, InMemoryStore
-
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-def rules(**zendesk: Any) -> RulesConfig:
-    return RulesConfig.model_validate(
-        {"zendesk": {"subdomain": "acme", **zendesk}, "salesforce": {"contact_external_id_field": "Social_Handle__c", "login_domain": "acme.my"}}
-    )
-
-
-class World:
-    def __init__(self, config: RulesConfig | None = None) -> None:
-        self.store, self.desk, self.crm, self.queue = InMemoryStore(), FakeDesk(), FakeCrm(), FakeQueue()
-        self.now = NOW
-        self.config = config or rules()
-        self.process = self.fresh_process()
-
-    def fresh_process(self) -> ProcessEvent:
-        """A new container: nothing in memory survives but the store, the helpdesk and the CRM."""
-        return ProcessEvent(
-            store=self.store, desk=self.desk, crm=self.crm, rules=self.config, events=self.queue, clock=lambda: self.now, jitter=lambda _: 0
-        )
-
-    def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
-        return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)
-
-    def ticket_of(self, event: SocialEvent, key: str | None = None) -> Any:
-        conversation = self.store.conversation(key or event.conversation_key)
-        assert conversation is not None and conversation.ticket_id is not None
-        return self.desk.tickets[conversation.ticket_id]
+from tests.support.process_fakes import CrashError
+from tests.support.process_world import NOW, World, rules
 
 
 @pytest.fixture
@@ -273,9 +242,8 @@ def test_customers_replying_to_a_brand_broadcast_get_a_ticket_each(world: World)
     assert base.author is not None
     other_author = msgspec.structs.replace(base.author, id="555")
     other = msgspec.structs.replace(base, event_id="1924483199999999998", message_id="1924483199999999998", author=other_author)
-    world.handle(base)
-    world.handle(other)
-    # Then each has their own conversation and ticket
+    settle(world, [base, other])
+    # Then, once they have waited a few minutes for the post (it never comes), each has their own conversation and ticket
     assert len(world.desk.tickets) == 2
     assert {ticket.external_id for ticket in world.desk.tickets.values()} == {
         f"x:{base.account_id}:thread:1924483199999999999",
@@ -502,6 +470,8 @@ def test_a_customer_reply_whose_parent_never_arrives_gets_its_own_ticket_after_t
     brand_reply = sample_event("x-brand-reply")
     customer_reply = msgspec.structs.replace(sample_event("x-reply"), in_reply_to=brand_reply.message_id, created_at=NOW)
     world.handle(brand_reply)
+    with pytest.raises(WaitError):
+        world.handle(customer_reply)
     world.now = NOW + PARENT_WAIT + timedelta(seconds=1)
     world.handle(customer_reply)
     assert [ticket.external_id for ticket in world.desk.tickets.values()] == [f"x:{customer_reply.account_id}:thread:{customer_reply.message_id}"]

@@ -225,6 +225,11 @@ class SalesforceCrm:
         return results
 
 
+# Refusals that a retry gets past: a concurrent upsert won the race (DUPLICATE_VALUE), or another transaction held the
+# record's lock longer than Salesforce waits for it, 10 s (UNABLE_TO_LOCK_ROW; Apex Developer Guide, "Locking Statements").
+TRANSIENT_CODES = frozenset({"DUPLICATE_VALUE", "UNABLE_TO_LOCK_ROW"})
+
+
 class _SocialObjectsMissingError(Exception):
     """SocialPost or SocialPersona answered 404: Social Customer Service is not enabled in this org."""
 
@@ -234,7 +239,7 @@ def _subrequest_failure(reference: str, status: int, codes: list[str], *, social
         return _SocialObjectsMissingError()
     if "REQUEST_LIMIT_EXCEEDED" in codes:
         return CrmRateLimitedError(f"{reference}: REQUEST_LIMIT_EXCEEDED")
-    if "DUPLICATE_VALUE" in codes or status >= 500:
+    if TRANSIENT_CODES.intersection(codes) or status >= 500:
         # DUPLICATE_VALUE: a concurrent upsert created the contact first; the next attempt matches it.
         return CrmUnavailableError(f"{reference} answered {status} {codes}")
     if status == 300:
@@ -259,7 +264,10 @@ def _translated_errors(*, social: bool = False) -> Iterator[None]:
     except (SalesforceGeneralError, SalesforceExpiredSession) as exc:
         raise CrmUnavailableError(f"Salesforce answered {exc.status}") from exc
     except SalesforceError as exc:
-        raise CrmRejectedError(f"Salesforce answered {exc.status} {_error_codes(exc.content)}") from exc
+        codes = _error_codes(exc.content)
+        if TRANSIENT_CODES.intersection(codes):
+            raise CrmUnavailableError(f"Salesforce answered {exc.status} {codes}") from exc
+        raise CrmRejectedError(f"Salesforce answered {exc.status} {codes}") from exc
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise CrmUnavailableError(f"Salesforce unreachable: {type(exc).__name__}") from exc
 

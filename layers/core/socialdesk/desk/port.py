@@ -8,6 +8,7 @@ import msgspec
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
 
 class Identity(msgspec.Struct, frozen=True):
@@ -64,7 +65,15 @@ class DeskRateLimitedError(DeskError):
 
 
 class DeskUnavailableError(DeskError):
-    """Server error, timeout or connection failure: worth retrying later."""
+    """Server error, timeout or connection failure: worth retrying later.
+
+    `uncertain`: no answer says the request was not carried out (a timeout, a dropped connection, a gateway's 502/504),
+    so a retry must look before it repeats the effect.
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
 
 
 class DeskRejectedError(DeskError):
@@ -96,8 +105,12 @@ class Desk(Protocol):
         """Add a comment; `reopen` also sets the ticket open (a customer wrote again)."""
         ...
 
-    def has_comment(self, ticket_id: int, comment: Comment) -> bool:
-        """Whether the ticket already holds this comment (same visibility, author and words): a lost answer's retry asks."""
+    def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:
+        """Whether the ticket holds this comment (same visibility, author and words) made at or after `since`.
+
+        A retry asks after a lost answer, with `since` the event's first try: an identical earlier comment (a customer
+        who wrote "?" twice) is another message's, not this one's.
+        """
         ...
 
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:

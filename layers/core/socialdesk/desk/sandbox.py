@@ -7,6 +7,7 @@ on the `socialdesk.sandbox` logger, each line naming it a sandbox. Never used in
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -15,7 +16,7 @@ from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError
 from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 FIRST_TICKET_ID = 4014
@@ -27,6 +28,12 @@ class SandboxUser(msgspec.Struct, kw_only=True):
     identities: list[dict[str, str]] = msgspec.field(default_factory=list)
 
 
+class SandboxComment(Comment, frozen=True, kw_only=True):
+    """A comment as the sandbox keeps it: with the time it was made, as Zendesk's `created_at`."""
+
+    created_at: datetime | None = None
+
+
 class SandboxTicket(msgspec.Struct, kw_only=True):
     id: int
     external_id: str
@@ -34,7 +41,7 @@ class SandboxTicket(msgspec.Struct, kw_only=True):
     requester_id: int
     status: str = "new"
     tags: list[str] = msgspec.field(default_factory=list)
-    comments: list[Comment] = msgspec.field(default_factory=list)
+    comments: list[SandboxComment] = msgspec.field(default_factory=list)
     follow_up_of: int | None = None
     priority: str | None = None
     group_id: int | None = None
@@ -53,8 +60,9 @@ class SandboxDeskState(msgspec.Struct, kw_only=True):
 class SandboxDesk(JsonSandbox[SandboxDeskState]):
     """Implements `Desk`; `path` (optional) is the JSON file the state is written to after every change."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         super().__init__(SandboxDeskState, path)
+        self._clock = clock
 
     def upsert_user(self, user: DeskUser) -> int:
         self._before("upsert_user")
@@ -83,7 +91,7 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 subject=ticket.subject,
                 requester_id=ticket.requester_id,
                 tags=list(ticket.tags),
-                comments=[Comment(body=ticket.body, public=True, author_id=ticket.requester_id)],
+                comments=[SandboxComment(body=ticket.body, public=True, author_id=ticket.requester_id, created_at=self._clock())],
                 follow_up_of=ticket.follow_up_of,
                 priority=ticket.priority,
                 group_id=ticket.group_id,
@@ -109,20 +117,23 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 raise TicketNotFoundError(f"ticket {ticket_id} not found")
             if ticket.status == "closed":
                 raise TicketClosedError(f"ticket {ticket_id} is closed")
-            ticket.comments.append(comment)
+            ticket.comments.append(SandboxComment(**msgspec.structs.asdict(comment), created_at=self._clock()))
             if reopen:
                 ticket.status = "open"
             self._save()
         kind = "public comment" if comment.public else "internal note"
         report.info("[sandbox zendesk] ticket #%s: %s added: %s", ticket_id, kind, first_line(comment.body))
 
-    def has_comment(self, ticket_id: int, comment: Comment) -> bool:
+    def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:
         self._before("has_comment")
         with self._lock:
             ticket = self.state.tickets.get(ticket_id)
             found = ticket.comments if ticket else []
         return any(
-            c.public == comment.public and (comment.author_id is None or c.author_id == comment.author_id) and same_words(c.body, comment.body)
+            c.public == comment.public
+            and (comment.author_id is None or c.author_id == comment.author_id)
+            and (c.created_at is None or c.created_at >= since)
+            and same_words(c.body, comment.body)
             for c in found
         )
 

@@ -14,6 +14,7 @@ import contextvars
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -120,12 +121,15 @@ class ZendeskDesk:
         with _translated_errors(ticket_id):
             self._zendesk.tickets.update(update)
 
-    def has_comment(self, ticket_id: int, comment: Comment) -> bool:
-        """List Comments (`GET /api/v2/tickets/{id}/comments.json`), compared on `body`, which Zendesk keeps as plain text."""
+    def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:
+        """List Comments (`GET /api/v2/tickets/{id}/comments.json`), compared on `body`, which Zendesk keeps as plain text,
+        and `created_at` (ISO 8601 UTC, whole seconds: compared with `since` cut to the second)."""
+        after = since.replace(microsecond=0)
         with _translated_errors(ticket_id):
             return any(
                 bool(found.public) == comment.public
                 and (comment.author_id is None or found.author_id == comment.author_id)
+                and datetime.fromisoformat(str(found.created_at)) >= after
                 and same_words(str(found.body or ""), comment.body)
                 for found in self._zendesk.tickets.comments(ticket=ticket_id)
             )
@@ -133,6 +137,13 @@ class ZendeskDesk:
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
         with _translated_errors(ticket_id):
             self._zendesk.tickets.add_tags(ticket_id, list(tags))
+
+
+# Answers a retry gets past: a request timeout, and 409 Conflict (two updates of one ticket at once; integrations retry
+# it, e.g. singer-io/tap-zendesk#107 "Implement backoff to handle 409 from Zendesk API").
+RETRYABLE_STATUSES = frozenset({408, 409})
+# Answers after which the request may still have been carried out: a gateway that gave up waiting for Zendesk.
+UNCERTAIN_STATUSES = frozenset({408, 502, 504})
 
 
 @contextmanager
@@ -153,16 +164,18 @@ def _translated_errors(ticket_id: int | None = None) -> Iterator[None]:
         if status in (401, 403):
             # Credentials revoked or rotating: a retry after the secret is fixed succeeds, so never dead-letter for it.
             raise DeskUnavailableError(f"Zendesk refused the credentials ({status}); check the CRM secret") from exc
-        if status is not None and status >= 500:
-            raise DeskUnavailableError(f"Zendesk answered {status}") from exc
+        if status is not None and (status >= 500 or status in RETRYABLE_STATUSES):
+            raise DeskUnavailableError(f"Zendesk answered {status}", uncertain=status in UNCERTAIN_STATUSES) from exc
         raise DeskRejectedError(f"Zendesk answered {status}: {_summary(body)}") from exc
     except requests.HTTPError as exc:  # zenpy raises this for a non-JSON error body
         status = exc.response.status_code if exc.response is not None else None
-        if status is not None and status < 500 and status != 408:
+        if status is not None and status < 500 and status not in RETRYABLE_STATUSES:
             raise DeskRejectedError(f"Zendesk answered {status}") from exc
-        raise DeskUnavailableError(f"Zendesk answered {status}") from exc
-    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise DeskUnavailableError(f"Zendesk answered {status}", uncertain=status in UNCERTAIN_STATUSES) from exc
+    except requests.ConnectTimeout as exc:  # never connected: nothing was sent
         raise DeskUnavailableError(f"Zendesk unreachable: {type(exc).__name__}") from exc
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise DeskUnavailableError(f"Zendesk unreachable: {type(exc).__name__}", uncertain=True) from exc
     except ZenpyException as exc:
         raise DeskUnavailableError(f"zenpy: {exc}") from exc
 

@@ -95,8 +95,10 @@ class EventProgress(msgspec.Struct, kw_only=True):
     ticket_id: int | None = None
     salesforce_ref: str | None = None
     completed: bool = False
-    tries: int = 0
-    """How many times processing of this event began (1: this is the first), so a retry checks before it repeats an effect."""
+    comments_uncertain: bool = False
+    """An earlier try lost the answer to a comment it sent, or died mid-way: a retry looks for its comments before adding them."""
+    first_tried_at: datetime | None = None
+    """When processing of this event first began: what a retry finds made since then may be its own."""
 
 
 def customer_key(platform: str, user_id: str) -> str:

@@ -30,6 +30,7 @@ from socialdesk.desk.port import (
     DeskError,
     DeskRateLimitedError,
     DeskRejectedError,
+    DeskUnavailableError,
     TicketClosedError,
     TicketNotFoundError,
 )
@@ -54,7 +55,7 @@ MESSAGE_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, E
 LEASE_SECONDS = 90
 CLAIM_STALE_SECONDS = 90
 CLAIM_RETRY_SECONDS = 15
-# An X reply whose parent we have not seen waits this long (from its creation) for the parent to arrive before it
+# An X reply whose parent we have not seen waits this long (from its first try, so a backlog does not use it up) for the parent to arrive before it
 # starts a thread of its own: platforms reorder deliveries by minutes, and X retries a delivery for 5 (reliability.md §1).
 PARENT_WAIT = timedelta(minutes=5)
 PARENT_RETRY_SECONDS = 30
@@ -169,7 +170,7 @@ class ProcessEvent:
 
     def _resolve_conversation(self, run: _Run) -> None:
         event = run.event
-        target = self._conversation_key(event)
+        target = self._conversation_key(event, first_tried=run.progress.first_tried_at or self._clock())
         if isinstance(target, _Park):
             self._park(run, target)
             return
@@ -184,7 +185,7 @@ class ProcessEvent:
         if run.conversation is not None and run.conversation.ticket_id is not None and run.conversation.parked:
             self._release(conversation_anchor(target))  # an earlier release did not finish
 
-    def _conversation_key(self, event: SocialEvent) -> str | _Park:
+    def _conversation_key(self, event: SocialEvent, *, first_tried: datetime) -> str | _Park:
         """The conversation an event belongs to, or where it must wait for it.
 
         A message we already know (a redelivery, an edit, a deletion) or the message it
@@ -203,7 +204,7 @@ class ProcessEvent:
                 return _Park(message_anchor(event.platform, event.account_id, event.message_id))
             if event.from_brand and event.in_reply_to:
                 return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to))
-            if event.in_reply_to and self._clock() - event.created_at < PARENT_WAIT:
+            if event.in_reply_to and self._clock() - first_tried < PARENT_WAIT:
                 raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to has not arrived yet")
             return f"x:{event.account_id}:thread:{event.message_id}"
         return event.conversation_key
@@ -254,7 +255,11 @@ class ProcessEvent:
         if conversation.ticket_id is None:
             self._open_ticket(run, expected=None, follow_up_of=None)
         elif conversation.opened_by == run.owner:
-            run.progress.ticket_id = conversation.ticket_id  # this message opened it; a retry after a crash finds it done
+            # This message opened it: a retry after a crash, or after another message credited this one's ticket to it
+            # (a takeover), so its context note may be missing.
+            assert run.outcome.conversation_key is not None
+            self._context_note(run, conversation.ticket_id, run.outcome.conversation_key)
+            run.progress.ticket_id = conversation.ticket_id
         else:
             self._customer_comment(run, conversation.ticket_id, may_follow_up=True)
 
@@ -285,9 +290,7 @@ class ProcessEvent:
             )
             ticket_id = self._desk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
             run.outcome.actions.append("ticket_created")
-        if not self._rules.zendesk.context_fields.configured():
-            self._add_once(run, ticket_id, Comment(body=ticket_content.context_note(event, key), public=False))
-            run.outcome.actions.append("context_note")
+        self._context_note(run, ticket_id, key)
         self._ticket_ready(key, ticket_id=ticket_id, opened_by=run.owner, replaces=expected)
         run.progress.ticket_id = ticket_id
 
@@ -333,12 +336,25 @@ class ProcessEvent:
         run.outcome.actions.append(f"note_{event.kind}")
         run.progress.ticket_id = ticket_id
 
-    def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
-        """Zendesk has no idempotency for comments: a retry first looks whether an earlier try's comment got through."""
-        if run.progress.tries > 1 and self._desk.has_comment(ticket_id, comment):
-            run.outcome.actions.append("comment_found")
+    def _context_note(self, run: _Run, ticket_id: int, key: str) -> None:
+        """The social context as an internal note, by the message that opened the ticket (unless ticket fields hold it)."""
+        if self._rules.zendesk.context_fields.configured():
             return
-        self._desk.add_comment(ticket_id, comment, reopen=reopen)
+        if self._add_once(run, ticket_id, Comment(body=ticket_content.context_note(run.event, key), public=False)):
+            run.outcome.actions.append("context_note")
+
+    def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False) -> bool:
+        """Zendesk has no idempotency for comments: after a lost answer, a retry first looks whether the comment got through."""
+        progress = run.progress
+        if progress.comments_uncertain and progress.first_tried_at and self._desk.has_comment(ticket_id, comment, since=progress.first_tried_at):
+            run.outcome.actions.append("comment_found")
+            return False
+        try:
+            self._desk.add_comment(ticket_id, comment, reopen=reopen)
+        except DeskUnavailableError as exc:
+            progress.comments_uncertain = progress.comments_uncertain or exc.uncertain
+            raise
+        return True
 
     def _customer(self, run: _Run) -> Customer:
         if run.customer is None:

@@ -28,6 +28,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -71,7 +72,7 @@ class DynamoDbConversationStore:
         try:
             item = self._update(
                 _key("EVENT", event_key),
-                "SET lease_owner = :owner, lease_until = :until, expires_at = :expires ADD tries :one",
+                "SET lease_owner = :owner, lease_until = :until, expires_at = :expires, first_tried_at = if_not_exists(first_tried_at, :at)",
                 "attribute_not_exists(pk) OR completed = :true OR lease_until < :now OR lease_owner = :owner",
                 {
                     ":owner": owner,
@@ -79,23 +80,30 @@ class DynamoDbConversationStore:
                     ":now": _epoch(now),
                     ":true": True,
                     ":expires": _epoch(now + EVENT_RETENTION),
-                    ":one": 1,
+                    ":at": now.isoformat(),
                 },
+                return_old=True,
             )
         except _ConditionFailedError as failed:
             raise EventBusyError(max(1, int(failed.item.get("lease_until", 0)) - _epoch(now))) from None
-        return _progress(item)
+        progress = _progress(item)
+        # A lease never released means the last try died mid-way (a crash, a timeout): what it sent is unknown.
+        crashed = int(item.get("lease_until", 0)) != 0
+        return msgspec.structs.replace(
+            progress, first_tried_at=progress.first_tried_at or now, comments_uncertain=progress.comments_uncertain or crashed
+        )
 
     def save_progress(self, event_key: str, progress: EventProgress, *, now: datetime, release: bool) -> None:
         values: dict[str, Any] = {
             ":zendesk": progress.zendesk_done,
             ":salesforce": progress.salesforce_done,
             ":attempted": progress.salesforce_attempted,
+            ":uncertain": progress.comments_uncertain,
             ":completed": progress.completed,
             ":expires": _epoch(now + EVENT_RETENTION),
         }
         update = (
-            "SET zendesk_done = :zendesk, salesforce_done = :salesforce, salesforce_attempted = :attempted,"
+            "SET zendesk_done = :zendesk, salesforce_done = :salesforce, salesforce_attempted = :attempted, comments_uncertain = :uncertain,"
             " completed = :completed, expires_at = :expires"
         )
         for name, value in (("ticket_id", progress.ticket_id), ("salesforce_ref", progress.salesforce_ref)):
@@ -374,7 +382,8 @@ def _progress(item: Mapping[str, Any]) -> EventProgress:
         ticket_id=int(item["ticket_id"]) if "ticket_id" in item else None,
         salesforce_ref=item.get("salesforce_ref"),
         completed=bool(item.get("completed", False)),
-        tries=int(item.get("tries", 0)),
+        comments_uncertain=bool(item.get("comments_uncertain", False)),
+        first_tried_at=datetime.fromisoformat(item["first_tried_at"]) if "first_tried_at" in item else None,
     )
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from socialdesk.model import SocialEvent, decode_event
 from socialdesk.process.failures import RetryLaterError
 from socialdesk.process.process_event import ProcessEvent
-from tests.attack.world import World
 from tests.support.process_fakes import CrashError
+from tests.support.process_world import World
 
 STORE_WRITES = frozenset(
     {

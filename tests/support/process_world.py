@@ -1,4 +1,4 @@
-"""The process use case on in-memory ports, as tests/unit/test_process_event.py drives it, for the attack tests."""
+"""The process use case on in-memory ports (store, helpdesk, CRM, queue) and a clock the test moves: what unit tests drive."""
 
 from __future__ import annotations
 
@@ -24,18 +24,22 @@ def rules(**zendesk: Any) -> RulesConfig:
 
 class World:
     def __init__(self, config: RulesConfig | None = None) -> None:
-        self.store, self.desk, self.crm, self.queue = InMemoryStore(), FakeDesk(), FakeCrm(), FakeQueue()
+        self.store, self.desk, self.crm, self.queue = InMemoryStore(), FakeDesk(clock=lambda: self.now), FakeCrm(), FakeQueue()
         self.now = NOW
         self.config = config or rules()
         self.process = self.fresh_process()
 
     def fresh_process(self) -> ProcessEvent:
+        """A new container: nothing in memory survives but the store, the helpdesk and the CRM."""
         return ProcessEvent(
             store=self.store, desk=self.desk, crm=self.crm, rules=self.config, events=self.queue, clock=lambda: self.now, jitter=lambda _: 0
         )
 
     def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
         return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)
+
+    def ticket_of(self, event: SocialEvent, key: str | None = None) -> Any:
+        return self.ticket_for(key or event.conversation_key)
 
     def ticket_for(self, key: str) -> Any:
         conversation = self.store.conversation(key)

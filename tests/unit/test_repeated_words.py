@@ -9,11 +9,10 @@ import pytest
 
 from socialdesk.desk.port import DeskRateLimitedError, DeskUnavailableError
 from socialdesk.process.failures import RetryLaterError
-from tests.attack.world import World, said
 from tests.support.events import sample_event
+from tests.support.process_world import World, said
 
 
-@pytest.mark.xfail(strict=True, reason="a retried message whose words equal an earlier message's is taken for already posted: lost")
 def test_a_customer_who_writes_the_same_words_twice_gets_both_messages_on_the_ticket_after_a_retry() -> None:
     # Given a WhatsApp chat with a ticket, where the customer wrote "?" to chase an answer
     world = World()
@@ -32,7 +31,6 @@ def test_a_customer_who_writes_the_same_words_twice_gets_both_messages_on_the_ti
     assert world.public_bodies(first.conversation_key) == [first.text, "?", "?"]
 
 
-@pytest.mark.xfail(strict=True, reason="a message repeating the ticket's first words, retried after a 429, is skipped as a duplicate")
 def test_a_repeated_first_message_retried_after_a_rate_limit_is_still_posted() -> None:
     # Given a Messenger customer whose first message "Hello?" opened the ticket
     world = World()
@@ -49,7 +47,6 @@ def test_a_repeated_first_message_retried_after_a_rate_limit_is_still_posted() -
     assert world.public_bodies(first.conversation_key) == ["Hello?", "Hello?"]
 
 
-@pytest.mark.xfail(strict=True, reason="a brand's repeated canned reply, retried after a 503, is never noted: the agents miss it")
 def test_a_brands_repeated_canned_reply_is_noted_each_time_after_a_retry() -> None:
     # Given a Messenger conversation with a ticket, and the brand's canned echo "Thanks, we are on it!"
     world = World()

@@ -6,16 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from tests.attack.world import NOW, World, said
 from tests.support.events import sample_event
 from tests.support.process_fakes import CrashError
+from tests.support.process_world import NOW, World, said
 
 
 def crash() -> None:
     raise CrashError
 
 
-@pytest.mark.xfail(strict=True, reason="after a takeover credits the dead worker's ticket, nobody adds its social-context note")
 def test_the_social_context_note_survives_a_crash_after_ticket_creation_and_a_takeover() -> None:
     # Given A's ticket was created and the worker died before adding the context note or recording the ticket
     world = World()

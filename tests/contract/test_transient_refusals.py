@@ -13,7 +13,6 @@ LOCKED = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="UNABLE_TO_LOCK_ROW (two Tasks on one contact at once) is a refusal: the message is dead-lettered at once")
 def test_a_task_insert_blocked_by_a_row_lock_is_retried_not_dead_lettered(private_key: str, api: responses.RequestsMock) -> None:  # noqa: F811
     # Given two messages of one customer processed at once (ProcessMaxConcurrency 5): Salesforce locks the contact
     adapter = crm(private_key, api)
@@ -24,7 +23,6 @@ def test_a_task_insert_blocked_by_a_row_lock_is_retried_not_dead_lettered(privat
         adapter.record_activity(ACTIVITY, contact=CONTACT, contact_id="003AAAAAAAAAAAAAAA", persona_id=None)
 
 
-@pytest.mark.xfail(strict=True, reason="a Composite contact upsert blocked by a row lock is taken for a refusal of the data")
 def test_a_composite_upsert_blocked_by_a_row_lock_is_retried(private_key: str, api: responses.RequestsMock) -> None:  # noqa: F811
     # Given a new customer's contact upsert and Task, while another container holds the contact's row lock
     adapter = crm(private_key, api)

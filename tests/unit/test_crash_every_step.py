@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.attack.crash_harness import run
-from tests.attack.world import World
+from tests.support.crash_harness import run
 from tests.support.events import sample_event
+from tests.support.process_world import World
 
 SCENARIOS = {
     "facebook": ["meta-fb-comment", "meta-fb-page-reply", "meta-fb-comment-edited", "meta-fb-comment-removed"],
