@@ -12,6 +12,9 @@ from tests.support.fakes import FakeBlobStore, FakeQueue, FakeSecrets
 from tests.support.webhooks import request
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from socialdesk.http import HttpResponse
 
 MAX_BODY = 64 * 1024
@@ -20,7 +23,9 @@ MAX_MESSAGE = 8 * 1024
 
 
 class Harness:
-    def __init__(self, secrets: FakeSecrets | None = None, *, max_message_bytes: int = MAX_MESSAGE) -> None:
+    def __init__(
+        self, secrets: FakeSecrets | None = None, *, max_message_bytes: int = MAX_MESSAGE, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.secrets = secrets or FakeSecrets()
         self.events = FakeQueue()
         self.quarantine = FakeQueue()
@@ -33,6 +38,7 @@ class Harness:
             oversize=self.bucket,
             max_message_bytes=max_message_bytes,
             max_body_bytes=MAX_BODY,
+            **({} if clock is None else {"clock": clock}),
         )
 
     def send(self, event: dict[str, Any]) -> HttpResponse:

@@ -10,7 +10,7 @@ import pytest
 
 from socialdesk.model import EventKind, Platform
 from socialdesk.platforms.meta import MetaWebhook
-from tests.support.webhooks import sample_body
+from tests.support.webhooks import recorded_body
 
 if TYPE_CHECKING:
     from socialdesk.platforms.batch import NormalisedBatch
@@ -27,7 +27,7 @@ def normalise(payload: Any) -> NormalisedBatch:
 
 
 def one_event(name: str) -> Any:
-    batch = normalise(sample_body(name))
+    batch = normalise(recorded_body(name))
     assert batch.unreadable == [], batch.unreadable
     [event] = batch.events
     return event
@@ -120,7 +120,7 @@ def test_messenger_edit_postback_and_read_receipt() -> None:
 
 
 def test_standby_items_are_read_and_flagged() -> None:
-    payload = sample_body("meta-batch")
+    payload = recorded_body("meta-batch")
     [standby] = [event for event in normalise(payload).events if event.standby]
     assert standby.message_id == "m_Standby01"
 
@@ -138,7 +138,7 @@ def test_instagram_comment_is_keyed_by_its_media() -> None:
 
 
 def test_instagram_comment_id_is_accepted_under_either_key_and_own_comments_are_the_brands() -> None:
-    payload = sample_body("meta-instagram-comment")
+    payload = recorded_body("meta-instagram-comment")
     value = payload["entry"][0]["changes"][0]["value"]
     value["comment_id"] = value.pop("id")  # Facebook-Login variant of the payload
     value["from"] = {"id": IG, "username": "acme"}
@@ -156,7 +156,7 @@ def test_instagram_dm_and_unsent_message() -> None:
     event = one_event("meta-instagram-dm")
     assert (event.platform, event.kind) == (Platform.INSTAGRAM, EventKind.DIRECT_MESSAGE)
     assert event.conversation_key == f"instagram:{IG}:dm:1234567890123456"
-    payload = sample_body("meta-instagram-dm")
+    payload = recorded_body("meta-instagram-dm")
     payload["entry"][0]["messaging"][0]["message"]["is_deleted"] = True
     [deleted] = normalise(payload).events
     assert (deleted.kind, deleted.message_id) == (EventKind.DELETE, event.message_id)
@@ -196,7 +196,7 @@ def test_whatsapp_image_keeps_caption_media_id_and_quoted_message() -> None:
     ids=["button-reply", "list-reply", "template-button", "location", "contacts", "unsupported"],
 )
 def test_whatsapp_message_types_are_read_by_their_type(message: dict[str, Any], expected_text: str | None) -> None:
-    payload = sample_body("meta-whatsapp-text")
+    payload = recorded_body("meta-whatsapp-text")
     value = payload["entry"][0]["changes"][0]["value"]
     value["messages"] = [{"from": "16505551234", "id": "wamid.X", "timestamp": "1752000000", **message}]
     [event] = normalise(payload).events
@@ -204,7 +204,7 @@ def test_whatsapp_message_types_are_read_by_their_type(message: dict[str, Any], 
 
 
 def test_whatsapp_reactions_are_acknowledged_not_queued() -> None:
-    payload = sample_body("meta-whatsapp-text")
+    payload = recorded_body("meta-whatsapp-text")
     payload["entry"][0]["changes"][0]["value"]["messages"][0] = {
         "from": "1",
         "id": "wamid.R",
@@ -225,7 +225,7 @@ def test_whatsapp_failed_status_reports_the_error_on_the_brands_message() -> Non
 
 
 def test_each_whatsapp_status_of_one_message_is_a_separate_event() -> None:
-    payload = sample_body("meta-whatsapp-status-failed")
+    payload = recorded_body("meta-whatsapp-status-failed")
     value = payload["entry"][0]["changes"][0]["value"]
     status = value["statuses"][0]
     value["statuses"] = [{**status, "status": "sent", "errors": []}, {**status, "status": "delivered", "errors": []}]
@@ -236,7 +236,7 @@ def test_each_whatsapp_status_of_one_message_is_a_separate_event() -> None:
 
 
 def test_batch_yields_one_event_per_item_across_entries_and_changes() -> None:
-    batch = normalise(sample_body("meta-batch"))
+    batch = normalise(recorded_body("meta-batch"))
     assert [event.message_id for event in batch.events] == [
         "1221316769125949_1213590066982748",
         "1221316769125949_1213590066982749",
@@ -254,7 +254,7 @@ def test_unknown_objects_and_fields_are_acknowledged() -> None:
 
 def test_broken_entries_are_quarantined_while_siblings_are_queued() -> None:
     # Given a batch whose first entry is not an object and whose WhatsApp message lacks its sender
-    payload = sample_body("meta-whatsapp-text")
+    payload = recorded_body("meta-whatsapp-text")
     good = payload["entry"][0]
     broken_message = copy.deepcopy(good)
     del broken_message["changes"][0]["value"]["messages"][0]["from"]

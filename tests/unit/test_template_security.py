@@ -158,8 +158,9 @@ def test_every_alarm_notifies_the_alarm_topic(template: dict[str, Any]) -> None:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
 
 
-def test_the_template_never_owns_the_crm_secrets_value(template: dict[str, Any]) -> None:
+@pytest.mark.parametrize("secret", ["CrmSecret", "WebhookSecret"])
+def test_the_template_never_owns_a_secrets_value(template: dict[str, Any], secret: str) -> None:
     # Either property would write a new AWSCURRENT version whenever it is edited, replacing the live credentials.
-    properties = template["Resources"]["CrmSecret"]["Properties"]
+    properties = template["Resources"][secret]["Properties"]
     assert "SecretString" not in properties
     assert "GenerateSecretString" not in properties

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.model import EventKind, Platform
 from socialdesk.platforms.x import XWebhook
-from tests.support.webhooks import sample_body
+from tests.support.webhooks import recorded_body
 
 if TYPE_CHECKING:
     from socialdesk.platforms.batch import NormalisedBatch
@@ -24,7 +24,7 @@ def normalise(payload: Any) -> NormalisedBatch:
 def test_mention_becomes_a_post_with_author_context_and_permalink() -> None:
     # Given an Account Activity mention from a customer
     # When it is normalised
-    batch = normalise(sample_body("x-mention"))
+    batch = normalise(recorded_body("x-mention"))
     # Then one post event carries everything an agent needs
     [event] = batch.events
     assert (event.platform, event.kind, event.from_brand) == (Platform.X, EventKind.POST, False)
@@ -42,7 +42,7 @@ def test_mention_becomes_a_post_with_author_context_and_permalink() -> None:
 
 def test_ids_come_from_id_str_never_the_lossy_numeric_id() -> None:
     # Given X's own longform example: the numeric id is rounded, id_str is exact
-    payload = sample_body("x-mention")
+    payload = recorded_body("x-mention")
     payload["tweet_create_events"][0]["id"] = 1924465506158879000
     payload["tweet_create_events"][0]["user"]["id"] = 123456789.0
     # Then the event uses the exact string ids
@@ -53,7 +53,7 @@ def test_ids_come_from_id_str_never_the_lossy_numeric_id() -> None:
 
 
 def test_long_reply_uses_the_extended_tweet_full_text() -> None:
-    [event] = normalise(sample_body("x-reply")).events
+    [event] = normalise(recorded_body("x-reply")).events
     assert event.kind is EventKind.REPLY
     assert event.text is not None
     assert event.text.startswith("@AcmeHelp I ordered the blue kettle")
@@ -63,7 +63,7 @@ def test_long_reply_uses_the_extended_tweet_full_text() -> None:
 
 
 def test_created_at_falls_back_to_the_rfc2822_like_string() -> None:
-    payload = sample_body("x-mention")
+    payload = recorded_body("x-mention")
     del payload["tweet_create_events"][0]["timestamp_ms"]
     [event] = normalise(payload).events
     assert event.created_at == datetime(2025, 5, 19, 14, 1, 46, tzinfo=UTC)
@@ -71,8 +71,8 @@ def test_created_at_falls_back_to_the_rfc2822_like_string() -> None:
 
 def test_brand_reply_is_recognised_and_joins_the_customer_thread() -> None:
     # Given the brand answering the customer's mention
-    [reply] = normalise(sample_body("x-brand-reply")).events
-    [mention] = normalise(sample_body("x-mention")).events
+    [reply] = normalise(recorded_body("x-brand-reply")).events
+    [mention] = normalise(recorded_body("x-mention")).events
     # Then it is marked as the brand's own and keyed to the customer's post
     assert reply.from_brand is True
     assert reply.kind is EventKind.REPLY
@@ -81,16 +81,16 @@ def test_brand_reply_is_recognised_and_joins_the_customer_thread() -> None:
 
 
 def test_brand_standalone_post_and_retweets_are_acknowledged_not_queued() -> None:
-    payload = sample_body("x-brand-reply")
+    payload = recorded_body("x-brand-reply")
     payload["tweet_create_events"][0]["in_reply_to_status_id_str"] = None
     assert normalise(payload).events == []
     assert normalise(payload).ignored == {"x:brand_post": 1}
-    retweets = normalise(sample_body("x-retweet"))
+    retweets = normalise(recorded_body("x-retweet"))
     assert (retweets.events, dict(retweets.ignored)) == ([], {"x:retweet": 1})
 
 
 def test_quote_tweet_by_a_customer_is_queued_as_their_post() -> None:
-    payload = sample_body("x-mention")
+    payload = recorded_body("x-mention")
     tweet = payload["tweet_create_events"][0]
     tweet["is_quote_status"] = True
     tweet["quoted_status"] = {"id_str": "1924400000000000000", "text": "Spring sale!", "user": {"id_str": BRAND}}
@@ -100,8 +100,8 @@ def test_quote_tweet_by_a_customer_is_queued_as_their_post() -> None:
 
 def test_inbound_and_brand_dms_share_one_conversation_keyed_by_the_customer() -> None:
     # Given a customer DM and the brand's (auto-)reply DM echoed back by X
-    [inbound] = normalise(sample_body("x-dm")).events
-    [outbound] = normalise(sample_body("x-dm-brand")).events
+    [inbound] = normalise(recorded_body("x-dm")).events
+    [outbound] = normalise(recorded_body("x-dm-brand")).events
     # Then both are DMs in the same conversation; only the brand's is marked, with the app that sent it
     assert inbound.kind is outbound.kind is EventKind.DIRECT_MESSAGE
     assert inbound.conversation_key == outbound.conversation_key == f"x:{BRAND}:dm:123456789"
@@ -113,7 +113,7 @@ def test_inbound_and_brand_dms_share_one_conversation_keyed_by_the_customer() ->
 
 
 def test_tweet_delete_names_the_deleted_post() -> None:
-    [event] = normalise(sample_body("x-tweet-delete")).events
+    [event] = normalise(recorded_body("x-tweet-delete")).events
     assert event.kind is EventKind.DELETE
     assert event.message_id == "1924465506158878979"
     assert event.event_id == "1924465506158878979:delete"
@@ -122,11 +122,11 @@ def test_tweet_delete_names_the_deleted_post() -> None:
 
 def test_every_item_of_every_type_in_one_post_is_read() -> None:
     # Given one delivery with two tweets, a like, a typing indicator and keys X may add later
-    payload = sample_body("x-mention")
+    payload = recorded_body("x-mention")
     second = copy.deepcopy(payload["tweet_create_events"][0])
     second["id_str"] = "1924465506158878980"
     payload["tweet_create_events"].append(second)
-    payload["favorite_events"] = sample_body("x-like")["favorite_events"]
+    payload["favorite_events"] = recorded_body("x-like")["favorite_events"]
     payload["direct_message_indicate_typing_events"] = [{"sender_id": "123456789"}]
     payload["brand_new_top_level_key"] = {"anything": True}
     # When normalised
@@ -145,7 +145,7 @@ def test_revocation_and_replay_notices_are_acknowledged() -> None:
 
 
 def test_a_tweet_without_the_subscribed_account_is_quarantined_not_dropped() -> None:
-    payload = sample_body("x-mention")
+    payload = recorded_body("x-mention")
     del payload["for_user_id"]
     batch = normalise(payload)
     assert batch.events == []
@@ -155,7 +155,7 @@ def test_a_tweet_without_the_subscribed_account_is_quarantined_not_dropped() -> 
 
 
 def test_one_malformed_tweet_does_not_cost_its_siblings() -> None:
-    payload = sample_body("x-mention")
+    payload = recorded_body("x-mention")
     payload["tweet_create_events"].insert(0, {"text": "no ids at all"})
     batch = normalise(payload)
     assert [event.event_id for event in batch.events] == ["1924465506158878979"]
@@ -163,7 +163,7 @@ def test_one_malformed_tweet_does_not_cost_its_siblings() -> None:
 
 
 def test_activity_api_mention_reads_v2_post_and_included_author() -> None:
-    [event] = normalise(sample_body("x-activity-mention")).events
+    [event] = normalise(recorded_body("x-activity-mention")).events
     assert (event.kind, event.from_brand) == (EventKind.POST, False)
     assert event.event_id == "2080765813578191303"
     assert event.conversation_key == f"x:{BRAND}:thread:2080765813578191303"
@@ -175,7 +175,7 @@ def test_activity_api_mention_reads_v2_post_and_included_author() -> None:
 
 def test_activity_api_edit_points_at_the_original_post() -> None:
     # Given an edited reply: a new id, with the first version first in its edit history
-    [event] = normalise(sample_body("x-activity-edit")).events
+    [event] = normalise(recorded_body("x-activity-edit")).events
     # Then it is an edit of the original, in the original's thread
     assert event.kind is EventKind.EDIT
     assert (event.event_id, event.message_id) == ("2080766999999999999", "2080766000000000001")
@@ -186,7 +186,7 @@ def test_activity_api_edit_points_at_the_original_post() -> None:
 
 
 def test_activity_api_dm_reads_wrapped_users() -> None:
-    [event] = normalise(sample_body("x-activity-dm")).events
+    [event] = normalise(recorded_body("x-activity-dm")).events
     assert (event.kind, event.from_brand) == (EventKind.DIRECT_MESSAGE, False)
     assert event.conversation_key == f"x:{BRAND}:dm:2222222222222222222"
     assert event.author is not None
@@ -215,7 +215,7 @@ def test_activity_api_brand_post_create_is_queued_only_when_it_replies() -> None
 def test_timestamps_out_of_any_calendar_are_quarantined_not_raised() -> None:
     # Found by the property test: a huge timestamp overflowed the platform's time_t.
     for value in ("67768036191676800000", str(2**63), "-99999999999999999"):
-        payload = sample_body("x-mention")
+        payload = recorded_body("x-mention")
         payload["tweet_create_events"][0]["timestamp_ms"] = value
         batch = normalise(payload)
         assert batch.events == []

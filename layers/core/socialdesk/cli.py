@@ -56,7 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("sample", nargs="?", help="a sample name from events/ (e.g. x-mention) or a path to an event file")
     send.add_argument("--list", action="store_true", help="list the samples and what each one is")
     send.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", help="the local stack (default %(default)s)")
-    send.add_argument("--now", action="store_true", help="move the payload's timestamps to now before signing")
+    send.add_argument(
+        "--as-recorded",
+        action="store_true",
+        help="keep the sample's recorded timestamps (ingest quarantines events over 8 days old as replays); by default they move to now",
+    )
     send.set_defaults(command=_send, name="send")
 
     demo = commands.add_parser("demo", help="replay a realistic scenario on a fresh local stack and summarise it", description=_doc("demo"))
@@ -156,7 +160,7 @@ def _send(args: argparse.Namespace) -> int:
         path = find_sample(args.sample, events)
     except SampleNotFoundError as exc:
         raise _CommandError(str(exc), code=2) from exc
-    event = prepared(path, now=datetime.now(UTC) if args.now else None)
+    event = prepared(path, now=None if args.as_recorded else datetime.now(UTC))
     try:
         status, body = send_event(args.url.rstrip("/"), event)
     except OSError as exc:

@@ -4,9 +4,10 @@ The test secrets are the ones documented in events/README.md (the same values as
 reference test vectors in platform-webhooks.md). They are for samples, tests and the
 local runner only; a deployed stack reads its own from Secrets Manager.
 
-Usage: python -m socialdesk.devtools.samples [--check] [--body BODY.json] EVENT.json...
+Usage: python -m socialdesk.devtools.samples [--check] [--now] [--body BODY.json] EVENT.json...
 re-signs each sample in place (after you edit its body), optionally replacing the
-body first; --check only reports samples whose signature is stale.
+body first or moving its timestamps to now; --check only reports samples whose
+signature is stale.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import base64
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,13 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("events", nargs="+", type=Path, help="sample event files (API Gateway HTTP API v2 JSON)")
     parser.add_argument("--body", type=Path, help="replace the body with this file's exact bytes before signing")
     parser.add_argument("--check", action="store_true", help="report stale signatures instead of rewriting")
+    parser.add_argument("--now", action="store_true", help="move the body's timestamps to now first (ingest quarantines events over 8 days old)")
     args = parser.parse_args(argv)
     stale = []
     for path in args.events:
         event = load(path)
         if args.body:
             event = with_body(event, args.body.read_bytes())
-        fresh = signed(event)
+        fresh = with_json_body(event, redated(body_json(event), datetime.now(UTC))) if args.now and event.get("body") else signed(event)
         if args.check:
             if fresh != event:
                 stale.append(path)

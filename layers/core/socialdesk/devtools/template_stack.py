@@ -180,11 +180,8 @@ class TemplateStack:
     def _secret(self, name: str, properties: Mapping[str, Any]) -> dict[str, str]:
         secrets = boto3.client("secretsmanager", region_name=self.region)
         value = properties.get("SecretString")
-        if value is None and (generate := properties.get("GenerateSecretString")) is not None:
-            value = generate.get("SecretStringTemplate", "{}")
-            if key := generate.get("GenerateStringKey"):
-                value = json.dumps({**json.loads(value), key: secrets.get_random_password(ExcludePunctuation=True)["RandomPassword"]})
-        # With neither property CloudFormation creates a secret without any value, and so does this.
+        # Without it CloudFormation creates a secret without any value, and so does this (GenerateSecretString is not
+        # supported: the template must never own a secret's value).
         arn = secrets.create_secret(Name=name, **({} if value is None else {"SecretString": value}))["ARN"]
         return {"Ref": arn, "Arn": arn}
 

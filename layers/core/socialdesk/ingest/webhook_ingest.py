@@ -8,7 +8,7 @@ secret).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,12 @@ if TYPE_CHECKING:
     from socialdesk.platforms.webhook import PlatformWebhook
 
 ALLOWED_METHODS = "GET, POST"
+
+# Platforms sign only the body, so a captured delivery verifies for ever. Older events are replays: the longest genuine
+# redelivery is WhatsApp's 7 days (platform-webhooks.md §2.3; Meta's Graph retries 36 hours, X's replay API 5 days).
+# Kept below the event record's 30 days (store.dynamodb.EVENT_RETENTION) less the inbound queue's retention, so an
+# accepted replay always meets the record of the original (tests/unit/test_replay_window.py).
+MAX_EVENT_AGE = timedelta(days=8)
 
 
 class WebhookIngest:
@@ -105,6 +111,7 @@ class WebhookIngest:
             return _refuse(400, "malformed_json", "webhook refused: authenticated body is not a JSON object", json_type=type(payload).__name__)
         received_at = self._clock()
         batch = platform.normalise(payload, received_at)
+        batch.set_aside_older_than(received_at - MAX_EVENT_AGE)
         try:
             oversize_events, stored = self._enqueue(platform.name, batch, received_at)
         except (QueueUnavailableError, BlobStoreUnavailableError) as exc:
@@ -149,7 +156,7 @@ def _accepted(batch: NormalisedBatch, *, oversize_events: int, stored: int, body
     if quarantined:
         metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=quarantined)
         logger.warning(
-            "webhook items quarantined: their shape could not be read, or they are larger than an SQS message",
+            "webhook items quarantined: their shape could not be read, they are larger than an SQS message, or they are replays older than 8 days",
             extra={"quarantined": quarantined, "stored_in_bucket": stored, "reasons": [item.reason.split(":")[0] for item in batch.unreadable]},
         )
     logger.info(

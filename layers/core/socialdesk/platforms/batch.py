@@ -11,6 +11,7 @@ from socialdesk.model import SocialEvent
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
 # What a payload of an unexpected shape raises inside a normaliser. Anything else is a bug
 # and propagates, so the platform redelivers once it is fixed. ArithmeticError (OverflowError):
@@ -60,3 +61,11 @@ class NormalisedBatch(msgspec.Struct):
             self.ignore(result.reason)
         else:
             self.events.append(result)
+
+    def set_aside_older_than(self, cutoff: datetime) -> None:
+        """Quarantine events that happened before `cutoff`: replays of a signed body outliving its dedupe record."""
+        stale = [event for event in self.events if event.created_at < cutoff]
+        if stale:
+            self.events = [event for event in self.events if event.created_at >= cutoff]
+            for event in stale:
+                self.set_aside(msgspec.to_builtins(event), f"StaleEvent: created {event.created_at.isoformat()}, before {cutoff.isoformat()}")

@@ -104,7 +104,11 @@ def _feed(value: Mapping[str, Any], *, page_id: str, entry_time: int | None, rec
             return Ignored("facebook:page_post")
         kind = EventKind.POST
     created_time = value.get("created_time")
-    created_at = from_graph_time(created_time) if created_time else _entry_time(entry_time, received_at)
+    # An edit happened at the entry's time; `created_time` is still the comment's own, possibly weeks older.
+    if created_time and not (kind is EventKind.EDIT and entry_time is not None):
+        created_at = from_graph_time(created_time)
+    else:
+        created_at = _entry_time(entry_time, received_at)
     event_id = {
         EventKind.EDIT: f"{object_id}:edited:{entry_time or created_time}",
         EventKind.DELETE: f"{object_id}:remove",

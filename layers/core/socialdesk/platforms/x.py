@@ -19,7 +19,7 @@ from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.platforms.batch import Ignored, NormalisedBatch
 from socialdesk.platforms.numbers import count, id_text
 from socialdesk.platforms.signing import base64_signature
-from socialdesk.platforms.timestamps import from_epoch_millis, from_iso, from_x_created_at
+from socialdesk.platforms.timestamps import from_epoch_millis, from_iso, from_x_created_at, from_x_snowflake
 from socialdesk.platforms.webhook import ChallengeRefusedError
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def _v2_post(post: Mapping[str, Any], *, account: str | None, users: Mapping[str
         author=_author(users.get(author_id), author_id),
         from_brand=from_brand,
         text=(post.get("note_tweet") or {}).get("text") or post.get("text"),
-        created_at=from_iso(post["created_at"]) if post.get("created_at") else received_at,
+        created_at=from_iso(post["created_at"]) if post.get("created_at") else from_x_snowflake(post["id"]),
         language=post.get("lang"),
         attachments=[],
     )
