@@ -36,7 +36,7 @@ from socialdesk.platforms.x import XWebhook
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from socialdesk.ingest.ports import QueueMessage
+    from socialdesk.ports.queues import QueueMessage
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = ROOT / "functions" / "ingest" / "app.py"
@@ -67,6 +67,8 @@ def cold_import(statement: str, python: str) -> tuple[float, int, list[str]]:
 
 
 class StaticSecrets:
+    name = "webhook secret"
+
     def __init__(self) -> None:
         self.reads = 0
 

@@ -18,7 +18,9 @@ from botocore.stub import Stubber
 from socialdesk.aws.s3 import S3BlobStore
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
-from socialdesk.ingest.ports import BlobStoreUnavailableError, QueueMessage, QueueUnavailableError, SecretsUnavailableError
+from socialdesk.ports.blobs import BlobStoreUnavailableError
+from socialdesk.ports.queues import QueueMessage, QueueUnavailableError
+from socialdesk.ports.secrets import SecretsUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -161,7 +163,7 @@ def expect_read(stubber: Stubber, current: dict[str, str] | str, previous: dict[
 def test_current_then_previous_values_are_read_by_staging_label(secretsmanager: tuple[Any, Stubber]) -> None:
     client, stubber = secretsmanager
     expect_read(stubber, {"meta_app_secret": "new", "x_consumer_secret": "x1"}, {"meta_app_secret": "old", "x_consumer_secret": "x1"})
-    secrets = SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300)
+    secrets = SecretsManagerJsonSecret("webhook secret", SECRET_ID, lambda: client, max_age_seconds=300)
     assert secrets.values("meta_app_secret") == ("new", "old")
     assert secrets.values("x_consumer_secret") == ("x1",)  # unchanged by the rotation: listed once
 
@@ -169,7 +171,7 @@ def test_current_then_previous_values_are_read_by_staging_label(secretsmanager: 
 def test_a_secret_never_rotated_has_only_its_current_value(secretsmanager: tuple[Any, Stubber]) -> None:
     client, stubber = secretsmanager
     expect_read(stubber, {"meta_app_secret": "only", "x_consumer_secret": ""}, None)
-    secrets = SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300)
+    secrets = SecretsManagerJsonSecret("webhook secret", SECRET_ID, lambda: client, max_age_seconds=300)
     assert secrets.values("meta_app_secret") == ("only",)
     assert secrets.values("x_consumer_secret") == ()  # the template's placeholder counts as unset
     assert secrets.values("meta_verify_token") == ()
@@ -179,14 +181,14 @@ def test_a_blank_current_value_disables_the_key_even_with_a_previous_one(secrets
     # The previous value bridges a rotation between two real secrets; blanking the current one turns verification off.
     client, stubber = secretsmanager
     expect_read(stubber, {"x_consumer_secret": " "}, {"x_consumer_secret": "older"})
-    assert SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300).values("x_consumer_secret") == ()
+    assert SecretsManagerJsonSecret("webhook secret", SECRET_ID, lambda: client, max_age_seconds=300).values("x_consumer_secret") == ()
 
 
 def test_values_are_cached_and_refreshes_are_rate_limited(secretsmanager: tuple[Any, Stubber]) -> None:
     # Given a cache of 300 s and a forced refresh allowed every 30 s
     client, stubber = secretsmanager
     clock = Clock()
-    secrets = SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300, min_refresh_seconds=30, clock=clock)
+    secrets = SecretsManagerJsonSecret("webhook secret", SECRET_ID, lambda: client, max_age_seconds=300, min_refresh_seconds=30, clock=clock)
     expect_read(stubber, {"meta_app_secret": "a"}, None)
     assert secrets.values("meta_app_secret") == ("a",)
     # When badly signed requests ask for refreshes within 30 s, no call is made (the stubber would fail on one)
@@ -217,7 +219,7 @@ def test_an_unreadable_secret_fails_closed(secretsmanager: tuple[Any, Stubber], 
     client, stubber = secretsmanager
     arrange(stubber)
     with pytest.raises(SecretsUnavailableError, match=message):
-        SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300).values("meta_app_secret")
+        SecretsManagerJsonSecret("webhook secret", SECRET_ID, lambda: client, max_age_seconds=300).values("meta_app_secret")
 
 
 def test_a_secret_created_without_a_value_reads_as_empty_so_every_key_fails_closed(secretsmanager: tuple[Any, Stubber]) -> None:
@@ -225,7 +227,7 @@ def test_a_secret_created_without_a_value_reads_as_empty_so_every_key_fails_clos
     client, stubber = secretsmanager
     for _ in ("AWSCURRENT", "AWSPREVIOUS"):
         stubber.add_client_error("get_secret_value", service_error_code="ResourceNotFoundException", http_status_code=400)
-    secrets = SecretsManagerJsonSecret(SECRET_ID, lambda: client, max_age_seconds=300)
+    secrets = SecretsManagerJsonSecret("webhook secret", SECRET_ID, lambda: client, max_age_seconds=300)
     # When a key is asked for, Then it has no value (callers fail closed on that), and the content is empty
     assert secrets.values("zendesk_api_token") == ()
     assert secrets.snapshot() == {}

@@ -20,15 +20,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from socialdesk.crm.port import CrmActivity, CrmContact, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError, RecordedActivity
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
-from socialdesk.rules.config import SalesforceRules
+from socialdesk.model import EventKind, Platform
+from socialdesk.rules import SalesforceRules
 
 TOKEN_URL = "https://acme.my.salesforce.com/services/oauth2/token"
 DATA = "https://acme.my.salesforce.com/services/data/v62.0"
 CONTACT = CrmContact(external_id="x:123456789", name="Dana R", handle="dana_r", profile_url="https://x.com/dana_r", follower_count=15230)
 ACTIVITY = CrmActivity(
     event_key="x:900000000000000001:1924465506158878979",
-    platform="x",
-    message_type="Post",
+    platform=Platform.X,
+    kind=EventKind.POST,
     subject="X post from @dana_r: my order #4411 never arrived",
     text="@AcmeHelp my order #4411 never arrived 📦",
     occurred_at=datetime(2025, 5, 19, 14, 1, 46, tzinfo=UTC),

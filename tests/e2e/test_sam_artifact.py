@@ -176,7 +176,7 @@ def test_built_process_handler_loads_its_clients_and_the_deployed_rules_file(bui
         "import app\n"
         "import socialdesk.process.wiring\n"
         "from pathlib import Path\n"
-        "from socialdesk.rules.config import load_rules\n"
+        "from socialdesk.rules import load_rules\n"
         f"rules = load_rules(Path({str(rules_file)!r}))\n"
         "print(json.dumps({'zenpy': 'zenpy' in sys.modules, 'simple_salesforce': 'simple_salesforce' in sys.modules,\n"
         "                  'handler': callable(app.lambda_handler), 'subdomain': rules.zendesk.subdomain}))\n"

@@ -26,11 +26,11 @@ import boto3
 import pytest
 
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
-from socialdesk.ingest.ports import event_message
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
+from socialdesk.ports.queues import event_message
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
-from socialdesk.rules.config import RulesConfig
+from socialdesk.rules import RulesConfig
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 from socialdesk.store.port import ConversationStore
 from tests.support.faulty_backends import Faults, FaultyCrm, FaultyDesk, Window

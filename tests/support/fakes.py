@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from socialdesk.devtools.samples import TEST_SECRETS
-from socialdesk.ingest.ports import BlobStoreUnavailableError, QueueMessage, QueueUnavailableError, SecretsUnavailableError
 from socialdesk.model import SocialEvent, decode_event
+from socialdesk.ports.blobs import BlobStoreUnavailableError
+from socialdesk.ports.queues import QueueMessage, QueueUnavailableError
+from socialdesk.ports.secrets import SecretsUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 class FakeSecrets:
     """Current and previous secret values per key; `after_refresh` is what a fresh read would return."""
 
+    name: str = "webhook secret"
     current: dict[str, str] = field(default_factory=lambda: dict(TEST_SECRETS))
     previous: dict[str, str] = field(default_factory=dict)
     after_refresh: dict[str, str] | None = None

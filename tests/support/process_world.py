@@ -9,7 +9,7 @@ import msgspec
 
 from socialdesk.model import SocialEvent
 from socialdesk.process.process_event import ProcessEvent
-from socialdesk.rules.config import RulesConfig
+from socialdesk.rules import RulesConfig
 from tests.support.fakes import FakeQueue
 from tests.support.process_fakes import FakeCrm, FakeDesk, InMemoryStore
 

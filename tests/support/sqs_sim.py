@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from socialdesk.ingest.ports import QueueMessage
+from socialdesk.ports.queues import QueueMessage
 
 
 class VirtualClock:

@@ -10,15 +10,15 @@ from socialdesk.crm.salesforce import SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk
-from socialdesk.ingest.ports import SecretMissingError
+from socialdesk.ports.secrets import SecretMissingError
 from socialdesk.process.wiring import _crm, _desk
-from socialdesk.rules.config import load_rules
+from socialdesk.rules import load_rules
 from tests.support.fakes import FakeSecrets
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from socialdesk.rules.config import RulesConfig
+    from socialdesk.rules import RulesConfig
 
 ZENDESK = {"zendesk_email": "bot@acme.example", "zendesk_api_token": "token"}
 SALESFORCE = {"salesforce_consumer_key": "3MVG9", "salesforce_consumer_secret": "s3cret"}

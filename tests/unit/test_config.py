@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from socialdesk.config import ConfigError, IngestConfig, load_config
+from socialdesk.settings import ConfigError, IngestConfig, load_config
 
 VALID = {
     "SOCIALDESK_INBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialdesk.ingest.json_body import decode, sqs_safe
+from socialdesk.ingest.json_body import decode
 from socialdesk.local.output import _FunctionLines, printable, say
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
-from socialdesk.rules.ticket_content import SUBJECT_MAX_CHARS, SUBJECT_NAME_CHARS, subject
+from socialdesk.ports.queues import sqs_safe
+from socialdesk.process.ticket_content import SUBJECT_MAX_CHARS, SUBJECT_NAME_CHARS, subject
 from tests.support.ingest import Harness
 from tests.support.webhooks import api_event, meta_post, sample_body, to_bytes
 

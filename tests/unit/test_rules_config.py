@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from socialdesk.model import Platform
-from socialdesk.rules.config import RulesError, load_rules
+from socialdesk.rules import RulesError, load_rules
 
 REPO_RULES = Path(__file__).resolve().parents[2] / "config" / "socialdesk.toml"
 

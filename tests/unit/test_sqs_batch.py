@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.model import SocialEvent
+from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError
 from socialdesk.process.process_event import Outcome
 from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MAX_WAITING_SECONDS, RETRY_ATTRIBUTE, SqsBatch

@@ -182,7 +182,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _config_check(args: argparse.Namespace) -> int:
     """Exit 0 when valid, 1 when not (every problem listed with its key), 2 when the file cannot be read."""
-    from socialdesk.rules.config import RulesError, load_rules
+    from socialdesk.rules import RulesError, load_rules
 
     path: Path = args.file
     try:

@@ -17,11 +17,11 @@ from botocore.config import Config
 from socialdesk.aws.s3 import S3BlobStore
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
-from socialdesk.config import IngestConfig, ProcessConfig, load_config
 from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.observability import quiet_third_party_loggers
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.x import XWebhook
+from socialdesk.settings import IngestConfig, ProcessConfig, load_config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -63,7 +63,7 @@ def webhook_ingest() -> WebhookIngest:
     config = load_config(IngestConfig, os.environ)
     return WebhookIngest(
         platforms=(XWebhook(), MetaWebhook()),
-        secrets=SecretsManagerJsonSecret(config.webhook_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds),
+        secrets=SecretsManagerJsonSecret("webhook secret", config.webhook_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds),
         events=SqsQueue(config.inbound_queue_url, _sqs),
         quarantine=SqsQueue(config.quarantine_queue_url, _sqs),
         oversize=S3BlobStore(config.quarantine_bucket, _s3),
@@ -81,7 +81,7 @@ def _process_config() -> ProcessConfig:
 @cache
 def _crm_secret() -> SecretsManagerJsonSecret:
     config = _process_config()
-    return SecretsManagerJsonSecret(config.crm_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds)
+    return SecretsManagerJsonSecret("CRM secret", config.crm_secret_id, _secretsmanager, max_age_seconds=config.secret_cache_seconds)
 
 
 _process: dict[str, tuple[object, SqsBatch]] = {}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from socialdesk.ingest.ports import BlobStoreUnavailableError
+from socialdesk.ports.blobs import BlobStoreUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from socialdesk.ingest.ports import SecretsUnavailableError
+from socialdesk.ports.secrets import SecretsUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 
 class SecretsManagerJsonSecret:
-    """Implements `WebhookSecrets` over one JSON secret; also serves the CRM credentials (keys in the README)."""
+    """Implements `Secrets` over one JSON secret: the webhook secret and the CRM credentials (keys in the README)."""
 
     def __init__(
         self,
+        name: str,
         secret_id: str,
         client: Callable[[], SecretsManagerClient],
         *,
@@ -34,6 +35,7 @@ class SecretsManagerJsonSecret:
         min_refresh_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.name = name
         self._secret_id = secret_id
         self._client = client
         self._max_age = max_age_seconds
@@ -71,15 +73,16 @@ class SecretsManagerJsonSecret:
             # does not exist at all cannot be read by the function's role, which is scoped to the real one (AccessDenied).
             if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return {}
-            raise SecretsUnavailableError(f"cannot read {stage} of the secret: {exc.response.get('Error', {}).get('Code')}") from exc
+            code = exc.response.get("Error", {}).get("Code")
+            raise SecretsUnavailableError(f"cannot read {stage} of the {self.name} ({self._secret_id}): {code}") from exc
         except BotoCoreError as exc:
-            raise SecretsUnavailableError(f"cannot reach Secrets Manager: {type(exc).__name__}") from exc
+            raise SecretsUnavailableError(f"cannot reach Secrets Manager for the {self.name}: {type(exc).__name__}") from exc
         try:
             parsed = json.loads(response.get("SecretString") or "")
         except ValueError as exc:
-            raise SecretsUnavailableError(f"the {stage} secret is not a JSON object") from exc
+            raise SecretsUnavailableError(f"{stage} of the {self.name} ({self._secret_id}) is not a JSON object") from exc
         if not isinstance(parsed, dict):
-            raise SecretsUnavailableError(f"the {stage} secret is not a JSON object")
+            raise SecretsUnavailableError(f"{stage} of the {self.name} ({self._secret_id}) is not a JSON object")
         return parsed
 
 

@@ -7,6 +7,8 @@ from typing import Protocol
 
 import msgspec
 
+from socialdesk.model import EventKind, Platform
+
 
 class CrmContact(msgspec.Struct, frozen=True, kw_only=True):
     external_id: str
@@ -21,9 +23,8 @@ class CrmActivity(msgspec.Struct, frozen=True, kw_only=True):
     """One inbound customer message, as activity history on the contact."""
 
     event_key: str
-    platform: str
-    message_type: str
-    """Post, Comment, Reply, Direct (Social Customer Service MessageType values)."""
+    platform: Platform
+    kind: EventKind
     subject: str
     text: str
     occurred_at: datetime

@@ -31,15 +31,28 @@ from simple_salesforce.format import format_soql
 from simple_salesforce.login import SalesforceLogin
 
 from socialdesk.crm.port import CrmActivity, CrmContact, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError, RecordedActivity
-from socialdesk.model import Platform
-from socialdesk.rules.crm_content import PROVIDERS
+from socialdesk.model import EventKind, Platform
 from socialdesk.timeout_session import TimeoutSession
 
 if TYPE_CHECKING:
-    from socialdesk.rules.config import SalesforceRules
+    from socialdesk.rules import SalesforceRules
 
 TASK_SUBJECT_MAX = 255
 NAME_MAX = 80
+# Social Customer Service picklists (object reference: SocialPost MessageType; SocialPersona / SocialPost Provider).
+MESSAGE_TYPES = {
+    EventKind.POST: "Post",
+    EventKind.REPLY: "Reply",
+    EventKind.COMMENT: "Comment",
+    EventKind.DIRECT_MESSAGE: "Direct",
+}
+PROVIDERS = {
+    Platform.X: "Twitter",
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.MESSENGER: "Facebook",
+    Platform.WHATSAPP: "Other",
+}
 
 
 class SalesforceCredentials(msgspec.Struct, frozen=True, kw_only=True):
@@ -294,7 +307,7 @@ def _persona(activity: CrmActivity, contact: CrmContact, who: str) -> dict[str, 
     persona: dict[str, Any] = {
         "Name": (contact.handle or contact.name)[:NAME_MAX],
         "RealName": contact.name[:NAME_MAX],
-        "Provider": PROVIDERS[Platform(activity.platform)],
+        "Provider": PROVIDERS[activity.platform],
         "ExternalId": contact.external_id.partition(":")[2],
         "ParentId": who,
     }
@@ -311,8 +324,8 @@ def _social_post(activity: CrmActivity, contact: CrmContact, who: str, persona: 
         "Headline": activity.subject[:TASK_SUBJECT_MAX],
         "Content": activity.text,
         "Posted": activity.occurred_at.isoformat(),
-        "Provider": PROVIDERS[Platform(activity.platform)],
-        "MessageType": activity.message_type,
+        "Provider": PROVIDERS[activity.platform],
+        "MessageType": MESSAGE_TYPES.get(activity.kind, "Post"),
         "ExternalPostId": activity.event_key,
         "PersonaId": persona,
         "WhoId": who,

@@ -6,10 +6,6 @@ of more than 4,300 digits, `1e999`. A delivery holding one of those in one item 
 and be retried for days with its valid siblings. Such bodies are read again with the standard
 library, lone surrogates become U+FFFD, and unrepresentable numbers stay their digits as
 strings, so only the item that uses one as a number is quarantined.
-
-SQS accepts no U+FFFE or U+FFFF (nor surrogates) in a message (botocore's SQS model,
-SendMessage: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF); `sqs_safe` writes them as
-JSON escapes, which decode to the same text.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from typing import Any
 import msgspec
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_SQS_REFUSED = re.compile("[\ufffe\uffff]")
 # CPython refuses to turn longer digit strings into ints (sys.int_info.default_max_str_digits).
 _MAX_INT_DIGITS = 4300
 
@@ -42,11 +37,6 @@ def decode(body: bytes) -> Any:
             return _scrub(json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_refuse_constant))
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise MalformedBodyError(str(strict)[:200]) from exc
-
-
-def sqs_safe(text: str) -> str:
-    """JSON text with the characters SQS refuses written as `\\uXXXX` escapes (same JSON value)."""
-    return _SQS_REFUSED.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _int(digits: str) -> int | str:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from socialdesk.ingest.ports import QueueMessage
+from socialdesk.ports.queues import QueueMessage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from socialdesk.ingest.ports import BlobStore
+    from socialdesk.ports.blobs import BlobStore
 
 
 class Fitted(msgspec.Struct, frozen=True, kw_only=True):

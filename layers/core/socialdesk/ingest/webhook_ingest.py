@@ -17,20 +17,12 @@ import msgspec
 from socialdesk.http import HttpRequest, HttpResponse, UnreadableBodyError
 from socialdesk.ingest import json_body
 from socialdesk.ingest.oversize import fit
-from socialdesk.ingest.ports import (
-    BlobStore,
-    BlobStoreUnavailableError,
-    MessageQueue,
-    QueueMessage,
-    QueueUnavailableError,
-    SecretsUnavailableError,
-    WebhookSecrets,
-    event_message,
-    require,
-)
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.platforms.signing import matches_any
 from socialdesk.platforms.webhook import ChallengeRefusedError
+from socialdesk.ports.blobs import BlobStore, BlobStoreUnavailableError
+from socialdesk.ports.queues import MessageQueue, QueueMessage, QueueUnavailableError, event_message, sqs_safe
+from socialdesk.ports.secrets import Secrets, SecretsUnavailableError, require
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +44,7 @@ class WebhookIngest:
         self,
         *,
         platforms: Sequence[PlatformWebhook],
-        secrets: WebhookSecrets,
+        secrets: Secrets,
         events: MessageQueue,
         quarantine: MessageQueue,
         oversize: BlobStore,
@@ -174,4 +166,4 @@ def _refuse(status: int, code: str, message: str, headers: Mapping[str, str] | N
 
 def _quarantine_message(platform: str, unreadable: Unreadable, received_at: datetime) -> QueueMessage:
     document = {"webhook": platform, "reason": unreadable.reason, "received_at": received_at.isoformat(), "item": unreadable.item}
-    return QueueMessage(body=json_body.sqs_safe(msgspec.json.encode(document).decode("utf-8")), attributes={"webhook": platform})
+    return QueueMessage(body=sqs_safe(msgspec.json.encode(document).decode("utf-8")), attributes={"webhook": platform})

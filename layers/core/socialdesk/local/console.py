@@ -13,7 +13,7 @@ from socialdesk.crm.sandbox import load_crm_state
 from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.model import Platform
 from socialdesk.model.conversation import ConversationActivity
-from socialdesk.rules.labels import PLATFORM_LABELS
+from socialdesk.process.labels import PLATFORM_LABELS
 
 if TYPE_CHECKING:
     from pathlib import Path

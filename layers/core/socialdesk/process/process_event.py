@@ -34,20 +34,20 @@ from socialdesk.desk.port import (
     TicketClosedError,
     TicketNotFoundError,
 )
-from socialdesk.ingest.ports import event_message
 from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
 from socialdesk.observability import logger
+from socialdesk.ports.queues import event_message
+from socialdesk.process import ticket_content
+from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
-from socialdesk.rules import ticket_content
-from socialdesk.rules.crm_content import crm_activity, crm_contact
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from socialdesk.ingest.ports import MessageQueue
-    from socialdesk.rules.config import RulesConfig
+    from socialdesk.ports.queues import MessageQueue
+    from socialdesk.rules import RulesConfig
 
 # What customers write that becomes ticket comments and CRM activity; the rest are notes or facts.
 MESSAGE_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, EventKind.DIRECT_MESSAGE})

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-from socialdesk.ingest.ports import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 from socialdesk.model import decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
+from socialdesk.ports.queues import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 from socialdesk.privacy import log_key, log_text
 from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, backoff
 

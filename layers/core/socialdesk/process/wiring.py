@@ -14,11 +14,11 @@ from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredential
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
-from socialdesk.ingest.ports import SecretsUnavailableError, require
 from socialdesk.observability import logger
+from socialdesk.ports.secrets import SecretsUnavailableError, require
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
-from socialdesk.rules.config import load_rules
+from socialdesk.rules import load_rules
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 
 if TYPE_CHECKING:
@@ -28,11 +28,11 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from socialdesk.aws.secrets import SecretsManagerJsonSecret
-    from socialdesk.config import ProcessConfig
     from socialdesk.crm.port import Crm
     from socialdesk.desk.port import Desk
-    from socialdesk.ingest.ports import WebhookSecrets
-    from socialdesk.rules.config import RulesConfig
+    from socialdesk.ports.secrets import Secrets
+    from socialdesk.rules import RulesConfig
+    from socialdesk.settings import ProcessConfig
 
 
 # The CRM secret's keys whose presence makes a local run use the real system instead of its sandbox.
@@ -70,7 +70,7 @@ def build_process_batch(
     return SqsBatch(process=process, redelivery=SqsRedelivery(config.inbound_queue_url, config.dead_letter_queue_url, sqs))
 
 
-def _desk(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Desk:
+def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
     oauth = _optional(secret, "zendesk_oauth_token")
     if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
@@ -87,7 +87,7 @@ def _desk(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> D
     )
 
 
-def _crm(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Crm | None:
+def _crm(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Crm | None:
     if rules.salesforce is None:
         return None
     if sandbox is not None and not _optional(secret, SALESFORCE_CREDENTIAL):
@@ -103,7 +103,7 @@ def _crm(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> Cr
     return SalesforceCrm(SalesforceConnection(rules.salesforce, credentials), rules.salesforce)
 
 
-def missing_credentials(rules: RulesConfig, secret: WebhookSecrets, sandbox: Path | None) -> list[str]:
+def missing_credentials(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> list[str]:
     """The CRM secret's keys that the rules need and that are blank or absent (a sandbox needs none)."""
     needed: list[str] = []
     zendesk_sandboxed = sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS)
@@ -115,6 +115,6 @@ def missing_credentials(rules: RulesConfig, secret: WebhookSecrets, sandbox: Pat
     return [key for key in needed if not _optional(secret, key)]
 
 
-def _optional(secret: WebhookSecrets, key: str) -> str | None:
+def _optional(secret: Secrets, key: str) -> str | None:
     found = secret.values(key)
     return found[0] if found else None

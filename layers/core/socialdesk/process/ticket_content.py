@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from socialdesk.desk.port import DeskUser, Identity, NewTicket
 from socialdesk.model import Platform, SocialEvent
 from socialdesk.model.conversation import customer_key
-from socialdesk.rules.labels import KIND_LABELS, PLATFORM_LABELS, customer_name, customer_reference, profile_url
+from socialdesk.process.labels import KIND_LABELS, PLATFORM_LABELS, customer_name, customer_reference, profile_url
 
 if TYPE_CHECKING:
-    from socialdesk.rules.config import ZendeskRules
+    from socialdesk.rules import ZendeskRules
 
 SUBJECT_WORDS_CHARS = 80
 # Zendesk keeps at most 255 characters of a ticket subject and silently drops the rest

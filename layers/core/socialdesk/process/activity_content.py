@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from socialdesk.crm.port import CrmActivity, CrmContact
-from socialdesk.model import EventKind, Platform, SocialEvent
-from socialdesk.model.conversation import customer_key
-from socialdesk.rules.labels import customer_name, profile_url
-from socialdesk.rules.ticket_content import customer_words, subject
+from typing import TYPE_CHECKING
 
-# Social Customer Service MessageType values (object reference: SocialPost).
-MESSAGE_TYPES = {
-    EventKind.POST: "Post",
-    EventKind.REPLY: "Reply",
-    EventKind.COMMENT: "Comment",
-    EventKind.DIRECT_MESSAGE: "Direct",
-}
-# SocialPersona / SocialPost Provider picklist values.
-PROVIDERS = {
-    Platform.X: "Twitter",
-    Platform.FACEBOOK: "Facebook",
-    Platform.INSTAGRAM: "Instagram",
-    Platform.MESSENGER: "Facebook",
-    Platform.WHATSAPP: "Other",
-}
+from socialdesk.crm.port import CrmActivity, CrmContact
+from socialdesk.model.conversation import customer_key
+from socialdesk.process.labels import customer_name, profile_url
+from socialdesk.process.ticket_content import customer_words, subject
+
+if TYPE_CHECKING:
+    from socialdesk.model import SocialEvent
 
 
 def crm_contact(event: SocialEvent) -> CrmContact:
@@ -39,8 +27,8 @@ def crm_contact(event: SocialEvent) -> CrmContact:
 def crm_activity(event: SocialEvent, *, ticket_url: str | None) -> CrmActivity:
     return CrmActivity(
         event_key=event.dedupe_key,
-        platform=event.platform.value,
-        message_type=MESSAGE_TYPES.get(event.kind, "Post"),
+        platform=event.platform,
+        kind=event.kind,
         subject=subject(event),
         text=customer_words(event),
         occurred_at=event.created_at,

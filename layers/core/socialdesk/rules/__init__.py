@@ -1,1 +1,0 @@
-"""Policies that are configuration: ticket properties, routing and (later) acknowledgements and SLAs."""
