@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from socialdesk.composition import webhook_ingest
+from socialdesk.composition.ingest import webhook_ingest
 from socialdesk.http import HttpRequest
 from socialdesk.observability import logger, metrics
 

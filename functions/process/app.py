@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import socialdesk.process.wiring  # noqa: F401 - load zenpy and simple-salesforce during Lambda INIT, which runs at full CPU
-from socialdesk.composition import process_batch
+from socialdesk.composition.process import process_batch
 from socialdesk.observability import logger, metrics
 
 if TYPE_CHECKING:

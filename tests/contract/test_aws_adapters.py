@@ -20,7 +20,7 @@ from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
 from socialdesk.ports.blobs import BlobStoreUnavailableError
 from socialdesk.ports.queues import QueueMessage, QueueUnavailableError
-from socialdesk.ports.secrets import SecretsUnavailableError
+from socialdesk.ports.secrets import SecretMissingError, SecretsUnavailableError, require
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -231,6 +231,19 @@ def test_a_secret_created_without_a_value_reads_as_empty_so_every_key_fails_clos
     # When a key is asked for, Then it has no value (callers fail closed on that), and the content is empty
     assert secrets.values("zendesk_api_token") == ()
     assert secrets.snapshot() == {}
+
+
+@pytest.mark.parametrize("name", ["CRM secret", "webhook secret"])
+def test_every_secret_error_names_the_secret_it_is_about(secretsmanager: tuple[Any, Stubber], name: str) -> None:
+    # Given a secret the role may not read, and one read but without the key asked for
+    client, stubber = secretsmanager
+    stubber.add_client_error("get_secret_value", service_error_code="AccessDeniedException", http_status_code=400)
+    # When each is used, Then the error sends the operator to that secret, by name and id, not to another
+    with pytest.raises(SecretsUnavailableError, match=rf"cannot read AWSCURRENT of the {name} \({SECRET_ID}\): AccessDeniedException"):
+        SecretsManagerJsonSecret(name, SECRET_ID, lambda: client, max_age_seconds=300).values("zendesk_email")
+    expect_read(stubber, {"zendesk_api_token": "t"}, None)
+    with pytest.raises(SecretMissingError, match=rf"the {name} has no value for 'zendesk_email'"):
+        require(SecretsManagerJsonSecret(name, SECRET_ID, lambda: client, max_age_seconds=300), "zendesk_email")
 
 
 KEY = "oversize/meta/2026/11/23/event-ab.json"

@@ -1,7 +1,8 @@
 """The Salesforce adapter through the real simple-salesforce client, against `responses` with Salesforce's JSON.
 
 Shapes from the REST API guide (composite, upsert by external ID, sObject create, query) and
-crm-contracts.md §4-5. Login is the real JWT bearer flow, signed with a key made for the test.
+the Salesforce REST API Developer Guide (upsert, Composite, Task) and simple-salesforce 1.12's source. Login is the real JWT bearer flow,
+signed with a key made for the test.
 """
 
 from __future__ import annotations

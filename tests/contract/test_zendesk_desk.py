@@ -1,6 +1,6 @@
 """The Zendesk adapter through the real zenpy client, against `responses` with the JSON Zendesk takes and returns.
 
-Shapes from developer.zendesk.com (tickets, users, tags, idempotency) and crm-contracts.md §1-2.
+Shapes from developer.zendesk.com (tickets, users, tags, idempotency) and zenpy 2.0's source.
 """
 
 from __future__ import annotations

@@ -174,7 +174,6 @@ def test_built_process_handler_loads_its_clients_and_the_deployed_rules_file(bui
     assert rules_file.is_file()
     probe = (
         "import app\n"
-        "import socialdesk.process.wiring\n"
         "from pathlib import Path\n"
         "from socialdesk.rules import load_rules\n"
         f"rules = load_rules(Path({str(rules_file)!r}))\n"

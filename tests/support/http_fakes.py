@@ -1,7 +1,7 @@
 """Zendesk and Salesforce as stateful HTTP fakes on `responses`, for flows through the real zenpy and simple-salesforce.
 
 They answer the endpoints socialdesk uses with the shapes the real APIs use
-(crm-contracts.md), keep what was created, honour Zendesk's Idempotency-Key (same key and
+(developer.zendesk.com and the Salesforce REST API Developer Guide), keep what was created, honour Zendesk's Idempotency-Key (same key and
 body: the first response again, `x-idempotency-lookup: hit`; another body: 400), refuse
 comments on closed tickets with the real 422, and let a test force an answer or block a call.
 """

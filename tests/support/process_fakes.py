@@ -60,7 +60,7 @@ class FakeDesk(SandboxDesk):
         return ticket_id
 
     def forget_idempotency_keys(self) -> None:
-        """Zendesk keeps an Idempotency-Key for 2 hours (crm-contracts.md §1.2); after that a replay creates anew."""
+        """Zendesk keeps an Idempotency-Key for 2 hours (developer.zendesk.com, API reference: Idempotency); after that a replay creates anew."""
         self.state.idempotency.clear()
 
     @property

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from functions.ingest.app import lambda_handler as ingest_handler
 from functions.process.app import lambda_handler as process_handler
 from socialdesk import composition
+from socialdesk.composition import clients
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
 from tests.support.http_fakes import FakeSalesforce, FakeZendesk
 from tests.support.webhooks import FakeLambdaContext
@@ -101,11 +102,11 @@ def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
         )
         composition.reset()
         flow = Flow(aws=aws, zendesk=FakeZendesk(http), salesforce=FakeSalesforce(http), visibility_changes=[])
-        composition._sqs().meta.events.register(
+        clients.sqs().meta.events.register(
             "before-parameter-build.sqs.ChangeMessageVisibility", lambda params, **_: flow.visibility_changes.append(params["VisibilityTimeout"])
         )
-        composition._sqs().meta.events.register("before-parameter-build.sqs.SendMessage", flow.skip_delay)
-        composition._dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: flow.dynamodb_calls.update([model.name]))
+        clients.sqs().meta.events.register("before-parameter-build.sqs.SendMessage", flow.skip_delay)
+        clients.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: flow.dynamodb_calls.update([model.name]))
         try:
             yield flow
         finally:

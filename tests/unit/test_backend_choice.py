@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from socialdesk.composition.process import _crm, _desk
 from socialdesk.crm.salesforce import SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk
 from socialdesk.ports.secrets import SecretMissingError
-from socialdesk.process.wiring import _crm, _desk
 from socialdesk.rules import load_rules
 from tests.support.fakes import FakeSecrets
 

@@ -1,7 +1,7 @@
 """The X CRC route is no signing oracle (architecture principle 8).
 
 X's CRC answer, `sha256=base64(HMAC(consumer secret, crc_token))`, has exactly the form of its POST
-signature over a body equal to `crc_token` (platform-webhooks.md §1.1, §1.2). So a GET must only ever
+signature over a body equal to `crc_token` (docs.x.com x-api/webhooks/quickstart, CRC and signature). So a GET must only ever
 sign values that no POST ingest accepts could equal.
 """
 

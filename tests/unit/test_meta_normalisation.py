@@ -1,4 +1,5 @@
-"""Meta payloads (Pages feed, Messenger, Instagram, WhatsApp) into canonical events (platform-webhooks.md §2.4)."""
+"""Meta payloads (Pages feed, Messenger, Instagram, WhatsApp) into canonical events (developers.facebook.com: Pages feed, Messenger,
+Instagram and WhatsApp webhook references)."""
 
 from __future__ import annotations
 

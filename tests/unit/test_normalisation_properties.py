@@ -102,7 +102,8 @@ def test_normalising_the_same_delivery_twice_gives_the_same_events_and_keys(name
     assert [e.conversation_key for e in first.events] == [e.conversation_key for e in second.events]
 
 
-# Fields that carry numbers in the documented payloads (platform-webhooks.md §1.4, §2.4), and become `int`
+# Fields that carry numbers in the documented payloads (docs.x.com x-api/activity/event-payloads; developers.facebook.com webhooks
+# references), and become `int`
 # fields, times or ids of the canonical event. Each is also tried where the sample lacks it.
 NUMERIC_KEYS = (
     "timestamp",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from socialdesk import composition
+from socialdesk.composition.ingest import webhook_ingest
 from socialdesk.model import decode_event
 from tests.support.ingest import MAX_MESSAGE, Harness
 from tests.support.webhooks import meta_post, sample_body, to_bytes
@@ -105,11 +107,13 @@ def test_ingest_is_composed_without_building_an_s3_client(monkeypatch: pytest.Mo
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
     }.items():
         monkeypatch.setenv(name, value)
+    built: list[str] = []
+    monkeypatch.setattr(boto3, "client", lambda service, **_: built.append(service))
     composition.reset()
     try:
         # When the use case is composed, as during the function's INIT
-        composition.webhook_ingest()
-        # Then no S3 client exists yet: only an oversize item builds one, so the cold start does not grow
-        assert composition._s3.cache_info().currsize == 0
+        webhook_ingest()
+        # Then no client exists yet, S3's least: only an oversize item builds one, so the cold start does not grow
+        assert built == []
     finally:
         composition.reset()

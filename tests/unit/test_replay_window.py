@@ -55,7 +55,7 @@ def test_an_event_replayed_after_its_record_could_expire_is_quarantined_not_queu
 
 
 def test_a_whatsapp_redelivery_on_its_seventh_day_is_still_queued() -> None:
-    # Given WhatsApp redelivers a failed webhook for up to 7 days (platform-webhooks.md §2.3)
+    # Given WhatsApp redelivers a failed webhook for up to 7 days (docs.360dialog.com/partner/messaging/receiving-messages-via-webhook)
     harness = harness_at(RECEIVED)
     # When the last redelivery of a message arrives 7 days and 23 hours after it was sent
     harness.send(delivered("meta-whatsapp-text", RECEIVED - timedelta(days=7, hours=23)))

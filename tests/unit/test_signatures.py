@@ -1,4 +1,5 @@
-"""Signature checks for every platform path, against the documented test vectors (platform-webhooks.md §1.2, §2.2)."""
+"""Signature checks for every platform path, against the documented test vectors (docs.x.com x-api/webhooks/quickstart;
+developers.facebook.com/docs/graph-api/webhooks/getting-started)."""
 
 from __future__ import annotations
 

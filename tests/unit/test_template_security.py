@@ -15,9 +15,6 @@ import pytest
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.template_stack import load_template
 
-# X-Ray defines no resource types for these actions: "*" is the only Resource they accept
-# (Service Authorization Reference, "Actions, resources, and condition keys for AWS X-Ray").
-UNSCOPABLE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 STATE_TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}
 
 
@@ -60,14 +57,21 @@ def test_no_role_carries_an_aws_managed_policy(template: dict[str, Any]) -> None
         assert "PermissionsBoundary" not in role["Properties"], name
 
 
-def test_every_statement_names_its_resources_except_the_xray_actions_that_cannot(template: dict[str, Any]) -> None:
+def test_every_statement_names_its_actions_and_resources(template: dict[str, Any]) -> None:
     statements = role_statements(template)
     assert statements
     for role, statement in statements:
         assert statement["Effect"] == "Allow"
         assert all("*" not in action for action in listed(statement["Action"])), (role, statement)
-        if "*" in listed(statement["Resource"]):
-            assert set(listed(statement["Action"])) <= UNSCOPABLE, (role, statement)
+        assert "*" not in listed(statement["Resource"]), (role, statement)
+
+
+def test_no_function_turns_on_tracing_that_no_code_writes_to(template: dict[str, Any]) -> None:
+    # Active tracing without the X-Ray SDK records only Lambda's own segment, and needs X-Ray writes on "*".
+    functions = resources(template, "AWS::Serverless::Function")
+    assert "Tracing" not in template["Globals"]["Function"]
+    assert all("Tracing" not in function["Properties"] for function in functions.values())
+    assert not any(action.startswith("xray:") for _, statement in role_statements(template) for action in listed(statement["Action"]))
 
 
 def test_each_function_writes_only_its_own_log_group(template: dict[str, Any]) -> None:

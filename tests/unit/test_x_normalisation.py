@@ -1,4 +1,4 @@
-"""X payloads, both envelopes, into canonical events (platform-webhooks.md §1.4; x-api/activity/event-payloads.mdx)."""
+"""X payloads, both envelopes, into canonical events (docs.x.com: x-api/webhooks, x-api/activity/event-payloads)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
   top level answers 200 even when a subrequest failed, so every subresponse is read.
 - Login is OAuth JWT bearer or client credentials (password login is being retired);
   an expired session is renewed once per call, never in a loop.
-- Every call has a timeout; simple-salesforce sets none of its own (crm-contracts.md §5).
+- Every call has a timeout; simple-salesforce sets none of its own (simple-salesforce 1.12 source: its requests session has no default timeout).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The helpdesk port on Zendesk, through zenpy.
 
-zenpy is used with three precautions (crm-contracts.md §2):
+zenpy is used with three precautions (zenpy 2.0's source and issue tracker):
 - its object cache is off: a Lambda container outlives what the cache assumes;
 - a 429 never reaches zenpy's own handler, which sleeps in-process for `Retry-After`:
   `ZendeskSession` raises instead, and the caller hands the wait to SQS;

@@ -1,7 +1,7 @@
 """Sample API Gateway events in `events/`, signed with the local test secrets.
 
 The test secrets are the ones documented in events/README.md (the same values as the
-reference test vectors in platform-webhooks.md). They are for samples, tests and the
+test vectors computed with Python's hmac and cross-checked with openssl). They are for samples, tests and the
 local runner only; a deployed stack reads its own from Secrets Manager.
 
 Usage: python -m socialdesk.devtools.samples [--check] [--now] [--body BODY.json] EVENT.json...

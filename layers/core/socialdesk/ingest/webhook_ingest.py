@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 ALLOWED_METHODS = "GET, POST"
 
 # Platforms sign only the body, so a captured delivery verifies for ever. Older events are replays: the longest genuine
-# redelivery is WhatsApp's 7 days (platform-webhooks.md §2.3; Meta's Graph retries 36 hours, X's replay API 5 days).
+# redelivery is WhatsApp's 7 days (docs.360dialog.com/partner/messaging/receiving-messages-via-webhook; Meta's Graph retries 36 hours,
+# developers.facebook.com/docs/graph-api/webhooks/getting-started; X's replay API 5 days, docs.x.com x-api/account-activity).
 # Kept below the event record's 30 days (store.dynamodb.EVENT_RETENTION) less the inbound queue's retention, so an
 # accepted replay always meets the record of the original (tests/unit/test_replay_window.py).
 MAX_EVENT_AGE = timedelta(days=8)

@@ -22,6 +22,7 @@ import boto3
 import msgspec
 
 from socialdesk import composition
+from socialdesk.composition.process import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, REGION, LocalAws, local_aws
 from socialdesk.local.console import ConversationRow, conversation_rows, render_page
 from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, Schedule, queue_sources, run_due, schedules
@@ -29,7 +30,6 @@ from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
 from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
 from socialdesk.observability import logger, quiet_third_party_loggers
-from socialdesk.process.wiring import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
 
 if TYPE_CHECKING:
     from pathlib import Path

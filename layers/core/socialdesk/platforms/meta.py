@@ -1,6 +1,6 @@
 """Meta webhooks (Facebook Pages, Messenger, Instagram, WhatsApp): verification, signature, normalisation.
 
-One Meta app webhook carries all four products (platform-webhooks.md §2). A delivery
+One Meta app webhook carries all four products (developers.facebook.com/docs/graph-api/webhooks). A delivery
 may batch many `entry` items, each with many `changes` and `messaging` items: every
 one of them is read, none is assumed to be alone.
 """

@@ -1,6 +1,7 @@
 """HMAC-SHA256 signatures over raw request bytes, compared in constant time.
 
-Both platform families sign the exact bytes they sent (platform-webhooks.md §0):
+Both platform families sign the exact bytes they sent (docs.x.com x-api/webhooks/quickstart;
+developers.facebook.com/docs/graph-api/webhooks/getting-started):
 never re-serialise before verifying. Every candidate secret is tried so a secret
 can rotate without downtime.
 """

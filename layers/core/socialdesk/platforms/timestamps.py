@@ -1,6 +1,6 @@
 """Platform time formats to aware UTC datetimes.
 
-The units differ by field (platform-webhooks.md §1.5.6 and §2.5.6): Graph feed and
+The units differ by field (the X and Meta payload references): Graph feed and
 WhatsApp use seconds, Messenger and X DMs milliseconds, AAA tweets an RFC-2822-like
 string and the X v2 API ISO 8601. Each field names its own parser; nothing guesses.
 """

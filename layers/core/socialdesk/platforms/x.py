@@ -1,6 +1,6 @@
 """X (Twitter) webhooks: CRC challenge, body signature and normalisation.
 
-X delivers through V2 webhooks in two envelopes (platform-webhooks.md §1.4):
+X delivers through V2 webhooks in two envelopes (docs.x.com: x-api/webhooks and x-api/activity/event-payloads):
 the Account Activity API, `{"for_user_id", "<type>_events": [...]}` with v1.1
 objects, and the X Activity API, `{"data": {"event_type", "filter", "payload",
 "includes"}}` with v2 objects (xdevplatform/docs x-api/activity/event-payloads.mdx).

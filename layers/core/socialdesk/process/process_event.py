@@ -56,7 +56,8 @@ LEASE_SECONDS = 90
 CLAIM_STALE_SECONDS = 90
 CLAIM_RETRY_SECONDS = 15
 # An X reply whose parent we have not seen waits this long (from its first try, so a backlog does not use it up) for the parent to arrive before it
-# starts a thread of its own: platforms reorder deliveries by minutes, and X retries a delivery for 5 (reliability.md §1).
+# starts a thread of its own: platforms reorder deliveries by minutes, and X retries a delivery for 5
+# (developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries).
 PARENT_WAIT = timedelta(minutes=5)
 PARENT_RETRY_SECONDS = 30
 ZENDESK, SALESFORCE = "zendesk", "salesforce"

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
     from socialdesk.model import SocialEvent
 
-# WhatsApp redelivers for 7 days and X replays 5 (reliability.md §1); our own queues may hold an event for
+# WhatsApp redelivers for 7 days and X replays 5 (developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries);
+# our own queues may hold an event for
 # 7 days of waiting plus 14 in the dead-letter queue: an event record outlives all of them.
 EVENT_RETENTION = timedelta(days=30)
 PAUSE_RETENTION = timedelta(days=1)

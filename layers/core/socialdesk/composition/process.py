@@ -1,24 +1,29 @@
-"""Builds the process use case and its adapters from config, the rules file and the CRM secret.
+"""Builds the process use case and its adapters from the settings, the rules file and the CRM secret.
 
-Kept apart from socialdesk.composition so that importing the composition root (as ingest
-does) never loads zenpy or simple-salesforce.
+The process handler imports this module at module level, so zenpy and simple-salesforce load
+during Lambda INIT (which runs at full CPU); ingest never imports it. `process_batch()` rebuilds
+the use case whenever the CRM secret's content changes (a rotation).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsQueue, SqsRedelivery
+from socialdesk.composition.clients import dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
-from socialdesk.observability import logger
+from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.ports.secrets import SecretsUnavailableError, require
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
 from socialdesk.rules import load_rules
+from socialdesk.settings import ProcessConfig, load_config
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 
 if TYPE_CHECKING:
@@ -27,12 +32,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-    from socialdesk.aws.secrets import SecretsManagerJsonSecret
     from socialdesk.crm.port import Crm
     from socialdesk.desk.port import Desk
     from socialdesk.ports.secrets import Secrets
     from socialdesk.rules import RulesConfig
-    from socialdesk.settings import ProcessConfig
 
 
 # The CRM secret's keys whose presence makes a local run use the real system instead of its sandbox.
@@ -46,6 +49,31 @@ class CrmSecretIncompleteError(SecretsUnavailableError):
     def __init__(self, keys: list[str]) -> None:
         super().__init__(f"the CRM secret has no value for {', '.join(keys)}")
         self.keys = keys
+
+
+@once
+def _settings() -> ProcessConfig:
+    quiet_third_party_loggers()  # first thing the process function builds, before any client
+    return load_config(ProcessConfig, os.environ)
+
+
+@once
+def _crm_secret() -> SecretsManagerJsonSecret:
+    settings = _settings()
+    return SecretsManagerJsonSecret("CRM secret", settings.crm_secret_id, secretsmanager, max_age_seconds=settings.secret_cache_seconds)
+
+
+_built: dict[str, tuple[object, SqsBatch]] = {}
+forget(_built.clear)
+
+
+def process_batch() -> SqsBatch:
+    """The process use case over SQS batches, rebuilt when the CRM secret's content changes (a rotation)."""
+    credentials = _crm_secret().snapshot()
+    built = _built.get("current")
+    if built is None or built[0] != credentials:
+        _built["current"] = (credentials, build_process_batch(_settings(), _crm_secret(), dynamodb, sqs))
+    return _built["current"][1]
 
 
 def build_process_batch(
