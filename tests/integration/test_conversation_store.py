@@ -5,6 +5,7 @@ The unit tests of the process use case trust the fake; this keeps it honest.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,11 +13,14 @@ from typing import Any
 import boto3
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
-from socialdesk.model.conversation import Customer, EventProgress
+from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 from socialdesk.store.port import Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
+from tests.support.dynamodb_capacity import MeteredClient
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import InMemoryStore
 
@@ -194,22 +198,43 @@ def test_customer_ids_are_merged_not_overwritten(store: ConversationStore) -> No
     assert store.customer("x:2") is None
 
 
-def test_a_waiting_conversation_is_listed_in_the_sla_index(monkeypatch: pytest.MonkeyPatch) -> None:
+# Distinct minutes, each a customer (False) or brand (True) message, in the order they are delivered.
+timelines = st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=600)), min_size=1, max_size=7, unique_by=lambda m: m[1])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(timelines, st.randoms(use_true_random=False))
+def test_any_delivery_order_gives_the_facts_of_the_whole_set(store: ConversationStore, messages: list[tuple[bool, int]], rng: Any) -> None:
+    # Given a conversation's messages delivered in any order, some twice
+    key, first = f"facebook:1:post:{uuid.uuid4()}", sample_event("meta-fb-comment")
+    delivered = [*messages, *rng.sample(messages, k=min(2, len(messages)))]
+    rng.shuffle(delivered)
+    for from_brand, minute in delivered:
+        event = msgspec.structs.replace(follow_up(first, minute, minutes=1), from_brand=from_brand)
+        store.record_activity(key, event, customer_key=None)
+    # Then the stored facts are those of the whole set of times, as if delivered once and in order
+    at = {minute: first.created_at + timedelta(minutes=minute) for _, minute in messages}
+    expected = ConversationActivity.of((at[m] for brand, m in messages if not brand), (at[m] for brand, m in messages if brand))
+    conversation = store.conversation(key)
+    assert conversation is not None
+    assert conversation.activity == expected
+
+
+def test_a_message_costs_the_same_capacity_at_message_300_as_at_message_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the DynamoDB store on a metered client (AWS's sizing rules) and a chat whose customer and brand alternate
     for name, value in AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     with local_aws() as aws:
-        client: Any = boto3.client("dynamodb")
-        table = aws.resource("StateTable")
-        store = DynamoDbConversationStore(table, lambda: client, clock=lambda: NOW)
+        client = MeteredClient(boto3.client("dynamodb"))
+        store = DynamoDbConversationStore(aws.resource("StateTable"), lambda: client, clock=lambda: NOW)  # type: ignore[arg-type,return-value]
         first = sample_event("meta-fb-comment")
-        store.record_activity(KEY, first, customer_key=None)
-
-        def waiting() -> list[str]:
-            found = client.query(
-                TableName=table, IndexName="gsi1", KeyConditionExpression="gsi1pk = :w", ExpressionAttributeValues={":w": {"S": "WAITING"}}
-            )
-            return [item["pk"]["S"] for item in found["Items"]]
-
-        assert waiting() == [f"CONV#{KEY}"]
-        store.record_activity(KEY, msgspec.structs.replace(follow_up(first, 1), from_brand=True), customer_key=None)
-        assert waiting() == []
+        costs = []
+        for minute in range(300):
+            client.reset()
+            store.record_activity(KEY, msgspec.structs.replace(follow_up(first, minute, minutes=1), from_brand=minute % 2 == 1), customer_key=None)
+            costs.append((dict(client.units), dict(client.calls)))
+        # Then the 300th message (and every one after the first) costs what the 2nd did: the record does not grow
+        assert costs[1] == costs[299]
+        assert all(cost == costs[1] for cost in costs[2:])
+        # And that is one read and two one-unit writes: the message's time and the conversation's facts
+        assert costs[299] == ({"RRU": 1, "WRU": 2}, {"PutItem": 1, "GetItem": 1, "UpdateItem": 1})

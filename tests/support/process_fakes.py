@@ -17,7 +17,7 @@ from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
-from socialdesk.model.conversation import Conversation, Customer, EventProgress
+from socialdesk.model.conversation import Conversation, Customer, EventProgress, SortedTimes
 from socialdesk.store.port import Claim, EventBusyError, message_anchor
 
 
@@ -111,6 +111,8 @@ class InMemoryStore:
     def __init__(self) -> None:
         self.events: dict[str, tuple[EventProgress, str | None, int]] = {}
         self.conversations: dict[str, Conversation] = {}
+        self.times: dict[str, SortedTimes] = {}
+        """Each conversation's message times: the DynamoDB store keeps one small item per message."""
         self.messages: dict[str, str] = {}
         self.customers: dict[str, Customer] = {}
         self.parked_by_anchor: dict[str, dict[str, SocialEvent]] = {}
@@ -169,7 +171,9 @@ class InMemoryStore:
 
     def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:
         conversation = self.conversations.setdefault(key, Conversation(key=key))
-        conversation.activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand)
+        times = self.times.setdefault(key, SortedTimes())
+        times.add(event.created_at, from_brand=event.from_brand)
+        conversation.activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand, times=times)
         conversation.customer_key = conversation.customer_key or customer_key
         conversation.version += 1
         return msgspec.structs.replace(conversation, parked=f"CONV#{key}" in self.parked_flags)

@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialdesk.model.conversation import ConversationActivity
+from socialdesk.model.conversation import ConversationActivity, SortedTimes
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def apply(messages: list[tuple[bool, int]]) -> ConversationActivity:
-    activity = ConversationActivity()
+class CountingTimes(SortedTimes):
+    """Counts the lookups: each one is a DynamoDB query in the deployed store."""
+
+    lookups = 0
+
+    def first_brand_from(self, at: datetime) -> datetime | None:
+        self.lookups += 1
+        return super().first_brand_from(at)
+
+    def first_customer_after(self, at: datetime) -> datetime | None:
+        self.lookups += 1
+        return super().first_customer_after(at)
+
+
+def apply(messages: list[tuple[bool, int]], times: SortedTimes | None = None) -> ConversationActivity:
+    """Record each message as the store does: its time is kept first, then the facts are updated."""
+    activity, times = ConversationActivity(), times or SortedTimes()
     for from_brand, minute in messages:
         at = T0 + timedelta(minutes=minute)
-        activity = activity.with_message(at, from_brand=from_brand)
+        times.add(at, from_brand=from_brand)
+        activity = activity.with_message(at, from_brand=from_brand, times=times)
     return activity
+
+
+def definition(messages: list[tuple[bool, int]]) -> ConversationActivity:
+    at = {minute: T0 + timedelta(minutes=minute) for _, minute in messages}
+    return ConversationActivity.of((at[m] for brand, m in messages if not brand), (at[m] for brand, m in messages if brand))
 
 
 def test_a_customer_message_waits_until_the_brand_answers_after_it() -> None:
@@ -43,12 +65,29 @@ def test_a_brand_answer_delivered_before_the_message_it_answers_still_counts() -
     assert activity.waiting_since is None
 
 
-def test_a_very_long_thread_keeps_its_first_and_latest_times() -> None:
-    activity = apply([(False, minute) for minute in range(0, 2000, 2)] + [(True, 1), (True, 3999)])
-    assert activity.first_customer_at == T0
-    assert activity.first_response_at == T0 + timedelta(minutes=1)
+def test_a_2000_message_chat_in_order_needs_no_lookup_and_a_record_of_fixed_size() -> None:
+    # Given a customer's lifetime chat of 2,000 messages, each answered, delivered in order
+    times = CountingTimes()
+    messages = [(minute % 2 == 1, minute) for minute in range(2000)]
+    activity = apply(messages, times)
+    # Then the facts are right, the record holds five times whatever the length, and in-order delivery asked nothing
+    assert activity == definition(messages)
+    assert len(msgspec.json.encode(activity)) < 300
+    assert times.lookups == 0
     assert activity.waiting_since is None
-    assert len(activity.customer_times) == 500
+
+
+def test_an_old_message_delivered_late_into_a_long_chat_is_placed_by_one_lookup() -> None:
+    # Given a long answered chat, and then a customer message from before it all, delivered last
+    times = CountingTimes()
+    activity = apply([(minute % 2 == 1, minute) for minute in range(10, 1000)], times)
+    before = times.lookups
+    times.add(T0, from_brand=False)
+    activity = activity.with_message(T0, from_brand=False, times=times)
+    # Then the first response is counted from it, at the cost of one lookup
+    assert activity.first_customer_at == T0
+    assert activity.first_response_at == T0 + timedelta(minutes=11)
+    assert times.lookups - before == 1
 
 
 def test_a_brand_post_before_any_customer_message_is_not_a_response() -> None:
@@ -68,7 +107,7 @@ def test_any_delivery_order_gives_the_same_facts(messages: list[tuple[bool, int]
     rng.shuffle(shuffled)  # type: ignore[attr-defined]
     in_order = apply(sorted(messages, key=lambda m: m[1]))
     out_of_order = apply(shuffled)
-    assert out_of_order == in_order
+    assert out_of_order == in_order == definition(messages)
     assert out_of_order.first_response_at == in_order.first_response_at
     assert out_of_order.waiting_since == in_order.waiting_since
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.model import Platform
 from socialdesk.model.conversation import ConversationActivity
 from socialdesk.process.labels import PLATFORM_LABELS
+from socialdesk.store.dynamodb import ACTIVITY_FIELDS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,12 +47,14 @@ def conversation_rows(dynamodb: Any, table: str, sandbox: Path, now: datetime) -
         ticket_id = (recorded.activity.ticket_url or "").rsplit("/", 1)[-1]
         activities_per_ticket[ticket_id] = activities_per_ticket.get(ticket_id, 0) + 1
     rows = []
-    for item in _conversations(dynamodb, table):
+    items = _conversations(dynamodb, table)
+    # Each message's time is an item of its own beside the conversation's (store/dynamodb.py): count them per side.
+    sides = Counter((str(item["pk"]), str(item["sk"])[:3]) for item in items if str(item["sk"]).startswith("T#"))
+    for item in items:
+        if item["sk"] != "CONV":
+            continue
         key = str(item["pk"]).removeprefix("CONV#")
-        activity = ConversationActivity(
-            customer_times=tuple(datetime.fromisoformat(at) for at in item.get("customer_times", [])),
-            brand_times=tuple(datetime.fromisoformat(at) for at in item.get("brand_times", [])),
-        )
+        activity = ConversationActivity(**{name: datetime.fromisoformat(item[name]) for name in ACTIVITY_FIELDS if name in item})
         customer_key = str(item.get("customer_key", ""))
         user = desk.users.get(customer_key)
         ticket = desk.tickets.get(int(item["ticket_id"])) if "ticket_id" in item else None
@@ -61,14 +65,14 @@ def conversation_rows(dynamodb: Any, table: str, sandbox: Path, now: datetime) -
                 key=key,
                 platform=_platform_label(key.split(":", 1)[0]),
                 customer=user.name if user else customer_key or "—",
-                messages=len(activity.customer_times),
+                messages=sides[(str(item["pk"]), "T#C")],
                 last_message=(public[-1].splitlines()[0][:90] if public else "—"),
                 ticket=f"#{ticket.id} {ticket.status}" if ticket else (f"#{item['ticket_id']}" if "ticket_id" in item else "—"),
                 salesforce_activities=activities_per_ticket.get(str(item.get("ticket_id", "")), 0),
-                brand_replies=len(activity.brand_times),
+                brand_replies=sides[(str(item["pk"]), "T#B")],
                 clock=_clock(activity, now),
                 waiting_minutes=int((now - waiting).total_seconds() // 60) if waiting else None,
-                last_activity=max((*activity.customer_times, *activity.brand_times), default=now).isoformat(),
+                last_activity=max(filter(None, (activity.last_customer_at, activity.last_brand_at)), default=now).isoformat(),
             )
         )
     return sorted(rows, key=lambda row: row.last_activity, reverse=True)

@@ -3,61 +3,109 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-# A thread with more messages keeps its first few and latest ones: enough for first response and waiting time.
-MAX_TIMES_KEPT = 500
-EARLIEST_TIMES_KEPT = 20
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class MessageTimes(Protocol):
+    """The times of a conversation's messages (the one being recorded included), for the facts one message cannot update alone."""
+
+    def first_brand_from(self, at: datetime) -> datetime | None:
+        """The earliest brand message at or after `at`."""
+        ...
+
+    def first_customer_after(self, at: datetime) -> datetime | None:
+        """The earliest customer message strictly after `at`."""
+        ...
 
 
 class ConversationActivity(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """When the customer and the brand wrote, and the response-time facts that follow.
 
-    Platforms neither order nor deduplicate deliveries, so the facts are derived from the
-    set of message times: any delivery order, and any number of replays, gives the same
-    answers. `waiting_since` is the first customer message the brand has not answered.
+    Platforms neither order nor deduplicate deliveries, so every fact is a function of the
+    set of message times (`of` is the definition): any delivery order, and any number of
+    replays, gives the same answers. `with_message` updates them one message at a time in
+    constant work, asking `MessageTimes` only when a message arrives out of order; so a
+    conversation's record stays the same size whatever its length.
+    `waiting_since` is the first customer message the brand has not answered.
     """
 
-    customer_times: tuple[datetime, ...] = ()
-    brand_times: tuple[datetime, ...] = ()
+    first_customer_at: datetime | None = None
+    last_customer_at: datetime | None = None
+    last_brand_at: datetime | None = None
+    first_response_at: datetime | None = None
+    """The brand's first message at or after the customer's first one (a broadcast before it is no response)."""
+    waiting_since: datetime | None = None
 
-    def with_message(self, at: datetime, *, from_brand: bool) -> ConversationActivity:
+    @classmethod
+    def of(cls, customer_times: Iterable[datetime], brand_times: Iterable[datetime]) -> ConversationActivity:
+        """The facts of a whole set of message times: what `with_message` must agree with, in any order."""
+        customers, brands = sorted(set(customer_times)), sorted(set(brand_times))
+        first = customers[0] if customers else None
+        last_brand = brands[-1] if brands else None
+        return cls(
+            first_customer_at=first,
+            last_customer_at=customers[-1] if customers else None,
+            last_brand_at=last_brand,
+            first_response_at=next((at for at in brands if first is not None and at >= first), None),
+            waiting_since=next((at for at in customers if last_brand is None or at > last_brand), None),
+        )
+
+    def with_message(self, at: datetime, *, from_brand: bool, times: MessageTimes) -> ConversationActivity:
+        first_customer, last_customer, last_brand = self.first_customer_at, self.last_customer_at, self.last_brand_at
+        first_response, waiting = self.first_response_at, self.waiting_since
         if from_brand:
-            return msgspec.structs.replace(self, brand_times=_with_time(self.brand_times, at))
-        return msgspec.structs.replace(self, customer_times=_with_time(self.customer_times, at))
-
-    @property
-    def first_customer_at(self) -> datetime | None:
-        return self.customer_times[0] if self.customer_times else None
-
-    @property
-    def last_customer_at(self) -> datetime | None:
-        return self.customer_times[-1] if self.customer_times else None
-
-    @property
-    def last_brand_at(self) -> datetime | None:
-        return self.brand_times[-1] if self.brand_times else None
-
-    @property
-    def first_response_at(self) -> datetime | None:
-        """The brand's first message at or after the customer's first one (a broadcast before it is no response)."""
-        first = self.first_customer_at
-        return next((at for at in self.brand_times if first is not None and at >= first), None)
-
-    @property
-    def waiting_since(self) -> datetime | None:
-        answered_until = self.last_brand_at
-        return next((at for at in self.customer_times if answered_until is None or at > answered_until), None)
+            if first_customer is not None and at >= first_customer:
+                first_response = _earlier(first_response, at)
+            latest = _later(last_brand, at)
+            if latest != last_brand:  # the brand's latest word answers every customer message up to it
+                if last_customer is None or last_customer <= latest:
+                    waiting = None
+                elif waiting is None or waiting <= latest:
+                    waiting = times.first_customer_after(latest)
+            last_brand = latest
+        else:
+            earliest = _earlier(first_customer, at)
+            if earliest != first_customer:  # an earlier first message: the first response is counted from it
+                first_response = times.first_brand_from(earliest) if last_brand is not None and last_brand >= earliest else None
+            if last_brand is None or at > last_brand:
+                waiting = _earlier(waiting, at)
+            first_customer, last_customer = earliest, _later(last_customer, at)
+        return ConversationActivity(
+            first_customer_at=first_customer,
+            last_customer_at=last_customer,
+            last_brand_at=last_brand,
+            first_response_at=first_response,
+            waiting_since=waiting,
+        )
 
 
-def _with_time(times: tuple[datetime, ...], at: datetime) -> tuple[datetime, ...]:
-    if at in times:
-        return times
-    ordered = tuple(sorted((*times, at)))
-    if len(ordered) > MAX_TIMES_KEPT:
-        ordered = ordered[:EARLIEST_TIMES_KEPT] + ordered[len(ordered) - (MAX_TIMES_KEPT - EARLIEST_TIMES_KEPT) :]
-    return ordered
+class SortedTimes:
+    """`MessageTimes` over two in-memory sets (the in-memory store, tests)."""
+
+    def __init__(self, customer_times: Iterable[datetime] = (), brand_times: Iterable[datetime] = ()) -> None:
+        self.customer_times, self.brand_times = set(customer_times), set(brand_times)
+
+    def add(self, at: datetime, *, from_brand: bool) -> None:
+        (self.brand_times if from_brand else self.customer_times).add(at)
+
+    def first_brand_from(self, at: datetime) -> datetime | None:
+        return min((time for time in self.brand_times if time >= at), default=None)
+
+    def first_customer_after(self, at: datetime) -> datetime | None:
+        return min((time for time in self.customer_times if time > at), default=None)
+
+
+def _earlier(known: datetime | None, at: datetime) -> datetime:
+    return at if known is None or at < known else known
+
+
+def _later(known: datetime | None, at: datetime) -> datetime:
+    return at if known is None or at > known else known
 
 
 class Conversation(msgspec.Struct, kw_only=True):

@@ -4,8 +4,9 @@ Items, all keyed `pk` + `sk`:
 
 | pk | sk | holds | kept |
 |---|---|---|---|
-| `EVENT#<dedupe key>` | `EVENT` | processing lease, per-side progress | 10 days after the last attempt |
+| `EVENT#<dedupe key>` | `EVENT` | processing lease, per-side progress | 30 days after the last attempt |
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts | 400 days after the last message |
+| `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 400 days |
 | `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
@@ -17,8 +18,11 @@ Parking is race-free because both sides meet on the anchor item: the parker writ
 releases what is parked. Every later reader that sees a ready anchor with a count
 releases again (crash recovery); releasing twice only queues a duplicate.
 
-A conversation waiting for an answer carries `gsi1pk = "WAITING"` and `gsi1sk = <waiting since>`,
-so the SLA check reads only the unanswered ones, oldest first, from index `gsi1`.
+The conversation item holds five response-time facts, not its message times, so it stays the
+same size and costs the same to read and write at message 2,000 as at message 1. Each message's
+time is an item of its own under the conversation's partition; a message that arrives out of
+order asks one Query (`Limit 1`) of them, for the fact it changes (ConversationActivity says which).
+
 Every write that guards a side effect is conditional; nothing here retries without bound.
 """
 
@@ -50,8 +54,9 @@ EVENT_RETENTION = timedelta(days=30)
 PAUSE_RETENTION = timedelta(days=1)
 RECORD_RETENTION = timedelta(days=400)
 ACTIVITY_WRITE_ATTEMPTS = 3
-DERIVED_ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "first_response_at", "last_brand_at", "waiting_since")
-WAITING_INDEX_KEY = "WAITING"
+ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "last_brand_at", "first_response_at", "waiting_since")
+# Above every character an event key holds (the highest code point): bounds a Query to one time's items or beyond them.
+_AFTER = "\U0010ffff"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -159,10 +164,22 @@ class DynamoDbConversationStore:
         return bool(item.get("parked"))
 
     def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:
-        """Read, apply, write back if nobody wrote in between (a few attempts, then give up loudly)."""
+        """Keep the message's time, then read, apply, write back if nobody wrote in between (a few attempts, then give up loudly).
+
+        The time is written first, so whoever updates the facts next can find it; writing it again (a redelivery) changes nothing.
+        """
+        side = "B" if event.from_brand else "C"
+        self._put(
+            {
+                "pk": f"CONV#{key}",
+                "sk": f"T#{side}#{_sortable(event.created_at)}#{event.dedupe_key}",
+                "expires_at": _epoch(self._clock() + RECORD_RETENTION),
+            }
+        )
+        times = _StoredTimes(self, key)
         for _ in range(ACTIVITY_WRITE_ATTEMPTS):
             conversation = self.conversation(key) or Conversation(key=key)
-            activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand)
+            activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand, times=times)
             if activity == conversation.activity and (customer_key is None or conversation.customer_key):
                 return conversation
             try:
@@ -175,27 +192,16 @@ class DynamoDbConversationStore:
         raise StoreUnavailableError(f"conversation {key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
 
     def _write_activity(self, conversation: Conversation, activity: ConversationActivity, customer_key: str | None) -> None:
-        sets = ["version = :next", "expires_at = :expires", "customer_times = :customer_times", "brand_times = :brand_times"]
+        sets = ["version = :next", "expires_at = :expires"]
         removes = []
-        values: dict[str, Any] = {
-            ":next": conversation.version + 1,
-            ":expires": _epoch(self._clock() + RECORD_RETENTION),
-            ":customer_times": [at.isoformat() for at in activity.customer_times],
-            ":brand_times": [at.isoformat() for at in activity.brand_times],
-        }
-        # The derived facts are written too, for the SLA index and for anyone reading the table.
-        for name in DERIVED_ACTIVITY_FIELDS:
+        values: dict[str, Any] = {":next": conversation.version + 1, ":expires": _epoch(self._clock() + RECORD_RETENTION)}
+        for name in ACTIVITY_FIELDS:
             value = getattr(activity, name)
             if value is None:
                 removes.append(name)
             else:
                 sets.append(f"{name} = :{name}")
                 values[f":{name}"] = value.isoformat()
-        if activity.waiting_since is not None:
-            sets += ["gsi1pk = :waiting", "gsi1sk = :since"]
-            values.update({":waiting": WAITING_INDEX_KEY, ":since": f"{activity.waiting_since.isoformat()}#{conversation.key}"})
-        else:
-            removes += ["gsi1pk", "gsi1sk"]
         if customer_key is not None:
             sets.append("customer_key = if_not_exists(customer_key, :customer)")
             values[":customer"] = customer_key
@@ -325,6 +331,21 @@ class DynamoDbConversationStore:
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"DeleteItem failed: {_code(exc)}") from exc
 
+    def first_time(self, key: str, side: str, *, low: str) -> datetime | None:
+        """The earliest message time of one side of a conversation whose sort key is at least `low` (one strongly consistent read)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {":pk": {"S": f"CONV#{key}"}, ":low": {"S": low}, ":high": {"S": f"T#{side}#{_AFTER}"}},
+            "ConsistentRead": True,
+            "Limit": 1,
+        }
+        try:
+            items = self._client().query(**request).get("Items", [])
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"Query failed: {_code(exc)}") from exc
+        return datetime.fromisoformat(str(items[0]["sk"]["S"]).split("#")[2]) if items else None
+
     def _query(self, pk: str) -> Iterator[dict[str, Any]]:
         """Every item under one partition key, page by page, strongly consistent."""
         request: dict[str, Any] = {
@@ -342,6 +363,24 @@ class DynamoDbConversationStore:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class _StoredTimes:
+    """`MessageTimes` over a conversation's time items: each question is one Query of at most one item."""
+
+    def __init__(self, store: DynamoDbConversationStore, key: str) -> None:
+        self._store, self._key = store, key
+
+    def first_brand_from(self, at: datetime) -> datetime | None:
+        return self._store.first_time(self._key, "B", low=f"T#B#{_sortable(at)}#")
+
+    def first_customer_after(self, at: datetime) -> datetime | None:
+        return self._store.first_time(self._key, "C", low=f"T#C#{_sortable(at)}#{_AFTER}")
+
+
+def _sortable(moment: datetime) -> str:
+    """A UTC time of fixed width, so its text sorts as the time does."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _ConditionFailedError(Exception):
@@ -398,9 +437,6 @@ def _conversation(item: Mapping[str, Any]) -> Conversation:
         claim_at=datetime.fromtimestamp(int(item["claim_at"]), tz=UTC) if "claim_at" in item else None,
         customer_key=item.get("customer_key"),
         parked=bool(item.get("parked", False)),
-        activity=ConversationActivity(
-            customer_times=tuple(datetime.fromisoformat(at) for at in item.get("customer_times", [])),
-            brand_times=tuple(datetime.fromisoformat(at) for at in item.get("brand_times", [])),
-        ),
+        activity=ConversationActivity(**{name: datetime.fromisoformat(item[name]) for name in ACTIVITY_FIELDS if name in item}),
         version=int(item.get("version", 0)),
     )
