@@ -151,9 +151,10 @@ def test_the_thread_endpoint_gives_one_conversations_whole_thread(runner: LocalR
     assert missing.value.code == 404
 
 
-def test_the_console_page_admits_only_its_own_script_and_style(runner: LocalRunner) -> None:
+def test_the_console_page_admits_only_its_own_script_and_style_and_its_hint_names_this_port(runner: LocalRunner) -> None:
     with urllib.request.urlopen(runner.url + "/", timeout=10) as page:
         assert page.headers["Content-Security-Policy"].startswith("default-src 'none'; script-src 'self'; style-src 'self';")
+        assert f"<code>uv run socialdesk send x-mention --url {runner.url}</code>" in page.read().decode()  # this stack's port
     for name, kind in (("console.js", "text/javascript"), ("console.css", "text/css")):
         with urllib.request.urlopen(f"{runner.url}/console/{name}", timeout=10) as served:
             assert served.headers["Content-Type"].startswith(kind)
