@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,11 +28,11 @@ from socialdesk.local.gateway import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]  # tooling-notes.md
+EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def environment() -> dict[str, str]:
@@ -88,8 +89,9 @@ class LocalStack:
         raise AssertionError(f"no line with {text!r} within {timeout} s: {self.lines}")
 
     def state(self) -> list[dict[str, Any]]:
+        """The console's conversation rows."""
         with urllib.request.urlopen(self.url + "/console/state.json", timeout=10) as response:
-            rows: list[dict[str, Any]] = json.load(response)
+            rows: list[dict[str, Any]] = json.load(response)["conversations"]
             return rows
 
     def eventually(self, condition: Callable[[list[dict[str, Any]]], bool], timeout: float = 30) -> list[dict[str, Any]]:
@@ -172,17 +174,29 @@ def browser_or_skip() -> str:
     return chromium
 
 
-def test_the_console_shows_a_sent_conversation_in_a_real_browser_without_errors(local_stack: LocalStack, tmp_path: Path) -> None:
+def whatsapp_follow_up(folder: Path, text: str) -> Path:
+    """An edited copy of the WhatsApp sample: another message of the same chat, for `socialdesk send FILE`."""
+    event = json.loads((EVENTS / "meta-whatsapp-text.json").read_text(encoding="utf-8"))
+    payload = json.loads(event["body"])
+    payload["entry"][0]["changes"][0]["value"]["messages"][0].update(id="wamid.browser-follow-up", text={"body": text})
+    event["body"] = json.dumps(payload)
+    path = folder / "whatsapp-follow-up.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    return path
+
+
+def test_the_console_shows_a_whole_thread_live_in_a_real_browser_without_errors(local_stack: LocalStack, tmp_path: Path) -> None:
     chromium = browser_or_skip()
     from playwright.sync_api import sync_playwright
 
-    # Given a Messenger message sent to the running stack
-    assert socialdesk("send", "meta-messenger-message", "--url", local_stack.url, cwd=tmp_path).returncode == 0
-    local_stack.eventually(lambda rows: any(row["platform"] == "Messenger" for row in rows))
+    # Given a Messenger message, a WhatsApp message and the failed delivery of the brand's answer to it
+    for name in ("meta-messenger-message", "meta-whatsapp-text", "meta-whatsapp-status-failed"):
+        assert socialdesk("send", name, "--url", local_stack.url, cwd=tmp_path).returncode == 0
+    local_stack.eventually(lambda rows: {"Messenger", "WhatsApp"} <= {row["platform"] for row in rows})
     problems: list[str] = []
     with sync_playwright() as browser_driver:
         browser = browser_driver.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1280, "height": 320})
         page.on(
             "console", lambda message: problems.append(f"console {message.type}: {message.text}") if message.type in ("error", "warning") else None
         )
@@ -190,15 +204,36 @@ def test_the_console_shows_a_sent_conversation_in_a_real_browser_without_errors(
         page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
         # When the console is opened
         response = page.goto(local_stack.url + "/")
-        # Then it loads, lists the conversation with its ticket, and reports no error of any kind
+        # Then it loads and lists each conversation with its ticket
         assert response is not None
         assert response.status == 200
         assert page.title() == "socialdesk local"
-        row = page.locator("tbody tr", has_text="Messenger")
-        assert row.count() == 1
-        assert row.locator("td").nth(4).inner_text().startswith("#")
-        page.wait_for_timeout(2500)  # across one self-refresh
-        assert page.locator("tbody tr", has_text="Messenger").count() == 1
+        messenger = page.locator("tbody tr", has_text="Messenger")
+        messenger.wait_for()
+        assert messenger.locator("td").nth(4).inner_text().startswith("#")
+        # When the operator opens the WhatsApp conversation
+        page.evaluate("window.openedOnce = true")
+        page.locator("tbody tr", has_text="WhatsApp").click()
+        thread = page.locator("#thread")
+        # Then its thread shows her message, the failed-delivery warning, her Salesforce activity and the ticket's status
+        thread.locator("li.entry.customer", has_text="Mi pedido no ha llegado").wait_for()
+        thread.locator("li.entry.warning", has_text="was not delivered").wait_for()
+        thread.locator("li.activity", has_text="Mi pedido no ha llegado").first.wait_for()
+        assert thread.locator("p.meta").inner_text().startswith("Ticket #")
+        page.mouse.wheel(0, 2000)
+        page.wait_for_function("window.scrollY > 0")
+        scrolled = page.evaluate("window.scrollY")
+        # When she writes again, in markup, while the thread is open
+        follow_up = whatsapp_follow_up(tmp_path, '<img src=x onerror="window.pwned = true"> ¿Alguna novedad?')
+        assert socialdesk("send", str(follow_up), "--url", local_stack.url, cwd=tmp_path).returncode == 0
+        # Then her words appear in the open thread as text, without a reload, where the operator had scrolled to
+        thread.locator("li.entry.customer", has_text="¿Alguna novedad?").wait_for(timeout=15_000)
+        assert '<img src=x onerror="window.pwned = true">' in thread.inner_text()
+        assert thread.locator("img").count() == 0
+        assert page.evaluate("window.pwned") is None
+        assert page.evaluate("window.openedOnce") is True
+        assert page.evaluate("window.scrollY") == scrolled
+        assert "conversation=whatsapp" in page.url
         browser.close()
     assert problems == []
 

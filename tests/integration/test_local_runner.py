@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,10 +22,10 @@ from socialdesk.local.gateway import free_port
 from socialdesk.local.runner import LocalRunner, RunnerOptions
 from socialdesk.local.send import send_event
 from socialdesk.observability import logger
-from tests.support.webhooks import sample
+from tests.support.webhooks import recorded_sample, sample
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -58,9 +61,10 @@ def test_a_whatsapp_message_becomes_a_sandbox_ticket_a_salesforce_activity_and_a
     # And the console shows the conversation
     status, page = get(runner.url + "/")
     assert status == 200
-    assert "<td>WhatsApp</td><td>Dana Rodríguez</td><td>1</td>" in page
+    assert '<script src="/console/console.js" defer></script>' in page
     _, state = get(runner.url + "/console/state.json")
-    assert [row["ticket"] for row in json.loads(state)] == [f"#{ticket.id} new"]
+    [row] = json.loads(state)["conversations"]
+    assert (row["platform"], row["customer"], row["messages"], row["ticket"]) == ("WhatsApp", "Dana Rodríguez", 1, f"#{ticket.id} new")
 
 
 def test_a_tampered_webhook_is_refused_and_creates_nothing(runner: LocalRunner) -> None:
@@ -79,6 +83,85 @@ def test_challenges_and_undeclared_routes_are_answered_as_api_gateway_would(runn
     with pytest.raises(urllib.error.HTTPError) as refused:
         get(runner.url + "/webhooks/nowhere")
     assert refused.value.code == 404
+
+
+def test_a_method_a_webhook_does_not_take_is_answered_405_with_the_documented_allow_header(runner: LocalRunner) -> None:
+    # When something PUTs to a webhook path
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(runner.url + "/webhooks/meta", data=b"{}", method="PUT"), timeout=10)
+    # Then the answer is ingest's, headers included, as HTTP API sends it (README: What the webhooks answer)
+    assert (refused.value.code, refused.value.headers["Allow"]) == (405, "GET, POST")
+    assert json.loads(refused.value.read()) == {"error": "method_not_allowed"}
+
+
+def eventually(read: Callable[[], dict[str, Any]], condition: Callable[[dict[str, Any]], bool], timeout: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read()
+        if condition(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def console_state(runner: LocalRunner) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads(get(runner.url + "/console/state.json")[1])
+    return state
+
+
+def test_the_console_counts_quarantined_deferred_and_dead_lettered_events_with_their_reasons(runner: LocalRunner) -> None:
+    # Given a replayed X mention (quarantined), a reply to a post not seen yet (waits for it), a brand reply to that
+    # unseen post (parked until it arrives), and a message on the inbound queue that is no event (dead-lettered)
+    assert send_event(runner.url, recorded_sample("x-mention"))[0] == 200
+    assert send_event(runner.url, sample("x-reply"))[0] == 200
+    assert send_event(runner.url, sample("x-brand-reply"))[0] == 200
+    runner.aws.sqs.send_message(QueueUrl=runner.aws.inbound_url, MessageBody="not an event")
+    # When the console is read while they are held
+    state = eventually(partial(console_state, runner), lambda state: (state["deferred"]["count"], state["dead_lettered"]["count"]) == (2, 1))
+    # Then each count comes with its reason
+    assert state["quarantined"]["count"] == 1
+    assert [reason["reason"] for reason in state["quarantined"]["reasons"]] == ["StaleEvent"]
+    assert sorted(reason["reason"] for reason in state["deferred"]["reasons"]) == [
+        "parked until the message it answers or changes arrives",
+        "waiting: the post this replies to has not arrived yet",
+    ]
+    assert [reason["reason"] for reason in state["dead_lettered"]["reasons"]] == ["not a canonical event"]
+    # And reading them left them where they were
+    assert console_state(runner)["quarantined"] == state["quarantined"]
+    for queue in (runner.aws.quarantine_url, runner.aws.dead_letter_url):
+        attributes = runner.aws.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "1"
+
+
+def test_the_thread_endpoint_gives_one_conversations_whole_thread(runner: LocalRunner) -> None:
+    # Given a WhatsApp message and the failed delivery of the brand's answer
+    for name in ("meta-whatsapp-text", "meta-whatsapp-status-failed"):
+        assert send_event(runner.url, sample(name))[0] == 200
+        assert runner.wait_until_idle()
+    [row] = console_state(runner)["conversations"]
+    # When the console asks for that conversation's thread
+    _, body = get(runner.url + "/console/thread.json?" + urllib.parse.urlencode({"key": row["key"]}))
+    thread = json.loads(body)
+    # Then it holds her message, the context note and the delivery warning, her Salesforce activity and the ticket
+    assert [entry["kind"] for entry in thread["entries"]] == ["customer", "context", "warning"]
+    assert [activity["contact"] for activity in thread["activities"]] == ["Dana Rodríguez"]
+    assert [ticket["status"] for ticket in thread["tickets"]] == ["new"]
+    # And an unknown conversation is a 404
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(runner.url + "/console/thread.json?key=x:nobody")
+    assert missing.value.code == 404
+
+
+def test_the_console_page_admits_only_its_own_script_and_style_and_its_hint_names_this_port(runner: LocalRunner) -> None:
+    with urllib.request.urlopen(runner.url + "/", timeout=10) as page:
+        assert page.headers["Content-Security-Policy"].startswith("default-src 'none'; script-src 'self'; style-src 'self';")
+        assert f"<code>uv run socialdesk send x-mention --url {runner.url}</code>" in page.read().decode()  # this stack's port
+    for name, kind in (("console.js", "text/javascript"), ("console.css", "text/css")):
+        with urllib.request.urlopen(f"{runner.url}/console/{name}", timeout=10) as served:
+            assert served.headers["Content-Type"].startswith(kind)
+            assert served.read()
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(runner.url + "/console/../runner.py")
+    assert missing.value.code == 404
 
 
 def test_real_credentials_replace_the_sandbox_and_reach_the_functions_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,8 +8,9 @@ and is imported only when this is used.
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ class LocalAws:
     sqs: Any
     secretsmanager: Any
     s3: Any
+    _peeking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def resource(self, logical_id: str) -> str:
         """The queue URL, table name or secret ARN of a template resource."""
@@ -64,6 +66,26 @@ class LocalAws:
         while batch := self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages"):
             received += batch
         return received
+
+    def peek(self, queue_url: str) -> list[dict[str, Any]]:
+        """Every visible message on a queue nothing else consumes, with its attributes, left on it (made visible again at once).
+
+        SQS has no read without a receive, so each message's receive count goes up by one: only for
+        queues without a redrive policy (the quarantine and dead-letter queues), where that count moves nothing.
+        """
+        with self._peeking:  # two readers at once would each see only what the other had not received
+            seen: list[dict[str, Any]] = []
+            while batch := self.sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=["All"]
+            ).get("Messages"):
+                seen += batch
+            for start in range(0, len(seen), 10):
+                entries = [
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for index, message in enumerate(seen[start : start + 10])
+                ]
+                self.sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+            return seen
 
     def receive_lambda_event(self, queue_url: str, *, max_messages: int = 10) -> dict[str, Any] | None:
         """Receive up to `max_messages` and shape them as the SQS event Lambda's event source mapping delivers."""

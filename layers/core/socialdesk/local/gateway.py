@@ -1,8 +1,9 @@
 """An HTTP server that turns requests into API Gateway HTTP API (payload 2.0) events for the template's routes.
 
 Routes come from the functions' `HttpApi` events: an exact method and path first, then the
-`$default` route (an event with neither), else API Gateway's own 404. `/` and `/console/...`
-are the local console instead.
+`$default` route (an event with neither), else API Gateway's own 404. A function's answer goes
+out with every header it set, as HTTP API sends it (ingest's 405 names the allowed methods in
+`Allow`). GETs of `/` and `/console/...` are the local console instead.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
 # What API Gateway passes through as text; other bodies arrive base64-encoded with isBase64Encoded.
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "application/javascript")
-Console = Callable[[str], tuple[int, str, bytes]]
+# The console answers a GET of its path and query string with a status, headers and a body.
+Console = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 
 
 class Routes:
@@ -64,11 +66,16 @@ def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPS
         def do_any(self) -> None:
             split = urlsplit(self.path)
             if self.command == "GET" and (split.path == "/" or split.path.startswith("/console/")):
-                self._reply(*console(split.path))
+                try:
+                    answer = console(split.path, split.query)
+                except Exception:  # the page retries in 2 s; the stack keeps running
+                    say("console", f"GET {split.path} failed:\n{traceback.format_exc()}")
+                    answer = (500, {"content-type": "text/plain; charset=utf-8"}, b"the console failed; see the terminal")
+                self._reply(*answer)
                 return
             function = routes.function_for(self.command, split.path)
             if function is None:
-                self._reply(404, "application/json", b'{"message":"Not Found"}')
+                self._reply(404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
                 return
             started = time.monotonic()
             length = int(self.headers.get("Content-Length") or 0)
@@ -80,18 +87,21 @@ def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPS
                 response = function.invoke(event)
             except Exception:
                 say("gateway", f"{self.command} {split.path} → the handler failed:\n{traceback.format_exc()}")
-                self._reply(500, "application/json", b'{"message":"Internal Server Error"}')
+                self._reply(500, {"content-type": "application/json"}, b'{"message":"Internal Server Error"}')
                 return
-            status, content_type, payload = _http_response(response)
-            summary = payload[:120].decode("utf-8", "replace") if content_type.startswith("application/json") else f"{len(payload)} bytes"
+            status, headers, payload = http_response(response)
+            json_answer = headers["content-type"].startswith("application/json")
+            summary = payload[:120].decode("utf-8", "replace") if json_answer else f"{len(payload)} bytes"
             say("webhook", f"{self.command} {split.path} → {status} {summary}", ms=(time.monotonic() - started) * 1000)
-            self._reply(status, content_type, payload)
+            self._reply(status, headers, payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_any  # noqa: N815 - http.server names
 
-        def _reply(self, status: int, content_type: str, payload: bytes) -> None:
+        def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
@@ -147,11 +157,13 @@ def api_gateway_event(method: str, path: str, *, query: str, headers: Any, body:
     return event
 
 
-def _http_response(response: Any) -> tuple[int, str, bytes]:
-    """What API Gateway makes of a payload 2.0 answer (a dict with statusCode, or anything else as a JSON 200)."""
+def http_response(response: Any) -> tuple[int, dict[str, str], bytes]:
+    """What API Gateway makes of a payload 2.0 answer: its status, every header it set (names lower-cased,
+    `content-type` defaulting to JSON) and its body; anything but a dict with statusCode is a JSON 200 of itself.
+    """
     if not isinstance(response, dict) or "statusCode" not in response:
-        return 200, "application/json", json.dumps(response).encode()
-    headers = {name.lower(): str(value) for name, value in (response.get("headers") or {}).items()}
+        return 200, {"content-type": "application/json"}, json.dumps(response).encode()
+    headers = {"content-type": "application/json"} | {name.lower(): str(value) for name, value in (response.get("headers") or {}).items()}
     body = response.get("body") or ""
     payload = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
-    return int(response["statusCode"]), headers.get("content-type", "application/json"), payload
+    return int(response["statusCode"]), headers, payload

@@ -18,13 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
-import boto3
-import msgspec
-
 from socialdesk import composition
 from socialdesk.composition.process import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
-from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, REGION, LocalAws, local_aws
-from socialdesk.local.console import ConversationRow, conversation_rows, render_page
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from socialdesk.local.attention import DeferredEvents
+from socialdesk.local.console_site import ConsoleSite
 from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, Schedule, queue_sources, run_due, schedules
 from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from socialdesk.local.console import ConversationRow
 
 
 class RunnerError(Exception):
@@ -64,7 +62,7 @@ class LocalRunner:
         self.sources: list[QueueSource] = []
         self.schedules: list[Schedule] = []
         self.backends = ""
-        self._dynamodb: DynamoDBClient
+        self.console: ConsoleSite
 
     @property
     def sandbox_dir(self) -> Path:
@@ -109,14 +107,7 @@ class LocalRunner:
         return False
 
     def rows(self) -> list[ConversationRow]:
-        return conversation_rows(self._dynamodb, self.aws.resource("StateTable"), self.sandbox_dir, self.clock())
-
-    def console(self, path: str) -> tuple[int, str, bytes]:
-        if path == "/console/state.json":
-            return 200, "application/json", msgspec.json.encode(self.rows())
-        if path == "/":
-            return 200, "text/html; charset=utf-8", render_page(self.rows(), now=self.clock(), simulated=self.offset, backends=self.backends).encode()
-        return 404, "text/plain; charset=utf-8", b"not found"
+        return self.console.rows()
 
     # --- start-up ---------------------------------------------------------------------------
 
@@ -130,7 +121,9 @@ class LocalRunner:
         else:
             self._exit.callback(show_function_lines(logger))
         self.aws = self._exit.enter_context(local_aws(options.template))
-        self._dynamodb = boto3.client("dynamodb", region_name=REGION)  # the console reads it every refresh
+        deferred = DeferredEvents()  # whatever --verbose prints, the console hears why events wait
+        self._exit.callback(deferred.watch(logger))
+        self.console = ConsoleSite(self, deferred)
         # The template creates the CRM secret without a value, as CloudFormation does; this is the operator's first write.
         if "CrmSecret" in self.aws.stack.resources:
             self.aws.put_secret("CrmSecret", dict(options.credentials))
