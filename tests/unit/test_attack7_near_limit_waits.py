@@ -1,0 +1,98 @@
+"""Attack (issue 7, items 7 and 9): an event that just fits an SQS message must still wait for free.
+
+Ingest queues an event when its message (body and attributes, as SQS counts them) is at most 256 KiB. A wait re-queues
+a copy carrying one more attribute, `socialdesk_retry`; for an event within ~80 bytes of the limit SQS refuses that copy
+(InvalidParameterValue, "Message must be shorter than 262144 bytes"), so the driver falls back to the message's own
+visibility, which costs an SQS receive: ten waits and SQS's redrive policy moves it to the dead-letter queue, with no
+`socialdesk_failure` reason (the dead-letter copy, which adds that attribute, is refused the same way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import pytest
+
+from socialdesk.aws.sqs import MAX_MESSAGE_BYTES
+from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError, event_message
+from socialdesk.model import SocialEvent
+from socialdesk.process.failures import WaitError
+from socialdesk.process.process_event import Outcome
+from socialdesk.process.sqs_batch import SqsBatch
+from tests.support.events import sample_event
+from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock
+from tests.support.webhooks import FakeLambdaContext
+
+START = 1_795_000_000.0
+
+
+class SqsSizedRedelivery(SimRedelivery):
+    """SendMessage as SQS answers it on the template's queues (MaximumMessageSize 262144, body plus attributes)."""
+
+    def _check(self, message: QueueMessage) -> None:
+        if message.size_bytes > MAX_MESSAGE_BYTES:
+            raise QueueUnavailableError("SendMessage failed: InvalidParameterValue")
+
+    def requeue(self, message: QueueMessage, *, delay_seconds: int) -> None:
+        self._check(message)
+        super().requeue(message, delay_seconds=delay_seconds)
+
+    def dead_letter(self, message: QueueMessage) -> None:
+        self._check(message)
+        super().dead_letter(message)
+
+
+@dataclass
+class WaitsThenDone:
+    waits: int
+    tries: int = 0
+    done: list[str] = field(default_factory=list)
+
+    def begin_batch(self) -> None:
+        pass
+
+    def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome:
+        self.tries += 1
+        if self.tries <= self.waits:
+            raise WaitError(30, "Zendesk rate limit")
+        self.done.append(event.dedupe_key)
+        return Outcome(event_key=event.dedupe_key)
+
+
+def event_of_size(size: int) -> SocialEvent:
+    """A Facebook visitor post whose queued message is exactly `size` bytes."""
+    event = sample_event("meta-fb-visitor-post")
+    base = event_message(msgspec.structs.replace(event, text="")).size_bytes
+    sized = msgspec.structs.replace(event, text="x" * (size - base))
+    assert event_message(sized).size_bytes == size
+    return sized
+
+
+@pytest.mark.xfail(strict=True, reason="attack: the re-queued copy of a near-limit event is refused by SQS; every wait then costs a receive")
+def test_an_event_just_under_the_sqs_limit_waits_through_a_rate_limit_storm_without_dead_lettering() -> None:
+    # Given an event ingest queued because it fits an SQS message, with 40 bytes to spare
+    event = event_of_size(MAX_MESSAGE_BYTES - 40)
+    clock = VirtualClock(START)
+    queue = SimQueue(clock)
+    redelivery = SqsSizedRedelivery(queue)
+    process = WaitsThenDone(waits=12)  # 6 minutes of Zendesk 429s with Retry-After 30
+    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)  # type: ignore[arg-type]
+    queue.send(event_message(event))
+    # When SQS and the driver run until the queue is empty
+    for _ in range(100):
+        batch = queue.receive()
+        if batch:
+            answer: Any = driver.run(queue.lambda_event(batch), FakeLambdaContext())  # type: ignore[arg-type]
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            for message in batch:
+                if message.message_id not in failed:
+                    queue.delete(message.message_id)
+        elif (upcoming := queue.next_visible()) is None:
+            break
+        else:
+            clock.now = max(clock.now, upcoming)
+    # Then the waits cost nothing: the event is done, and nothing reached either dead-letter queue (README: waiting is not failing)
+    assert queue.dead_letters == [], "moved to the dead-letter queue by SQS's redrive policy after 10 receives"
+    assert process.done == [event.dedupe_key]
