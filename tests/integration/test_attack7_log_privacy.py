@@ -19,8 +19,8 @@ import msgspec
 import pytest
 
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
-from socialdesk.ingest.ports import event_message
 from socialdesk.observability import logger
+from socialdesk.ports.queues import event_message
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
 from socialdesk.store.dynamodb import DynamoDbConversationStore

@@ -18,8 +18,8 @@ import responses
 from functions.ingest.app import lambda_handler as ingest_handler
 from functions.process.app import lambda_handler as process_handler
 from socialdesk import composition
+from socialdesk.composition.process import CrmSecretIncompleteError
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
-from socialdesk.process.wiring import CrmSecretIncompleteError
 from tests.support.process_stack import RULES
 from tests.support.webhooks import FakeLambdaContext, sample
 

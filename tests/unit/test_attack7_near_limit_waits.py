@@ -16,8 +16,8 @@ import msgspec
 import pytest
 
 from socialdesk.aws.sqs import MAX_MESSAGE_BYTES
-from socialdesk.ingest.ports import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.model import SocialEvent
+from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.process.failures import WaitError
 from socialdesk.process.process_event import Outcome
 from socialdesk.process.sqs_batch import SqsBatch
