@@ -101,11 +101,13 @@ def test_a_stale_claim_taken_over_keeps_naming_the_first_creator_until_the_taker
     # When B takes the stale claim over, and again on B's own retry
     takeover = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=91), stale_after=90)
     retry = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=200), stale_after=90)
-    # Then both say a ticket found is A's
+    # Then both say a ticket found is A's, made no earlier than A's claim
     assert (takeover.won, takeover.creator, retry.creator) == (True, "A", "A")
-    # And once B found none and says it creates, the claim names B
-    store.mark_creator(KEY, owner="B")
-    assert store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=201), stale_after=90).creator == "B"
+    assert takeover.creator_since == retry.creator_since == NOW
+    # And once B found none and says it creates, the claim names B, from then
+    store.mark_creator(KEY, owner="B", now=NOW + timedelta(seconds=200))
+    again = store.claim_ticket(KEY, owner="B", expected_ticket_id=None, now=NOW + timedelta(seconds=201), stale_after=90)
+    assert (again.creator, again.creator_since) == ("B", NOW + timedelta(seconds=200))
     # And the ticket's arrival forgets the creator: the next claim (a follow-up ticket) starts clean
     store.set_ticket(KEY, ticket_id=4014, opened_by="B", replaces=None)
     assert store.claim_ticket(KEY, owner="C", expected_ticket_id=4014, now=NOW + timedelta(seconds=202), stale_after=90).creator is None

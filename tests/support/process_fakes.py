@@ -118,6 +118,7 @@ class InMemoryStore:
         self.parked_by_anchor: dict[str, dict[str, SocialEvent]] = {}
         self.parked_flags: set[str] = set()
         self.creators: dict[str, str] = {}
+        self.creators_since: dict[str, datetime] = {}
         self.paused: dict[str, datetime] = {}
         self.failures = Failures()
         self.dead = False  # after a simulated crash nothing more is written
@@ -152,12 +153,15 @@ class InMemoryStore:
             return Claim(won=False, retry_after=max(1, claim_at + stale_after - int(now.timestamp())))
         conversation.claim_owner, conversation.claim_at = owner, now
         creator = self.creators.get(key)
+        since = self.creators_since.get(key)
         self.creators.setdefault(key, owner)
-        return Claim(won=True, creator=creator)
+        self.creators_since.setdefault(key, now.replace(microsecond=0))
+        return Claim(won=True, creator=creator, creator_since=since)
 
-    def mark_creator(self, key: str, *, owner: str) -> None:
+    def mark_creator(self, key: str, *, owner: str, now: datetime) -> None:
         assert self.conversations[key].claim_owner == owner
         self.creators[key] = owner
+        self.creators_since[key] = now.replace(microsecond=0)
 
     def set_ticket(self, key: str, *, ticket_id: int, opened_by: str, replaces: int | None) -> bool:
         self.failures.check("set_ticket")
@@ -165,6 +169,7 @@ class InMemoryStore:
         conversation.ticket_id, conversation.opened_by = ticket_id, opened_by
         conversation.claim_owner = conversation.claim_at = None
         self.creators.pop(key, None)
+        self.creators_since.pop(key, None)
         if replaces is not None:
             conversation.previous_ticket_ids.append(replaces)
         return f"CONV#{key}" in self.parked_flags

@@ -26,9 +26,6 @@ FAILURES: dict[str, DeskError] = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attack: the retry 'recovers' the conversation's 400-day-old ticket as its own; the message is dead-lettered or lost"
-)
 @pytest.mark.parametrize(("old_status", "failure"), [("closed", "503"), ("closed", "429"), ("closed", "timeout"), ("hold", "503")])
 def test_a_customer_back_after_the_records_expired_gets_a_ticket_with_their_words_after_one_transient_error(old_status: str, failure: str) -> None:
     # Given a WhatsApp customer whose ticket of long ago is closed (or was left on hold), and whose conversation, message and

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
 
 class Identity(msgspec.Struct, frozen=True):
@@ -47,6 +47,8 @@ class Comment(msgspec.Struct, frozen=True, kw_only=True):
 class TicketRef(msgspec.Struct, frozen=True):
     id: int
     status: str
+    created_at: datetime | None = None
+    """When the helpdesk created it: tells a ticket a crashed try just made from the conversation's ticket of long ago."""
 
 
 def same_words(stored: str, sent: str) -> bool:

@@ -107,7 +107,11 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
     def find_tickets(self, external_id: str) -> list[TicketRef]:
         self._before("find_tickets")
         with self._lock:
-            return [TicketRef(ticket.id, ticket.status) for ticket in self.state.tickets.values() if ticket.external_id == external_id]
+            return [
+                TicketRef(ticket.id, ticket.status, ticket.comments[0].created_at if ticket.comments else None)
+                for ticket in self.state.tickets.values()
+                if ticket.external_id == external_id
+            ]
 
     def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
         self._before("add_comment")

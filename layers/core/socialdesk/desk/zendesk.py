@@ -111,7 +111,10 @@ class ZendeskDesk:
 
     def find_tickets(self, external_id: str) -> list[TicketRef]:
         with _translated_errors():
-            return [TicketRef(int(ticket.id), str(ticket.status)) for ticket in self._zendesk.tickets(external_id=external_id)]
+            return [
+                TicketRef(int(ticket.id), str(ticket.status), datetime.fromisoformat(str(ticket.created_at)) if ticket.created_at else None)
+                for ticket in self._zendesk.tickets(external_id=external_id)
+            ]
 
     def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
         update = Ticket(id=ticket_id)

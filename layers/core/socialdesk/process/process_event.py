@@ -54,6 +54,8 @@ MESSAGE_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, E
 # Longer than the process function's 60 s timeout: a live worker's lease or claim is never taken over.
 LEASE_SECONDS = 90
 CLAIM_STALE_SECONDS = 90
+# Between the Lambda clock that dates a claim and Zendesk's that dates a ticket.
+CLOCK_SKEW = timedelta(minutes=1)
 CLAIM_RETRY_SECONDS = 15
 # An X reply whose parent we have not seen waits this long (from its first try, so a backlog does not use it up) for the parent to arrive before it
 # starts a thread of its own: platforms reorder deliveries by minutes, and X retries a delivery for 5
@@ -278,9 +280,9 @@ class ProcessEvent:
         if claim.creator is not None:
             # An earlier attempt (this event's, or one whose claim went stale) may have created the ticket already:
             # a ticket found now is the creator's, carrying the creator's words.
-            ticket_id = self._recover_ticket(key, not_before=expected)
+            ticket_id = self._recover_ticket(key, not_before=expected, made_since=claim.creator_since)
             if ticket_id is None and claim.creator != run.owner:
-                self._store.mark_creator(key, owner=run.owner)
+                self._store.mark_creator(key, owner=run.owner, now=self._clock())
             elif ticket_id is not None and claim.creator != run.owner:
                 self._ticket_ready(key, ticket_id=ticket_id, opened_by=claim.creator, replaces=expected)
                 self._customer_comment(run, ticket_id, may_follow_up=False)
@@ -299,9 +301,20 @@ class ProcessEvent:
         if self._store.set_ticket(key, ticket_id=ticket_id, opened_by=opened_by, replaces=replaces):
             self._release(conversation_anchor(key))
 
-    def _recover_ticket(self, key: str, *, not_before: int | None) -> int | None:
-        """The newest ticket carrying the conversation key that is not the one being replaced."""
-        candidates = [ref.id for ref in self._desk.find_tickets(key) if ref.status != "deleted" and (not_before is None or ref.id > not_before)]
+    def _recover_ticket(self, key: str, *, not_before: int | None, made_since: datetime | None) -> int | None:
+        """The newest ticket carrying the conversation key, not the one being replaced, made since the creator claimed.
+
+        A ticket older than the claim is not the creator's: it is the conversation's ticket of long ago, whose records
+        the table has since let expire (400 days); taken for the creator's, it would swallow the customer's words.
+        """
+        earliest = made_since - CLOCK_SKEW if made_since is not None else None
+        candidates = [
+            ref.id
+            for ref in self._desk.find_tickets(key)
+            if ref.status != "deleted"
+            and (not_before is None or ref.id > not_before)
+            and (earliest is None or ref.created_at is None or ref.created_at >= earliest)
+        ]
         return max(candidates, default=None)
 
     def _customer_comment(self, run: _Run, ticket_id: int, *, may_follow_up: bool) -> None:

@@ -136,7 +136,8 @@ class DynamoDbConversationStore:
             # The first claimant is the creator; a takeover keeps the earlier one until it finds no ticket of theirs.
             old = self._update(
                 _key("CONV", key),
-                "SET claim_owner = :owner, claim_at = :now, ticket_creator = if_not_exists(ticket_creator, :owner)",
+                "SET claim_owner = :owner, claim_at = :now, ticket_creator = if_not_exists(ticket_creator, :owner),"
+                " creator_since = if_not_exists(creator_since, :now)",
                 f"{ticket_condition} AND (attribute_not_exists(claim_owner) OR claim_owner = :owner OR claim_at < :stale)",
                 values,
                 return_old=True,
@@ -146,11 +147,16 @@ class DynamoDbConversationStore:
             if current is not None and int(current) != expected_ticket_id:
                 return Claim(won=False, ticket_id=int(current))
             return Claim(won=False, retry_after=max(1, int(failed.item.get("claim_at", 0)) + stale_after - _epoch(now)))
-        return Claim(won=True, creator=old.get("ticket_creator"))
+        since = old.get("creator_since")
+        return Claim(
+            won=True, creator=old.get("ticket_creator"), creator_since=datetime.fromtimestamp(int(since), tz=UTC) if since is not None else None
+        )
 
-    def mark_creator(self, key: str, *, owner: str) -> None:
+    def mark_creator(self, key: str, *, owner: str, now: datetime) -> None:
         try:
-            self._update(_key("CONV", key), "SET ticket_creator = :owner", "claim_owner = :owner", {":owner": owner})
+            self._update(
+                _key("CONV", key), "SET ticket_creator = :owner, creator_since = :now", "claim_owner = :owner", {":owner": owner, ":now": _epoch(now)}
+            )
         except _ConditionFailedError:
             raise StoreUnavailableError(f"the ticket claim of {key} was taken over meanwhile") from None
 
@@ -160,7 +166,7 @@ class DynamoDbConversationStore:
         if replaces is not None:
             update += ", previous_ticket_ids = list_append(if_not_exists(previous_ticket_ids, :empty), :replaced)"
             values.update({":empty": [], ":replaced": [replaces]})
-        item = self._update(_key("CONV", key), update + " REMOVE claim_owner, claim_at, ticket_creator", None, values)
+        item = self._update(_key("CONV", key), update + " REMOVE claim_owner, claim_at, ticket_creator, creator_since", None, values)
         return bool(item.get("parked"))
 
     def record_activity(self, key: str, event: SocialEvent, *, customer_key: str | None) -> Conversation:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
     from socialdesk.model import SocialEvent
     from socialdesk.model.conversation import Conversation, Customer, EventProgress
@@ -34,6 +34,8 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True):
 
     won: bool
     creator: str | None = None
+    creator_since: datetime | None = None
+    """When the creator claimed: a ticket it made is no older (a conversation's ticket of long ago, whose records expired, is)."""
     ticket_id: int | None = None
     retry_after: int = 0
 
@@ -63,7 +65,7 @@ class ConversationStore(Protocol):
         """Ask to open the ticket of a conversation whose current ticket is `expected_ticket_id`."""
         ...
 
-    def mark_creator(self, key: str, *, owner: str) -> None:
+    def mark_creator(self, key: str, *, owner: str, now: datetime) -> None:
         """Say that `owner`, holding the claim, is about to create the ticket (after finding none)."""
         ...
 
