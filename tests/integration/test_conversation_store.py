@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
-from socialdesk.store.dynamodb import DynamoDbConversationStore
-from socialdesk.store.port import Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
+from socialdesk.store.dynamodb import RECORD_RETENTION, DynamoDbConversationStore
+from socialdesk.store.port import Alias, Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
 from tests.support.dynamodb_capacity import MeteredClient
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import InMemoryStore
@@ -198,6 +198,57 @@ def test_customer_ids_are_merged_not_overwritten(store: ConversationStore) -> No
     store.save_customer(Customer(key="x:1", crm_contact_id="003A"))
     assert store.customer("x:1") == Customer(key="x:1", desk_user_id=494820284, crm_contact_id="003A")
     assert store.customer("x:2") is None
+
+
+BSUID_CHAT, PHONE_CHAT = "whatsapp:106540352242922:chat:US.13491208655302741918", "whatsapp:106540352242922:chat:16505551234"
+
+
+def test_an_alias_is_bound_once_and_the_first_binding_stays(store: ConversationStore) -> None:
+    # Given a key nobody bound
+    assert store.alias(BSUID_CHAT) is None
+    # When two events bind it to different keys, one after the other
+    first = store.bind_alias(BSUID_CHAT, target=PHONE_CHAT)
+    second = store.bind_alias(BSUID_CHAT, target=BSUID_CHAT)
+    # Then both learn the first binding, and it is what a reader finds
+    assert first == second == store.alias(BSUID_CHAT) == Alias(target=PHONE_CHAT)
+
+
+def test_an_owner_claims_an_unowned_alias_and_then_only_it_may_repoint_it(store: ConversationStore) -> None:
+    # Given a phone key bound by a phone-only event (nobody owns it)
+    store.bind_alias(PHONE_CHAT, target=PHONE_CHAT)
+    # When a business-scoped id claims it, re-points it, and another id tries to claim it too
+    claimed = store.bind_alias(PHONE_CHAT, target=PHONE_CHAT, owner=BSUID_CHAT)
+    repointed = store.bind_alias(PHONE_CHAT, target=BSUID_CHAT, owner=BSUID_CHAT)
+    refused = store.bind_alias(PHONE_CHAT, target="whatsapp:106540352242922:chat:GB.99", owner="whatsapp:106540352242922:chat:GB.99")
+    # Then the first claimant keeps it, as it last pointed it
+    assert claimed == Alias(target=PHONE_CHAT, owner=BSUID_CHAT)
+    assert repointed == refused == store.alias(PHONE_CHAT) == Alias(target=BSUID_CHAT, owner=BSUID_CHAT)
+
+
+def test_an_alias_in_use_outlives_its_first_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    with local_aws() as aws:
+        client: Any = boto3.client("dynamodb")
+        table, now = aws.resource("StateTable"), [NOW]
+        store = DynamoDbConversationStore(table, lambda: client, clock=lambda: now[0])
+
+        def expires_at() -> int:
+            item = client.get_item(TableName=table, Key={"pk": {"S": f"ALIAS#{BSUID_CHAT}"}, "sk": {"S": "ALIAS"}})["Item"]
+            return int(item["expires_at"]["N"])
+
+        # Given a chat's alias bound today
+        store.bind_alias(BSUID_CHAT, target=PHONE_CHAT)
+        bound_until = expires_at()
+        # When it is read a day later, then 40 days later
+        now[0] = NOW + timedelta(days=1)
+        store.alias(BSUID_CHAT)
+        unchanged = expires_at()
+        now[0] = NOW + timedelta(days=40)
+        assert store.alias(BSUID_CHAT) == Alias(target=PHONE_CHAT)
+        # Then only the later read extends it (a month of use costs one write), to 400 days from then
+        assert unchanged == bound_until == int((NOW + RECORD_RETENTION).timestamp())
+        assert expires_at() == int((NOW + timedelta(days=40) + RECORD_RETENTION).timestamp())
 
 
 # Distinct minutes, each a customer (False) or brand (True) message, in the order they are delivered.

@@ -47,6 +47,10 @@ EXPECTED = {
     "meta-whatsapp-text": (200, 1),
     "meta-whatsapp-image": (200, 1),
     "meta-whatsapp-status-failed": (200, 1),
+    "meta-whatsapp-text-bsuid": (200, 1),
+    "meta-whatsapp-username": (200, 1),
+    "meta-whatsapp-status-failed-bsuid": (200, 1),
+    "meta-whatsapp-smb-echo": (200, 1),
     "meta-batch": (200, 4),
 }
 

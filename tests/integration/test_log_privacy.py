@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 CUSTOMER_PHONE = "16505551234"  # the sender of the meta-whatsapp-text sample
+CUSTOMER_BSUID = "US.13491208655302741918"  # hers since business-scoped user ids (meta-whatsapp-text-bsuid, -username, -smb-echo)
 MESSAGE_TEXT = "Mi pedido no ha llegado"
 
 
@@ -61,6 +62,22 @@ def test_a_whatsapp_customers_phone_number_reaches_no_log_line_at_any_level(flow
     assert '"conversation":"whatsapp:106540352242922:chat:~' in logged
     for personal in (CUSTOMER_PHONE, base64.b64encode(CUSTOMER_PHONE.encode()).decode()[:12]):
         assert personal not in logged
+
+
+def test_neither_the_phone_number_nor_the_business_scoped_id_of_a_whatsapp_customer_reaches_a_log_line(
+    flow: Flow, everything_logged: pytest.LogCaptureFixture
+) -> None:
+    # Given her phone-keyed chat, then her messages with BSUID and number and with the BSUID alone, the brand's Business
+    # app reply and a failed status to her BSUID: keys of both kinds, aliases between them, wamids encoding either
+    for name in ("text", "text-bsuid", "username", "smb-echo", "status-failed-bsuid"):
+        flow.webhook(sample(f"meta-whatsapp-{name}"))
+        flow.process_all()
+    # Then every event was processed and logged, and no line holds either id or the base64 form of either
+    logged = logged_text(everything_logged)
+    assert logged.count('"message":"event processed"') == 5
+    for personal in (CUSTOMER_PHONE, CUSTOMER_BSUID, CUSTOMER_BSUID.split(".")[1], base64.b64encode(CUSTOMER_BSUID.encode()).decode()[:12]):
+        assert personal not in logged
+    assert base64.b64encode(CUSTOMER_PHONE.encode()).decode()[:12] not in logged
 
 
 def test_library_loggers_print_no_secret_token_or_message_text_even_at_debug(

@@ -187,3 +187,29 @@ def test_every_sample_webhook_is_processed_without_a_failure_or_a_dead_letter(fl
     assert flow.aws.drain(flow.aws.dead_letter_url) == []
     external_ids = [ticket["external_id"] for ticket in flow.zendesk.tickets.values()]
     assert len(external_ids) == len(set(external_ids))
+
+
+def test_a_phone_keyed_whatsapp_chat_continues_through_dynamodb_when_the_customers_bsuid_appears(flow: Flow) -> None:
+    # Given Dana's chat, ticket, Zendesk user and Salesforce contact, keyed by her number before business-scoped ids
+    flow.webhook(sample("meta-whatsapp-text"))
+    flow.process_all()
+    # When she writes with her BSUID and number, then with her username alone, and a message to her BSUID fails
+    for name in ("meta-whatsapp-text-bsuid", "meta-whatsapp-username", "meta-whatsapp-status-failed-bsuid"):
+        flow.webhook(sample(name))
+        assert [failures(answer) for answer in flow.process_all()] == [[]]
+    # Then the one ticket of the phone-keyed chat has her three messages by her and the warning note
+    [ticket] = flow.zendesk.tickets.values()
+    assert ticket["external_id"] == "whatsapp:106540352242922:chat:16505551234"
+    comments = [(comment["public"], comment["body"].splitlines()[0][:60]) for comment in ticket["comments"]]
+    assert comments == [
+        (True, "Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"),
+        (False, "Social context (socialdesk)"),
+        (True, "Sigo esperando el pedido #4411, ¿me dicen algo?"),
+        (True, "Gracias, ya tengo el número de seguimiento 👍"),
+        (False, "⚠ A WhatsApp message to the customer was not delivered (1310"),
+    ]
+    assert {comment["author_id"] for comment in ticket["comments"] if comment["public"]} == {ticket["requester_id"]}
+    # And she is one Zendesk user and one Salesforce contact, whose three Tasks hang on that contact
+    assert list(flow.zendesk.users) == ["whatsapp:16505551234"]
+    [contact] = flow.salesforce.contacts.values()
+    assert [task["WhoId"] for task in flow.salesforce.tasks.values()] == [contact["Id"]] * 3

@@ -27,6 +27,7 @@ STORE_WRITES = frozenset(
         "park",
         "unpark",
         "save_customer",
+        "bind_alias",
         "pause",
     }
 )

@@ -18,7 +18,7 @@ from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, SortedTimes
-from socialdesk.store.port import Claim, EventBusyError, message_anchor
+from socialdesk.store.port import Alias, Claim, EventBusyError, message_anchor
 
 
 class CrashError(BaseException):
@@ -115,6 +115,7 @@ class InMemoryStore:
         """Each conversation's message times: the DynamoDB store keeps one small item per message."""
         self.messages: dict[str, str] = {}
         self.customers: dict[str, Customer] = {}
+        self.aliases: dict[str, Alias] = {}
         self.parked_by_anchor: dict[str, dict[str, SocialEvent]] = {}
         self.parked_flags: set[str] = set()
         self.creators: dict[str, str] = {}
@@ -220,6 +221,15 @@ class InMemoryStore:
 
     def pauses(self) -> dict[str, datetime]:
         return dict(self.paused)
+
+    def alias(self, key: str) -> Alias | None:
+        return self.aliases.get(key)
+
+    def bind_alias(self, key: str, *, target: str, owner: str | None = None) -> Alias:
+        bound = self.aliases.get(key)
+        if bound is None or (owner is not None and bound.owner in (None, owner)):
+            bound = self.aliases[key] = Alias(target=target, owner=owner)
+        return bound
 
     def customer(self, key: str) -> Customer | None:
         found = self.customers.get(key)

@@ -20,6 +20,7 @@ PAGE = "448242228374517"
 POST = f"{PAGE}_1221316769125949"
 IG = "17841405726653026"
 PHONE_ID = "106540352242922"
+BSUID = "US.13491208655302741918"  # Dana's business-scoped user id in the samples; her number is 16505551234
 RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
@@ -173,8 +174,9 @@ def test_whatsapp_text_with_profile_name_and_seconds_timestamp() -> None:
     assert event.conversation_key == f"whatsapp:{PHONE_ID}:chat:16505551234"
     assert event.text == "Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"
     assert event.author is not None
-    assert (event.author.id, event.author.display_name) == ("16505551234", "Dana Rodríguez")
+    assert (event.author.id, event.author.display_name, event.author.phone) == ("16505551234", "Dana Rodríguez", "16505551234")
     assert event.created_at == datetime.fromtimestamp(1752000000, tz=UTC)
+    assert event.conversation_alias is None  # recorded before business-scoped ids: the phone is the only key
 
 
 def test_whatsapp_image_keeps_caption_media_id_and_quoted_message() -> None:
@@ -231,6 +233,109 @@ def test_each_whatsapp_status_of_one_message_is_a_separate_event() -> None:
     status = value["statuses"][0]
     value["statuses"] = [{**status, "status": "sent", "errors": []}, {**status, "status": "delivered", "errors": []}]
     assert [event.event_id.rsplit(":", 1)[1] for event in normalise(payload).events] == ["sent", "delivered"]
+
+
+# WhatsApp business-scoped user ids (BSUID) since April 2026, answering.md §0 #5 and §6.1; field table from
+# https://dualhook.com/docs/contacts-bsuid-webhooks (secondary).
+
+
+def test_whatsapp_message_with_bsuid_and_phone_is_keyed_by_the_bsuid_and_names_the_phone_keyed_chat() -> None:
+    # Given Dana's message carrying her business-scoped user id beside her number
+    # When normalised
+    event = one_event("meta-whatsapp-text-bsuid")
+    # Then the chat and the customer go by the BSUID, the number is an attribute, and the phone-keyed chat is its alias
+    assert event.conversation_key == f"whatsapp:{PHONE_ID}:chat:{BSUID}"
+    assert event.conversation_alias == f"whatsapp:{PHONE_ID}:chat:16505551234"
+    assert event.author is not None
+    assert (event.author.id, event.author.phone, event.author.display_name) == (BSUID, "16505551234", "Dana Rodríguez")
+
+
+def test_whatsapp_message_from_a_username_without_phone_is_read_not_quarantined() -> None:
+    # Given a message from a customer who adopted a username: no `wa_id`, no `from`, only `from_user_id`
+    batch = normalise(recorded_body("meta-whatsapp-username"))
+    # When normalised
+    [event] = batch.events
+    # Then it is queued, keyed by the BSUID with no alias, and the username is display data
+    assert batch.unreadable == []
+    assert (event.conversation_key, event.conversation_alias) == (f"whatsapp:{PHONE_ID}:chat:{BSUID}", None)
+    assert event.author is not None
+    assert (event.author.id, event.author.phone, event.author.handle) == (BSUID, None, "dana.rodriguez")
+    assert event.text == "Gracias, ya tengo el número de seguimiento 👍"
+
+
+def test_whatsapp_bsuid_is_taken_from_the_contacts_entry_when_the_message_names_only_the_phone() -> None:
+    # Given a message whose `from_user_id` is missing while its contacts entry has the customer's BSUID
+    payload = recorded_body("meta-whatsapp-text-bsuid")
+    del payload["entry"][0]["changes"][0]["value"]["messages"][0]["from_user_id"]
+    # When normalised
+    [event] = normalise(payload).events
+    # Then the BSUID still keys the chat
+    assert event.author is not None
+    assert (event.conversation_key, event.author.id, event.author.phone) == (f"whatsapp:{PHONE_ID}:chat:{BSUID}", BSUID, "16505551234")
+
+
+def test_whatsapp_customer_id_that_is_not_a_string_quarantines_the_message() -> None:
+    # Given a message whose BSUID is a number
+    payload = recorded_body("meta-whatsapp-username")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"][0]["from_user_id"], value["contacts"] = 13491208655302741918, []
+    # When normalised, then it is set aside with the reason, not queued under a made-up key
+    batch = normalise(payload)
+    assert (batch.events, [item.reason for item in batch.unreadable]) == ([], ["TypeError: a customer id is not a string"])
+
+
+def test_whatsapp_status_naming_only_the_bsuid_is_keyed_by_it() -> None:
+    # Given a failed status of a message the brand sent to Dana's BSUID (no `recipient_id`, no contacts)
+    event = one_event("meta-whatsapp-status-failed-bsuid")
+    # Then it belongs to her BSUID-keyed chat, with its error
+    assert (event.kind, event.from_brand) == (EventKind.DELIVERY_STATUS, True)
+    assert (event.conversation_key, event.conversation_alias) == (f"whatsapp:{PHONE_ID}:chat:{BSUID}", None)
+    assert event.delivery is not None
+    assert (event.delivery.status, event.delivery.error_code) == ("failed", 131026)
+
+
+def test_whatsapp_status_naming_both_ids_names_the_phone_keyed_chat_too() -> None:
+    # Given a delivered status carrying the recipient's BSUID and number
+    payload = recorded_body("meta-whatsapp-status-failed")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["statuses"][0] = {**value["statuses"][0], "status": "delivered", "errors": [], "recipient_user_id": BSUID}
+    # When normalised
+    [event] = normalise(payload).events
+    # Then it is keyed like her messages are
+    assert (event.conversation_key, event.conversation_alias) == (f"whatsapp:{PHONE_ID}:chat:{BSUID}", f"whatsapp:{PHONE_ID}:chat:16505551234")
+
+
+def test_whatsapp_business_app_echo_is_the_brands_reply_in_the_customers_chat() -> None:
+    # Given a reply the brand typed in the WhatsApp Business app (coexistence), echoed as `smb_message_echoes`
+    event = one_event("meta-whatsapp-smb-echo")
+    # Then it is a brand message (a note that answers the chat, answering.md §0 #7), never a customer message
+    assert (event.platform, event.kind, event.from_brand) == (Platform.WHATSAPP, EventKind.DIRECT_MESSAGE, True)
+    assert event.text == "Hola Dana, su pedido #4411 sale hoy. Disculpe la demora."
+    assert event.author is not None
+    assert (event.author.id, event.author.phone) == (PHONE_ID, None)
+    # And it is in the customer's chat, the `+` of the number as the app addressed it dropped for the alias
+    assert (event.conversation_key, event.conversation_alias) == (f"whatsapp:{PHONE_ID}:chat:{BSUID}", f"whatsapp:{PHONE_ID}:chat:16505551234")
+
+
+def test_whatsapp_business_app_echo_addressed_by_number_alone_is_in_the_phone_keyed_chat() -> None:
+    # Given an echo without `to_user_id`, its number written with a `+`
+    payload = recorded_body("meta-whatsapp-smb-echo")
+    del payload["entry"][0]["changes"][0]["value"]["message_echoes"][0]["to_user_id"]
+    # When normalised
+    [event] = normalise(payload).events
+    # Then it is keyed as the customer's own messages with that number are (`from` has no leading `+`)
+    assert (event.conversation_key, event.conversation_alias) == (f"whatsapp:{PHONE_ID}:chat:16505551234", None)
+
+
+@pytest.mark.parametrize("echo_type", ["edit", "revoke", "reaction"])
+def test_whatsapp_business_app_echoes_without_words_to_note_are_acknowledged(echo_type: str) -> None:
+    # Given the brand editing, revoking or reacting in the Business app (Meta documents no content for the first two)
+    payload = recorded_body("meta-whatsapp-smb-echo")
+    echo = payload["entry"][0]["changes"][0]["value"]["message_echoes"][0]
+    echo["type"] = echo_type
+    # When normalised, then it is counted and nothing is queued
+    batch = normalise(payload)
+    assert (batch.events, dict(batch.ignored)) == ([], {f"whatsapp:echo_{echo_type}": 1})
 
 
 # --- Batches, unknown input and broken shapes --------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from socialdesk.privacy import log_key, log_text, pseudonym
 
 PHONE = "16505551234"
+BSUID = "US.13491208655302741918"
 
 
 def test_whatsapp_keys_keep_platform_and_brand_number_id_and_replace_the_customer() -> None:
@@ -18,6 +19,18 @@ def test_whatsapp_keys_keep_platform_and_brand_number_id_and_replace_the_custome
     assert event is not None
     assert event.startswith("whatsapp:106540352242922:~")
     assert "MTY1MDU1NTEyMzQ" not in event
+
+
+def test_whatsapp_keys_by_business_scoped_user_id_replace_it_as_they_replace_a_phone_number() -> None:
+    # Given the conversation and customer keys of a customer Meta names by BSUID (since April 2026), and a failure naming one
+    conversation = log_key(f"whatsapp:106540352242922:chat:{BSUID}")
+    customer = log_key(f"whatsapp:{BSUID}")
+    reason = log_text(f"conversation whatsapp:106540352242922:chat:{BSUID} kept changing")
+    # Then the BSUID is replaced whole (its country code too), the brand's number id and the scope stay readable
+    assert conversation == f"whatsapp:106540352242922:chat:{pseudonym(BSUID)}"
+    assert customer == f"whatsapp:{pseudonym(BSUID)}"
+    assert reason == f"conversation whatsapp:106540352242922:chat:{pseudonym(BSUID)} kept changing"
+    assert all("13491208655302741918" not in text and "US." not in text for text in (str(conversation), str(customer), reason))
 
 
 def test_other_platforms_keys_stay_readable_unless_a_part_is_an_email_or_a_phone_number() -> None:

@@ -1,10 +1,13 @@
 """Keys and reasons made safe to log: the customer's phone number or e-mail never reaches a log line.
 
-WhatsApp names its customers by phone number: it is the user id in the customer key
-(`whatsapp:<phone>`), the chat in the conversation key (`whatsapp:<phone number id>:chat:<phone>`),
-and WhatsApp message ids (`wamid.…`) carry it base64-encoded, so the event key does too. Logs are
-kept for weeks and read by more people than tickets are, so every key bound for a log line goes
-through `log_key`, and every free-text reason through `log_text`.
+WhatsApp names its customers by phone number, and since April 2026 by a business-scoped user id
+(BSUID, `US.13491208655302741918`): whichever keys them is the user id in the customer key
+(`whatsapp:<BSUID or phone>`) and the chat in the conversation key (`whatsapp:<phone number id>:chat:<BSUID or
+phone>`), and WhatsApp message ids (`wamid.…`) carry one of them base64-encoded, so the event key does too.
+A BSUID is no phone number, but it names one person to this business as surely (and keys that person's
+records in Zendesk and Salesforce), so it is treated the same. Logs are kept for weeks and read by more
+people than tickets are, so every key bound for a log line goes through `log_key`, and every free-text
+reason through `log_text`.
 
 What is replaced and what is not (a decision):
 - WhatsApp keys: every part after the brand's phone number id (Meta's id for the brand's number,

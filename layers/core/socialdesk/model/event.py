@@ -39,13 +39,19 @@ class EventKind(enum.StrEnum):
 
 
 class Author(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """Who wrote the item, as far as the platform tells in the webhook itself."""
+    """Who wrote the item, as far as the platform tells in the webhook itself.
+
+    A WhatsApp customer's `id` is their business-scoped user id (BSUID) when the webhook carries
+    one, else their phone number; `phone` is the phone number whenever the webhook carries it (it may
+    not, for customers who adopted a username), and `handle` their username.
+    """
 
     id: PlatformId
     handle: str | None = None
     display_name: str | None = None
     follower_count: Annotated[int, msgspec.Meta(ge=0)] | None = None
     verified: bool | None = None
+    phone: str | None = None
 
 
 class Attachment(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -77,6 +83,11 @@ class SocialEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     `<platform>:<brand account>:<scope>:<id>`. X replies delivered by the Account
     Activity API carry no thread root, so their key names the parent post; the
     processor follows `in_reply_to` to the conversation it already knows.
+
+    `conversation_alias` is another key the payload names the same thread by: a WhatsApp
+    chat keyed by the customer's business-scoped user id, when the webhook also carries
+    their phone number, is also `whatsapp:<phone number id>:chat:<phone>`, the key chats
+    had before Meta added those ids (April 2026). The processor continues such a chat.
     """
 
     platform: Platform
@@ -97,6 +108,7 @@ class SocialEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     source_app_id: str | None = None
     standby: bool = False
     delivery: Delivery | None = None
+    conversation_alias: PlatformId | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -26,6 +26,8 @@ _FEED_ITEMS = frozenset({"comment", "status", "post", "photo", "video", "share"}
 _FEED_VERBS = {"add": EventKind.COMMENT, "edited": EventKind.EDIT, "edit": EventKind.EDIT, "remove": EventKind.DELETE, "delete": EventKind.DELETE}
 _WHATSAPP_MEDIA = frozenset({"image", "video", "audio", "document", "sticker"})
 _WHATSAPP_IGNORED = frozenset({"reaction", "system"})
+# An echo of the brand editing or revoking (deleting) a message it sent: Meta documents no shape for their content yet.
+_WHATSAPP_ECHOES_IGNORED = frozenset({"edit", "revoke"})
 
 
 class MetaWebhook:
@@ -72,6 +74,8 @@ def _entry(product: str, entry: Mapping[str, Any], batch: NormalisedBatch, recei
             batch.add(change, partial(_instagram_mention, value, account=account, entry_time=entry_time, received_at=received_at))
         elif product == "whatsapp_business_account" and field == "messages":
             _whatsapp(value, batch)
+        elif product == "whatsapp_business_account" and field == "smb_message_echoes":
+            _whatsapp_echoes(value, batch)
         else:
             batch.ignore(f"{_platform_name(product)}:{field}")
     platform = Platform.MESSENGER if product == "page" else Platform.INSTAGRAM
@@ -247,41 +251,96 @@ def _instagram_mention(value: Mapping[str, Any], *, account: str, entry_time: in
 
 
 # --- WhatsApp Cloud API -------------------------------------------------------------------------
+#
+# Since April 2026 Meta names a WhatsApp customer by a business-scoped user id (BSUID: `contacts[].user_id`,
+# `messages[].from_user_id`, `statuses[].recipient_user_id`), and by phone number (`wa_id`, `from`,
+# `recipient_id`) only while it may share it: a customer who adopted a username can come with the BSUID alone,
+# and a failed status of a message sent to a phone number with the phone alone (answering.md §0 #5;
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/ ,
+# field table at https://dualhook.com/docs/contacts-bsuid-webhooks). So a customer and their chat are keyed by
+# the BSUID when the payload has one, else by the phone (answering.md §6.1), and a payload naming both gives
+# the phone-keyed chat as `conversation_alias`: the processor continues a chat it keyed by phone before
+# (process/aliases.py). `parent_user_id` (shared across portfolios, only when Meta enables it) is not a key:
+# the BSUID is the one id every payload of one business carries. The username is display data (`handle`).
 
 
 def _whatsapp(value: Mapping[str, Any], batch: NormalisedBatch) -> None:
     metadata = value.get("metadata") or {}
-    names = {contact.get("wa_id"): (contact.get("profile") or {}).get("name") for contact in value.get("contacts") or []}
+    contacts = value.get("contacts") or []
     for message in value.get("messages") or []:
-        batch.add(message, partial(_whatsapp_message, message, metadata=metadata, names=names))
+        batch.add(message, partial(_whatsapp_message, message, metadata=metadata, contacts=contacts))
     for status in value.get("statuses") or []:
-        batch.add(status, partial(_whatsapp_status, status, metadata=metadata))
+        batch.add(status, partial(_whatsapp_status, status, metadata=metadata, contacts=contacts))
     if value.get("errors"):
         batch.ignore("whatsapp:errors", len(value["errors"]))
 
 
-def _whatsapp_message(message: Mapping[str, Any], *, metadata: Mapping[str, Any], names: Mapping[str, str | None]) -> SocialEvent | Ignored:
+def _whatsapp_echoes(value: Mapping[str, Any], batch: NormalisedBatch) -> None:
+    """`smb_message_echoes`: what the brand typed in the WhatsApp Business app on a Cloud API number (coexistence).
+
+    The brand's own replies: an internal note that marks the chat answered, never a customer message
+    (answering.md §0 #7, §2.3). Payload: `value.message_echoes[]` with `from` (the brand's number), `to`
+    (the customer's number as the app addressed it, possibly with `+`) and, since BSUIDs, `to_user_id`
+    (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/smb_message_echoes/).
+    """
+    metadata = value.get("metadata") or {}
+    contacts = value.get("contacts") or []
+    for echo in value.get("message_echoes") or []:
+        batch.add(echo, partial(_whatsapp_echo, echo, metadata=metadata, contacts=contacts))
+
+
+def _whatsapp_message(message: Mapping[str, Any], *, metadata: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]) -> SocialEvent | Ignored:
     """A customer message; `type` decides where its content is (check it before reading `text`)."""
     message_type = str(message.get("type"))
     if message_type in _WHATSAPP_IGNORED:
         return Ignored(f"whatsapp:{message_type}")
     phone_number_id = metadata["phone_number_id"]
-    sender = message["from"]
+    user_id, phone, contact = _whatsapp_customer(message, "from_user_id", "from", contacts)
+    key, alias = _whatsapp_chat(phone_number_id, user_id, phone)
+    profile = contact.get("profile") or {}
     text, attachments = _whatsapp_content(message, message_type)
     return make_event(
         platform=Platform.WHATSAPP,
         kind=EventKind.DIRECT_MESSAGE,
         event_id=message["id"],
         message_id=message["id"],
-        conversation_key=f"whatsapp:{phone_number_id}:chat:{sender}",
+        conversation_key=key,
+        conversation_alias=alias,
         account_id=phone_number_id,
         created_at=from_epoch_seconds(message["timestamp"]),
         from_brand=False,
-        author={"id": sender, "display_name": names.get(sender)},
+        author={"id": user_id or phone, "display_name": profile.get("name"), "handle": profile.get("username"), "phone": phone},
         text=text,
         content_type=message_type,
         attachments=attachments,
         in_reply_to=(message.get("context") or {}).get("id"),
+    )
+
+
+def _whatsapp_echo(echo: Mapping[str, Any], *, metadata: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]) -> SocialEvent | Ignored:
+    """One message the brand sent from the WhatsApp Business app: a brand reply in the customer's chat."""
+    message_type = str(echo.get("type"))
+    if message_type in _WHATSAPP_IGNORED or message_type in _WHATSAPP_ECHOES_IGNORED:
+        return Ignored(f"whatsapp:echo_{message_type}")
+    phone_number_id = metadata["phone_number_id"]
+    user_id, phone, _ = _whatsapp_customer(echo, "to_user_id", "to", contacts)
+    key, alias = _whatsapp_chat(phone_number_id, user_id, phone)
+    text, attachments = _whatsapp_content(echo, message_type)
+    return make_event(
+        platform=Platform.WHATSAPP,
+        kind=EventKind.DIRECT_MESSAGE,
+        event_id=echo["id"],
+        message_id=echo["id"],
+        conversation_key=key,
+        conversation_alias=alias,
+        account_id=phone_number_id,
+        created_at=from_epoch_seconds(echo["timestamp"]),
+        from_brand=True,
+        author={"id": phone_number_id},
+        text=text,
+        content_type=message_type,
+        attachments=attachments,
+        in_reply_to=(echo.get("context") or {}).get("id"),
     )
 
 
@@ -307,22 +366,64 @@ def _whatsapp_content(message: Mapping[str, Any], message_type: str) -> tuple[st
     return None, []
 
 
-def _whatsapp_status(status: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> SocialEvent:
-    """Delivery of one of our own messages: sent, delivered, read or failed (with the error)."""
+def _whatsapp_status(status: Mapping[str, Any], *, metadata: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]) -> SocialEvent:
+    """Delivery of one of our own messages: sent, delivered, read or failed (with the error).
+
+    The recipient is `recipient_user_id` (BSUID) and/or `recipient_id` (phone): a failed status of a message
+    sent to a phone number carries the phone alone and no `contacts` (https://dualhook.com/docs/contacts-bsuid-webhooks).
+    """
     phone_number_id = metadata["phone_number_id"]
     error = (status.get("errors") or [{}])[0]
+    user_id, phone, _ = _whatsapp_customer(status, "recipient_user_id", "recipient_id", contacts)
+    key, alias = _whatsapp_chat(phone_number_id, user_id, phone)
     return make_event(
         platform=Platform.WHATSAPP,
         kind=EventKind.DELIVERY_STATUS,
         event_id=f"{status['id']}:{status['status']}",
         message_id=status["id"],
-        conversation_key=f"whatsapp:{phone_number_id}:chat:{status['recipient_id']}",
+        conversation_key=key,
+        conversation_alias=alias,
         account_id=phone_number_id,
         created_at=from_epoch_seconds(status["timestamp"]),
         from_brand=True,
         author={"id": phone_number_id, "handle": metadata.get("display_phone_number")},
         delivery={"status": status["status"], "error_code": code(error.get("code")), "error_title": error.get("title")},
     )
+
+
+def _whatsapp_customer(
+    item: Mapping[str, Any], user_id_field: str, phone_field: str, contacts: Sequence[Mapping[str, Any]]
+) -> tuple[str | None, str | None, Mapping[str, Any]]:
+    """The customer's BSUID and phone number, each from the item or else from its `contacts` entry, and that entry."""
+    user_id, phone = item.get(user_id_field), item.get(phone_field)
+    if phone_field == "to" and isinstance(phone, str):
+        phone = _digits(phone)  # an echo names the number as the Business app addressed it, possibly with `+`
+    contact = next(
+        (
+            contact
+            for contact in contacts
+            if (user_id is not None and contact.get("user_id") == user_id) or (phone is not None and contact.get("wa_id") == phone)
+        ),
+        {},
+    )
+    user_id, phone = user_id or contact.get("user_id"), phone or contact.get("wa_id")
+    if not all(isinstance(value, str | None) for value in (user_id, phone)):
+        raise TypeError("a customer id is not a string")
+    if not (user_id or phone):
+        raise KeyError(phone_field)  # neither id: the item is unreadable
+    return user_id, phone, contact
+
+
+def _whatsapp_chat(phone_number_id: str, user_id: str | None, phone: str | None) -> tuple[str, str | None]:
+    """The chat key, by BSUID when there is one, and the phone-keyed alias when the payload names both."""
+    if user_id:
+        return f"whatsapp:{phone_number_id}:chat:{user_id}", f"whatsapp:{phone_number_id}:chat:{phone}" if phone else None
+    return f"whatsapp:{phone_number_id}:chat:{phone}", None
+
+
+def _digits(phone: str) -> str:
+    """A phone number as WhatsApp writes `wa_id` and `from`: digits only, no leading `+`."""
+    return "".join(character for character in phone if character.isdigit())
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -50,5 +50,5 @@ def profile_url(platform: Platform, author: Author | None) -> str | None:
     if platform is Platform.FACEBOOK:
         return f"https://www.facebook.com/{author.id}"
     if platform is Platform.WHATSAPP:
-        return f"https://wa.me/{author.id}"
+        return f"https://wa.me/{author.phone}" if author.phone else None  # `id` may be a business-scoped id, not a number
     return None

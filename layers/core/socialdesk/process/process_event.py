@@ -13,7 +13,9 @@ side effect is guarded by what the store remembers:
   created just before a crash is found again rather than created twice;
 - parking: a brand reply, edit, deletion or failed delivery that arrives before the
   message or ticket it belongs to waits in the store and is queued again the moment that
-  appears, so any delivery order gives the same tickets and notes.
+  appears, so any delivery order gives the same tickets and notes;
+- aliases: a WhatsApp chat or customer keyed by phone number continues when Meta names the
+  customer by a business-scoped user id (process/aliases.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.crm.port import Crm, CrmError, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
 from socialdesk.desk.port import (
@@ -38,7 +42,7 @@ from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
 from socialdesk.observability import logger
 from socialdesk.ports.queues import event_message
-from socialdesk.process import ticket_content
+from socialdesk.process import aliases, ticket_content
 from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
@@ -92,6 +96,8 @@ class _Run:
     conversation: Conversation | None = None
     customer: Customer | None = None
     """The author's record, read once per event and shared by both sides."""
+    customer_key: str | None = None
+    """The key the author goes by here (a WhatsApp customer's may be an alias), once resolved."""
     parked: bool = False
 
     @property
@@ -178,8 +184,8 @@ class ProcessEvent:
             self._park(run, target)
             return
         run.outcome.conversation_key = target
-        customer = customer_key(event.platform, event.author.id) if event.author and not event.from_brand else None
         if event.kind in MESSAGE_KINDS:
+            customer = self._customer_key(run) if event.author and not event.from_brand else None
             run.conversation = self._store.record_activity(target, event, customer_key=customer)
             if self._store.remember_message(event, target):
                 self._release(message_anchor(event.platform, event.account_id, event.message_id))
@@ -199,9 +205,14 @@ class ProcessEvent:
         own thread: the parent was one we never see (a brand broadcast, say), and every
         customer who replied to it gets their own ticket.
         """
-        for message_id in (event.message_id, event.in_reply_to):
-            if message_id and (known := self._store.conversation_of_message(event, message_id)):
-                return known
+        found = (self._store.conversation_of_message(event, message_id) for message_id in (event.message_id, event.in_reply_to) if message_id)
+        known = next((key for key in found if key), None)
+        if event.platform is Platform.WHATSAPP:
+            # Resolved even when the message is known (a redelivery, a quote), so the chat's keys are bound whichever event comes first.
+            resolved = aliases.resolve(self._store, event.conversation_key, event.conversation_alias, exists=self._conversation_exists, known=known)
+            return known or resolved
+        if known:
+            return known
         if event.platform is Platform.X and event.kind is not EventKind.DIRECT_MESSAGE:
             if event.kind in (EventKind.EDIT, EventKind.DELETE):
                 return _Park(message_anchor(event.platform, event.account_id, event.message_id))
@@ -370,9 +381,23 @@ class ProcessEvent:
             raise
         return True
 
+    def _conversation_exists(self, key: str) -> bool:
+        return self._store.conversation(key) is not None
+
+    def _customer_key(self, run: _Run) -> str:
+        """`<platform>:<user id>`; a WhatsApp customer known by phone keeps that key when their BSUID appears (process/aliases.py)."""
+        if run.customer_key is None:
+            event, key = run.event, ticket_content.desk_user(run.event).external_id
+            author = event.author
+            if event.platform is Platform.WHATSAPP and author is not None:
+                phone_key = customer_key(event.platform, author.phone) if author.phone else None
+                key = aliases.resolve(self._store, key, phone_key, exists=lambda held: self._store.customer(held) is not None)
+            run.customer_key = key
+        return run.customer_key
+
     def _customer(self, run: _Run) -> Customer:
         if run.customer is None:
-            key = ticket_content.desk_user(run.event).external_id
+            key = self._customer_key(run)
             run.customer = self._store.customer(key) or Customer(key=key)
         return run.customer
 
@@ -380,7 +405,8 @@ class ProcessEvent:
         """The customer's helpdesk user: from the store when known (no call), else created or updated once."""
         customer = self._customer(run)
         if customer.desk_user_id is None:
-            customer.desk_user_id = self._desk.upsert_user(ticket_content.desk_user(run.event))
+            user = msgspec.structs.replace(ticket_content.desk_user(run.event), external_id=customer.key)
+            customer.desk_user_id = self._desk.upsert_user(user)
             self._store.save_customer(customer)
         return customer.desk_user_id
 
@@ -411,9 +437,8 @@ class ProcessEvent:
                 return
             progress.salesforce_attempted = True
             self._store.save_progress(run.event.dedupe_key, progress, now=self._clock(), release=False)
-            recorded = self._crm.record_activity(
-                activity, contact=crm_contact(event), contact_id=customer.crm_contact_id, persona_id=customer.crm_persona_id
-            )
+            contact = msgspec.structs.replace(crm_contact(event), external_id=customer.key)
+            recorded = self._crm.record_activity(activity, contact=contact, contact_id=customer.crm_contact_id, persona_id=customer.crm_persona_id)
         except CrmError as exc:
             raise self._crm_failure(exc, run.attempt) from exc
         if (recorded.contact_id, recorded.persona_id) != (customer.crm_contact_id, customer.crm_persona_id):

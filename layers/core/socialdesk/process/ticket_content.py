@@ -42,8 +42,8 @@ def desk_user(event: SocialEvent) -> DeskUser:
     identities: tuple[Identity, ...] = ()
     if event.platform is Platform.X and event.author.handle:
         identities = (Identity("twitter", event.author.handle),)
-    elif event.platform is Platform.WHATSAPP:
-        identities = (Identity("phone_number", f"+{event.author.id}"),)
+    elif event.platform is Platform.WHATSAPP and event.author.phone:
+        identities = (Identity("phone_number", f"+{event.author.phone}"),)  # a customer with a username may share none
     return DeskUser(external_id=customer_key(event.platform, event.author.id), name=customer_name(event), identities=identities)
 
 

@@ -9,6 +9,7 @@ Items, all keyed `pk` + `sk`:
 | `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 400 days |
 | `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
+| `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
 | `PAUSE` | `PAUSE` | until when each backend is paused (429 Retry-After, spent allocation) | 1 day |
 
@@ -38,7 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress
-from socialdesk.store.port import Claim, EventBusyError, message_anchor
+from socialdesk.store.port import Alias, Claim, EventBusyError, message_anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 EVENT_RETENTION = timedelta(days=30)
 PAUSE_RETENTION = timedelta(days=1)
 RECORD_RETENTION = timedelta(days=400)
+# An alias in use is extended once it is this old: at most one write a month keeps a customer's chat continuing.
+ALIAS_REFRESH = timedelta(days=30)
 ACTIVITY_WRITE_ATTEMPTS = 3
 ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "last_brand_at", "first_response_at", "waiting_since")
 # Above every character an event key holds (the highest code point): bounds a Query to one time's items or beyond them.
@@ -271,6 +274,33 @@ class DynamoDbConversationStore:
     def pauses(self) -> dict[str, datetime]:
         item = self._get(_key("PAUSE", "ALL")) or {}
         return {name.removesuffix("_until"): datetime.fromtimestamp(int(value), tz=UTC) for name, value in item.items() if name.endswith("_until")}
+
+    # --- aliases: one WhatsApp chat or customer under two keys --------------------------------
+
+    def alias(self, key: str) -> Alias | None:
+        """The binding of `key`; one in use past ALIAS_REFRESH is extended, so it lives as long as its chat is used."""
+        item = self._get(_key("ALIAS", key))
+        if not item:
+            return None
+        if int(item.get("expires_at", 0)) < _epoch(self._clock() + RECORD_RETENTION - ALIAS_REFRESH):
+            with suppress(_ConditionFailedError):
+                self._update(
+                    _key("ALIAS", key), "SET expires_at = :expires", "attribute_exists(pk)", {":expires": _epoch(self._clock() + RECORD_RETENTION)}
+                )
+        return Alias(target=item["alias_target"], owner=item.get("alias_owner"))
+
+    def bind_alias(self, key: str, *, target: str, owner: str | None = None) -> Alias:
+        values: dict[str, Any] = {":target": target, ":expires": _epoch(self._clock() + RECORD_RETENTION)}
+        update, condition = "SET alias_target = :target, expires_at = :expires", "attribute_not_exists(alias_target)"
+        if owner is not None:
+            update += ", alias_owner = :owner"
+            condition += " OR attribute_not_exists(alias_owner) OR alias_owner = :owner"
+            values[":owner"] = owner
+        try:
+            self._update(_key("ALIAS", key), update, condition, values)
+        except _ConditionFailedError as failed:
+            return Alias(target=failed.item["alias_target"], owner=failed.item.get("alias_owner"))
+        return Alias(target=target, owner=owner)
 
     def customer(self, key: str) -> Customer | None:
         item = self._get(_key("CUST", key))

@@ -40,6 +40,17 @@ class Claim(msgspec.Struct, frozen=True, kw_only=True):
     retry_after: int = 0
 
 
+class Alias(msgspec.Struct, frozen=True, kw_only=True):
+    """Events keyed by one key belong under `target` instead: a WhatsApp chat or customer known by another key.
+
+    `owner` is set when a business-scoped user id claimed a phone-keyed key (see process/aliases.py):
+    a number claimed by one customer is never handed to another who comes with the same number later.
+    """
+
+    target: str
+    owner: str | None = None
+
+
 def message_anchor(platform: str, account_id: str, message_id: str) -> str:
     """Events parked here wait for this message to be seen (and so its conversation known)."""
     return f"MSG#{platform}:{account_id}:{message_id}"
@@ -103,6 +114,17 @@ class ConversationStore(Protocol):
 
     def pauses(self) -> dict[str, datetime]:
         """The backends paused now or in the past, with the time their pause ends."""
+        ...
+
+    def alias(self, key: str) -> Alias | None:
+        """Where events keyed `key` belong, if a binding says so."""
+        ...
+
+    def bind_alias(self, key: str, *, target: str, owner: str | None = None) -> Alias:
+        """Bind `key` to `target` unless it is bound already, and return the binding in force: the first writer wins.
+
+        With `owner`, a binding nobody owns is taken over, and the owner may re-point its own.
+        """
         ...
 
     def customer(self, key: str) -> Customer | None: ...
