@@ -4,7 +4,7 @@ The existing property tests put the bad value in one `entry` and the intact sibl
 the reading is guarded per entry, not per change: a change that is not an object, a `contacts` list of the wrong shape
 or an `errors` count instead of a list throws out of the entry, and every message of that entry, in other changes
 and in `messaging`, goes to quarantine with it instead of to the queue. Meta batches several changes, several WhatsApp
-messages and both feed changes and Messenger items into one entry (platform-webhooks.md §2.5, pitfall 2).
+messages and both feed changes and Messenger items into one entry (developers.facebook.com/docs/graph-api/webhooks: several changes per entry).
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ CASES: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]], 
 }
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a wrong-typed part of one Meta change quarantines every message of its entry")
 @pytest.mark.parametrize("case", CASES)
 def test_a_wrong_type_in_one_part_of_an_entry_leaves_the_sibling_message_queued(case: str) -> None:
     # Given a signed Meta delivery whose entry holds an intact message (id ending SIBLING) and, beside it, one bad part
@@ -84,7 +83,9 @@ def test_a_wrong_type_in_one_part_of_an_entry_leaves_the_sibling_message_queued(
     harness = Harness()
     # When ingest receives it
     response = harness.send(meta_post(to_bytes(body)))
-    # Then it is acknowledged, something is quarantined, and the intact message is queued for processing
+    # Then it is acknowledged, the bad part is set aside (an `errors` count, which carries no customer's words, is counted
+    # as ignored errors), and the intact message is queued for processing
     assert response.status == 200
-    assert json.loads(response.body)["quarantined"] >= 1
+    answer = json.loads(response.body)
+    assert answer["quarantined"] + answer["ignored"] >= 1
     assert any(event.message_id.endswith("SIBLING") for event in harness.events.events), [m.body[:80] for m in harness.quarantine.messages]

@@ -65,23 +65,30 @@ def _entry(product: str, entry: Mapping[str, Any], batch: NormalisedBatch, recei
     account = str(entry.get("id") or "")
     entry_time = entry.get("time")
     for change in entry.get("changes") or []:
-        field, value = change.get("field"), change.get("value") or {}
-        if product == "page" and field == "feed":
-            batch.add(change, partial(_feed, value, page_id=account, entry_time=entry_time, received_at=received_at))
-        elif product == "instagram" and field in ("comments", "live_comments"):
-            batch.add(change, partial(_instagram_comment, value, account=account, entry_time=entry_time, received_at=received_at))
-        elif product == "instagram" and field == "mentions":
-            batch.add(change, partial(_instagram_mention, value, account=account, entry_time=entry_time, received_at=received_at))
-        elif product == "whatsapp_business_account" and field == "messages":
-            _whatsapp(value, batch)
-        elif product == "whatsapp_business_account" and field == "smb_message_echoes":
-            _whatsapp_echoes(value, batch)
-        else:
-            batch.ignore(f"{_platform_name(product)}:{field}")
+        # Guarded one change at a time: a change of the wrong shape sets itself aside, not its entry's other changes and messages.
+        batch.guarded(change, partial(_change, product, change, batch, account=account, entry_time=entry_time, received_at=received_at))
     platform = Platform.MESSENGER if product == "page" else Platform.INSTAGRAM
     for key, standby in (("messaging", False), ("standby", True)):
         for item in entry.get(key) or []:
             batch.add(item, partial(_messaging, item, platform=platform, account=account, standby=standby))
+
+
+def _change(product: str, change: Mapping[str, Any], batch: NormalisedBatch, *, account: str, entry_time: int | None, received_at: datetime) -> None:
+    field, value = change.get("field"), change.get("value") or {}
+    if not isinstance(value, dict):
+        raise TypeError(f"the {field} change's value is a {type(value).__name__}, not an object")
+    if product == "page" and field == "feed":
+        batch.add(change, partial(_feed, value, page_id=account, entry_time=entry_time, received_at=received_at))
+    elif product == "instagram" and field in ("comments", "live_comments"):
+        batch.add(change, partial(_instagram_comment, value, account=account, entry_time=entry_time, received_at=received_at))
+    elif product == "instagram" and field == "mentions":
+        batch.add(change, partial(_instagram_mention, value, account=account, entry_time=entry_time, received_at=received_at))
+    elif product == "whatsapp_business_account" and field == "messages":
+        _whatsapp(value, batch)
+    elif product == "whatsapp_business_account" and field == "smb_message_echoes":
+        _whatsapp_echoes(value, batch)
+    else:
+        batch.ignore(f"{_platform_name(product)}:{field}")
 
 
 # --- Facebook Page feed -------------------------------------------------------------------------
@@ -271,8 +278,8 @@ def _whatsapp(value: Mapping[str, Any], batch: NormalisedBatch) -> None:
         batch.add(message, partial(_whatsapp_message, message, metadata=metadata, contacts=contacts))
     for status in value.get("statuses") or []:
         batch.add(status, partial(_whatsapp_status, status, metadata=metadata, contacts=contacts))
-    if value.get("errors"):
-        batch.ignore("whatsapp:errors", len(value["errors"]))
+    if errors := value.get("errors"):
+        batch.ignore("whatsapp:errors", len(errors) if isinstance(errors, list) else 1)
 
 
 def _whatsapp_echoes(value: Mapping[str, Any], batch: NormalisedBatch) -> None:
