@@ -1,4 +1,4 @@
-"""The CRM secret as the template creates it (no value at all) until an operator fills it: process fails closed, clearly."""
+"""The CRM secret as the template creates it (no value at all) until an operator fills it: process fails closed, clearly, and events wait."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import responses
 from functions.ingest.app import lambda_handler as ingest_handler
 from functions.process.app import lambda_handler as process_handler
 from socialdesk import composition
-from socialdesk.composition.process import CrmSecretIncompleteError
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from tests.support.process_stack import RULES
 from tests.support.webhooks import FakeLambdaContext, sample
@@ -36,12 +35,14 @@ def test_an_unfilled_crm_secret_stops_processing_with_a_log_line_naming_every_mi
             event = aws.receive_lambda_event(aws.inbound_url)
             assert event is not None
             # When the process function receives it
-            with pytest.raises(CrmSecretIncompleteError):
-                process_handler(event, FakeLambdaContext(function_name="socialdesk-process"))
+            response = process_handler(event, FakeLambdaContext(function_name="socialdesk-process"))
+            waiting = aws.sqs.get_queue_attributes(QueueUrl=aws.inbound_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
         finally:
             composition.reset()
-    # Then it failed as a whole (the message returns to the queue), called neither Zendesk nor Salesforce,
-    # and one error line names every key to fill in
+    # Then the event waits on the queue as a delayed copy (no failure reported, so SQS counts no receive against it),
+    # neither Zendesk nor Salesforce was called, and one error line names every key to fill in
+    assert response == {"batchItemFailures": []}
+    assert waiting["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
     assert len(http.calls) == 0
     [line] = [record for record in caplog.records if record.getMessage().startswith("CRM secret incomplete")]
     assert line.levelname == "ERROR"

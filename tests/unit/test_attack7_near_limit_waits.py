@@ -78,7 +78,7 @@ def test_an_event_just_under_the_sqs_limit_waits_through_a_rate_limit_storm_with
     queue = SimQueue(clock)
     redelivery = SqsSizedRedelivery(queue)
     process = WaitsThenDone(waits=12)  # 6 minutes of Zendesk 429s with Retry-After 30
-    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)  # type: ignore[arg-type]
+    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)
     queue.send(event_message(event))
     # When SQS and the driver run until the queue is empty
     for _ in range(100):

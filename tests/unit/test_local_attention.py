@@ -58,7 +58,7 @@ def deferred() -> Iterator[DeferredEvents]:
 
 
 def batch_driver(process: Scripted, redelivery: SimRedelivery, clock: VirtualClock) -> SqsBatch:
-    return SqsBatch(process=process, redelivery=redelivery, clock=clock)  # type: ignore[arg-type]
+    return SqsBatch(process=process, redelivery=redelivery, clock=clock)
 
 
 def run_once(driver: SqsBatch, queue: SimQueue, clock: VirtualClock) -> None:

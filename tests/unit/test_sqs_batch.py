@@ -12,7 +12,7 @@ from socialdesk.model import SocialEvent
 from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError
 from socialdesk.process.process_event import Outcome
-from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MAX_WAITING_SECONDS, RETRY_ATTRIBUTE, SqsBatch
+from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MAX_WAITING_SECONDS, RETRY_ATTRIBUTE, Blocked, EventHandler, SqsBatch
 from tests.support.events import sample_event
 from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock
 from tests.support.webhooks import FakeLambdaContext
@@ -43,12 +43,12 @@ class FailingRedelivery(SimRedelivery):
         raise QueueUnavailableError("SendMessage failed: InternalError")
 
 
-def drive(process: ScriptedProcess, *, redelivery_class: type[SimRedelivery] = SimRedelivery, rounds: int = 400) -> tuple[SimQueue, SimRedelivery]:
+def drive(process: EventHandler, *, redelivery_class: type[SimRedelivery] = SimRedelivery, rounds: int = 400) -> tuple[SimQueue, SimRedelivery]:
     """Queue one event and let SQS and the driver run until the queue is empty (jumping the clock to the next visible message)."""
     clock = VirtualClock(START)
     queue = SimQueue(clock)
     redelivery = redelivery_class(queue)
-    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)  # type: ignore[arg-type]
+    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)
     queue.send(event_message(sample_event("x-dm")))
     for _ in range(rounds):
         batch = queue.receive()
@@ -103,7 +103,7 @@ def test_a_wait_longer_than_sqs_allows_hops_through_the_queue_and_is_not_tried_e
     queue_clock = VirtualClock(START)
     queue = SimQueue(queue_clock)
     redelivery = SimRedelivery(queue)
-    driver = SqsBatch(process=process, redelivery=redelivery, clock=queue_clock)  # type: ignore[arg-type]
+    driver = SqsBatch(process=process, redelivery=redelivery, clock=queue_clock)
     queue.send(event_message(sample_event("x-dm")))
     hops = 0
     while (batch := queue.receive()) or queue.next_visible() is not None:
@@ -124,7 +124,7 @@ def test_when_the_copy_cannot_be_queued_the_message_itself_waits_and_is_reported
     process = ScriptedProcess([WaitError(40, "claim")])
     clock = VirtualClock(START)
     queue = SimQueue(clock)
-    driver = SqsBatch(process=process, redelivery=FailingRedelivery(queue), clock=clock)  # type: ignore[arg-type]
+    driver = SqsBatch(process=process, redelivery=FailingRedelivery(queue), clock=clock)
     queue.send(event_message(sample_event("x-dm")))
     [message] = queue.receive()
     answer: Any = driver.run(queue.lambda_event([message]), FakeLambdaContext())  # type: ignore[arg-type]
@@ -145,9 +145,46 @@ def test_a_damaged_retry_attribute_starts_the_count_afresh(damaged: str) -> None
     queue = SimQueue(clock)
     process = ScriptedProcess([PermanentFailureError("Zendesk refused the request")])
     redelivery = SimRedelivery(queue)
-    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)  # type: ignore[arg-type]
+    driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)
     message = event_message(sample_event("x-dm"))
     queue.send(QueueMessage(body=message.body, attributes={**message.attributes, RETRY_ATTRIBUTE: damaged}))
     driver.run(queue.lambda_event(queue.receive()), FakeLambdaContext())  # type: ignore[arg-type]
     assert process.tries == [1]
     assert redelivery.dead_letter_queue[0].attributes[FAILURE_REASON_ATTRIBUTE] == "Zendesk refused the request"
+
+
+class UntilFixed(Blocked):
+    """`Blocked` for a number of tries (an operator fixing the secret), then the process use case again."""
+
+    def __init__(self, tries: int, *, outage: bool = False) -> None:
+        super().__init__("the CRM secret has no value for zendesk_email", outage=outage)
+        self.left, self.attempts, self.done = tries, list[int](), 0
+
+    def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome:
+        self.attempts.append(attempt)
+        if self.left:
+            self.left -= 1
+            return super().handle(event, delivery_id=delivery_id, attempt=attempt)
+        self.done += 1
+        return Outcome(event_key=event.dedupe_key)
+
+
+def test_an_event_waits_for_an_operators_fix_for_days_without_a_failure_counted() -> None:
+    # Given the process cannot be built for 3 days (an unfilled CRM secret: blocked every 5 minutes, 864 tries)
+    blocked = UntilFixed(864)
+    queue, redelivery = drive(blocked, rounds=2000)
+    # Then the event waited without one failure counted, and was processed once the fix was in
+    assert set(blocked.attempts) == {1}
+    assert blocked.done == 1
+    assert redelivery.dead_letter_queue == []
+    assert queue.dead_letters == []
+
+
+def test_an_unreachable_secrets_manager_is_an_outage_retried_with_backoff_and_counted() -> None:
+    # Given Secrets Manager unreachable for good
+    blocked = UntilFixed(10_000, outage=True)
+    _, redelivery = drive(blocked)
+    # Then each try counts a failure, and the tenth dead-letters the event with the reason
+    assert blocked.attempts == list(range(1, MAX_FAILURES + 1))
+    [dead] = redelivery.dead_letter_queue
+    assert "CRM secret" in dead.attributes[FAILURE_REASON_ATTRIBUTE]

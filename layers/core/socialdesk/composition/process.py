@@ -21,8 +21,8 @@ from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.ports.secrets import SecretsUnavailableError, require
 from socialdesk.process.process_event import ProcessEvent
-from socialdesk.process.sqs_batch import SqsBatch
-from socialdesk.rules import load_rules
+from socialdesk.process.sqs_batch import Blocked, SqsBatch
+from socialdesk.rules import RulesError, load_rules
 from socialdesk.settings import ProcessConfig, load_config
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 
@@ -68,12 +68,27 @@ forget(_built.clear)
 
 
 def process_batch() -> SqsBatch:
-    """The process use case over SQS batches, rebuilt when the CRM secret's content changes (a rotation)."""
-    credentials = _crm_secret().snapshot()
+    """The process use case over SQS batches, rebuilt when the CRM secret's content changes (a rotation).
+
+    While it cannot be built for want of an operator's fix (the CRM secret, the rules file), every event waits on the
+    queue instead (`Blocked`); the build is tried again on the next invocation.
+    """
+    settings = _settings()
+    try:
+        credentials = _crm_secret().snapshot()
+    except SecretsUnavailableError as exc:
+        return SqsBatch(process=Blocked(str(exc), outage=True), redelivery=_redelivery(settings, sqs))
     built = _built.get("current")
     if built is None or built[0] != credentials:
-        _built["current"] = (credentials, build_process_batch(_settings(), _crm_secret(), dynamodb, sqs))
+        try:
+            _built["current"] = (credentials, build_process_batch(settings, _crm_secret(), dynamodb, sqs))
+        except (CrmSecretIncompleteError, RulesError) as exc:
+            return SqsBatch(process=Blocked(str(exc)), redelivery=_redelivery(settings, sqs))
     return _built["current"][1]
+
+
+def _redelivery(settings: ProcessConfig, client: Callable[[], SQSClient]) -> SqsRedelivery:
+    return SqsRedelivery(settings.inbound_queue_url, settings.dead_letter_queue_url, client)
 
 
 def build_process_batch(
@@ -95,7 +110,7 @@ def build_process_batch(
         rules=rules,
         events=SqsQueue(config.inbound_queue_url, sqs),
     )
-    return SqsBatch(process=process, redelivery=SqsRedelivery(config.inbound_queue_url, config.dead_letter_queue_url, sqs))
+    return SqsBatch(process=process, redelivery=_redelivery(config, sqs))
 
 
 def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:

@@ -25,7 +25,7 @@ from socialdesk.model import decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.ports.queues import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 from socialdesk.privacy import log_key, log_text
-from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, backoff
+from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError, backoff
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from socialdesk.process.process_event import ProcessEvent
+    from socialdesk.model import SocialEvent
+    from socialdesk.process.process_event import Outcome
 
 # A record is not started with less time than this left: its calls could be cut off half-way.
 MIN_REMAINING_MILLIS = 15_000
@@ -45,6 +46,8 @@ RETRY_ATTRIBUTE = "socialdesk_retry"
 # A safety valve, not a count: an event still waiting after a week (a rate limit that never
 # lifts, a bug that always waits) is dead-lettered with the reason, not kept circling for ever.
 MAX_WAITING_SECONDS = 7 * 24 * 3600
+# How often an event waiting for an operator's fix is tried again.
+BLOCKED_WAIT_SECONDS = 300
 
 
 class RetryState(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -72,12 +75,44 @@ class Redelivery(Protocol):
         ...
 
 
+class EventHandler(Protocol):
+    """What the batch driver runs each event through: the process use case, or a stand-in that says why it cannot run."""
+
+    def begin_batch(self) -> None: ...
+
+    def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome: ...
+
+
+class Blocked:
+    """The process use case cannot be built (the CRM secret unfilled or missing a key, the rules file invalid): every event waits.
+
+    Waiting for an operator is not a failure: failing the invocation instead would let SQS count a receive every
+    visibility timeout and dead-letter every event after about an hour. Each event is queued again after
+    BLOCKED_WAIT_SECONDS, for up to MAX_WAITING_SECONDS, and is processed as soon as the fix is in.
+    """
+
+    def __init__(self, reason: str, *, outage: bool = False) -> None:
+        self._reason = reason
+        self._outage = outage
+        """Secrets Manager unreachable: a real failure, retried with backoff like any outage (about 4 hours)."""
+
+    def begin_batch(self) -> None:
+        if not self._outage:
+            metrics.add_metric(name="ProcessBlocked", unit=MetricUnit.Count, value=1)  # ProcessBlockedAlarm
+        logger.error("no event is processed until this is fixed; events wait on the queue", extra={"reason": log_text(self._reason)})
+
+    def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome:
+        if self._outage:
+            raise RetryLaterError(backoff(attempt), self._reason)
+        raise WaitError(BLOCKED_WAIT_SECONDS, self._reason)
+
+
 class _RequeueFailedError(Exception):
     """The copy could not be queued: the original returns through its visibility timeout instead."""
 
 
 class SqsBatch:
-    def __init__(self, *, process: ProcessEvent, redelivery: Redelivery, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, process: EventHandler, redelivery: Redelivery, clock: Callable[[], float] = time.time) -> None:
         self._process = process
         self._redelivery = redelivery
         self._clock = clock
