@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
