@@ -4,6 +4,10 @@ Each runs as its own process from the installed `socialdesk` package, in a folde
 the checkout (so no local credentials file is picked up), with the console opened in
 headless Chromium where one is installed. CI installs Chromium and Playwright and sets
 SOCIALDESK_REQUIRE_BROWSER=1, so there the browser test cannot be skipped.
+
+Every stack runs in a process group of its own, killed whole when its test ends however it ends,
+so no stack outlives the tests, even when pytest itself runs as a background job (which starts
+every child with SIGINT ignored).
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,40 +59,47 @@ class LocalStack:
     state_dir: Path
     lines: list[str] = field(default_factory=list)
     _incoming: queue.Queue[str] = field(default_factory=queue.Queue)
+    _finished: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
-    def start(cls, workdir: Path) -> LocalStack:
-        """`socialdesk local` started in `workdir` on a free port, once it says it is running."""
+    @contextmanager
+    def running(cls, workdir: Path, *, sigint_ignored: bool = False) -> Iterator[LocalStack]:
+        """`socialdesk local` started in `workdir` on a free port, once it says it is running; its process group killed afterwards."""
         port = free_port()
+        command = [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)]
+        if sigint_ignored:  # as a shell starts a background job or a CI step: SIGINT ignored, and inherited through exec
+            command = [sys.executable, "-c", IGNORE_SIGINT_THEN_EXEC, *command]
         process = subprocess.Popen(
-            [sys.executable, "-m", "socialdesk.cli", "local", "--port", str(port)],
-            cwd=workdir,
-            env=environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            command, cwd=workdir, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
-        stack = cls(process=process, url=f"http://127.0.0.1:{port}", state_dir=workdir / ".socialdesk" / "local")
-        threading.Thread(target=stack.read_output, daemon=True).start()
-        stack.wait_for_line("socialdesk is running at")
-        return stack
+        try:
+            stack = cls(process=process, url=f"http://127.0.0.1:{port}", state_dir=workdir / ".socialdesk" / "local" / str(port))
+            threading.Thread(target=stack.read_output, daemon=True).start()
+            stack.wait_for_line("socialdesk is running at")
+            yield stack
+        finally:
+            kill_group(process)
+
+    def stop(self, signum: signal.Signals, timeout: float = 10) -> int:
+        """Send `signum` and wait for the stack to exit; its exit code."""
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
 
     def read_output(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self._incoming.put(line.rstrip("\n"))
+        self._finished.set()
 
     def wait_for_line(self, text: str, timeout: float = 60) -> str:
+        """The first output line holding `text`, waiting for it; after the stack exits, only what it printed before."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = next((line for line in self.lines if text in line), None)
-            if found:
-                return found
-            try:
+        while (found := next((line for line in self.lines if text in line), None)) is None:
+            if time.monotonic() > deadline or (self._finished.is_set() and self._incoming.empty()):
+                raise AssertionError(f"no line with {text!r} within {timeout} s (exit code {self.process.poll()}): {self.lines}")
+            with suppress(queue.Empty):
                 self.lines.append(self._incoming.get(timeout=0.2))
-            except queue.Empty:
-                assert self.process.poll() is None, f"socialdesk local exited {self.process.returncode}: {self.lines}"
-        raise AssertionError(f"no line with {text!r} within {timeout} s: {self.lines}")
+        return found
 
     def state(self) -> list[dict[str, Any]]:
         """The console's conversation rows."""
@@ -104,18 +117,33 @@ class LocalStack:
         raise AssertionError(f"the console never showed what was expected: {rows}")
 
 
+IGNORE_SIGINT_THEN_EXEC = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.executable, sys.argv[1:])"
+
+
+def kill_group(process: subprocess.Popen[str]) -> None:
+    """Stop the stack's whole process group: politely (SIGINT) if it still runs, then SIGKILL for anything left."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def group_is_gone(process: subprocess.Popen[str]) -> bool:
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # Given `socialdesk local` started in a folder of its own, on a free port
-    stack = LocalStack.start(tmp_path_factory.mktemp("ops"))
-    try:
+    with LocalStack.running(tmp_path_factory.mktemp("ops")) as stack:
         yield stack
-    finally:
-        stack.process.send_signal(signal.SIGINT)
-        try:
-            stack.process.wait(timeout=15)
-        finally:
-            stack.process.kill()
 
 
 def test_local_announces_where_it_runs_and_that_the_backends_are_sandboxes(local_stack: LocalStack) -> None:
@@ -239,11 +267,31 @@ def test_the_console_shows_a_whole_thread_live_in_a_real_browser_without_errors(
 
 
 def test_local_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    process = LocalStack.start(tmp_path).process
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=15) == 130
-    assert process.stderr is not None
-    assert "Traceback" not in process.stderr.read()
+    with LocalStack.running(tmp_path) as stack:
+        assert stack.stop(signal.SIGINT) == 130
+        assert stack.process.stderr is not None
+        assert "Traceback" not in stack.process.stderr.read()
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_local_started_with_sigint_ignored_still_stops_on_a_signal_and_leaves_nothing_behind(
+    tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
+    # Given socialdesk local started as a script or CI step starts it: SIGINT ignored
+    with LocalStack.running(tmp_path, sigint_ignored=True) as stack:
+        # Then at start-up it says how to stop it
+        pid = stack.process.pid
+        assert stack.wait_for_line("stop it with Ctrl+C").endswith(f"stop it with Ctrl+C, or from a script: kill -INT {pid} (or kill -TERM {pid})")
+        # When it is sent the signal
+        started = time.monotonic()
+        exit_code = stack.stop(signum)
+        # Then it stops within seconds, says so, exits 128 + the signal, and leaves no process and no open port behind
+        assert time.monotonic() - started < 10
+        assert exit_code == code
+        assert stack.wait_for_line("socialdesk local stopped").endswith(f"socialdesk local stopped ({signum.name})")
+        assert group_is_gone(stack.process)
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(stack.url.rsplit(":", 1)[1]))) != 0
 
 
 def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) -> None:

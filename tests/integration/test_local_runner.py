@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,14 +20,13 @@ from socialdesk.crm.sandbox import load_crm_state
 from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.local.gateway import free_port
-from socialdesk.local.runner import LocalRunner, RunnerOptions
+from socialdesk.local.runner import LocalRunner, RunnerError, RunnerOptions
 from socialdesk.local.send import send_event
 from socialdesk.observability import logger
 from tests.support.webhooks import recorded_sample, sample
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -167,7 +167,9 @@ def test_the_console_page_admits_only_its_own_script_and_style_and_its_hint_name
 def test_real_credentials_replace_the_sandbox_and_reach_the_functions_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     credentials = {"zendesk_email": "bot@acme.example", "zendesk_api_token": "token"}
-    options = RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state", credentials=credentials)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[zendesk]\nsubdomain = "acme"\n')  # a real Zendesk needs a real subdomain
+    options = RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state", rules_file=rules, credentials=credentials)
     with LocalRunner(options) as running:
         assert running.backends == "Zendesk: real · Salesforce: sandbox · AWS: moto"
         secret = running.aws.secretsmanager.get_secret_value(SecretId=running.aws.resource("CrmSecret"))["SecretString"]
@@ -214,3 +216,119 @@ def test_leaving_the_local_stack_gives_the_process_back_its_logging(tmp_path: Pa
     assert json_handler in logger.handlers
     assert logger.log_level == level
     assert logging.getLogger("socialdesk.sandbox").handlers == []
+
+
+# --- refused before anything listens or any state is cleared ------------------------------------
+
+
+def earlier_state(state_dir: Path) -> Path:
+    """A ticket file left by an earlier run: a refused start must leave it alone."""
+    (state_dir / "sandbox").mkdir(parents=True)
+    kept = state_dir / "sandbox" / "zendesk.json"
+    kept.write_text('{"earlier": true}')
+    return kept
+
+
+def nothing_listens_on(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.parametrize(
+    ("rules", "problem"),
+    [
+        (None, "rules file {path}: file not found"),
+        ('[zendesk]\nsubdomain = "Acme Corp"\n', "rules file {path} is invalid: zendesk.subdomain: String should match pattern"),
+    ],
+    ids=["missing", "invalid"],
+)
+def test_local_refuses_a_rules_file_it_cannot_use_before_it_listens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str | None, problem: str
+) -> None:
+    # Given a rules file that is missing or invalid (the process function would fail on every batch)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    path = tmp_path / "rules.toml"
+    if rules is not None:
+        path.write_text(rules)
+    kept, port = earlier_state(tmp_path / "state"), free_port()
+    options = RunnerOptions(template=TEMPLATE, port=port, state_dir=tmp_path / "state", rules_file=path)
+    # When the local stack is started with it, it refuses with the reason
+    with pytest.raises(RunnerError) as refused, LocalRunner(options):
+        pass
+    assert str(refused.value).startswith(problem.format(path=path))
+    # And it listened on nothing and cleared nothing
+    assert nothing_listens_on(port)
+    assert kept.read_text() == '{"earlier": true}'
+
+
+def test_the_refusal_is_one_line_of_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[zendesk]\nsubdomain = "acme"\n[salesforce]\napi_version = "40.0"\n')
+    assert main(["local", "--port", str(free_port()), "--rules", str(rules), "--state-dir", str(tmp_path / "state")]) == 1
+    assert capsys.readouterr().err == (
+        f"socialdesk local: rules file {rules} is invalid: salesforce.api_version: must be 46.0 or later; "
+        f"salesforce.contact_external_id_field: Field required (check it with: socialdesk config check {rules})\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("credentials", "problem"),
+    [
+        ({"zendesk_api_token": "token"}, "credentials incomplete: no value for zendesk_email"),
+        ({"salesforce_consumer_key": "key"}, "credentials incomplete: no value for salesforce_username, salesforce_private_key"),
+        ({"zendesk_api_token": "token", "zendesk_email": "bot@acme.example"}, "Zendesk credentials are given but rules file"),
+    ],
+    ids=["zendesk-half", "salesforce-half", "placeholder-subdomain"],
+)
+def test_local_refuses_credentials_that_cannot_work_with_the_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, credentials: dict[str, str], problem: str
+) -> None:
+    # Given real credentials with a key missing, or for a Zendesk the shipped rules file cannot name
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    port = free_port()
+    options = RunnerOptions(template=TEMPLATE, port=port, state_dir=tmp_path / "state", credentials=credentials)
+    # Then the stack refuses to start, saying what is missing, before it listens
+    with pytest.raises(RunnerError, match=f"^{problem}"), LocalRunner(options):
+        pass
+    assert nothing_listens_on(port)
+
+
+def test_a_second_local_on_the_same_state_leaves_the_first_stacks_state_alone(runner: LocalRunner, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a running stack with a ticket in its sandbox
+    assert send_event(runner.url, sample("meta-whatsapp-text"))[0] == 200
+    assert runner.wait_until_idle()
+    before = (runner.sandbox_dir / "zendesk.json").read_text()
+    # When a second socialdesk local is started on its state directory and port (as the README once advised)
+    code = main(["local", "--port", str(runner.options.port), "--state-dir", str(runner.options.state_dir)])
+    # Then it refuses, naming the stack that holds the directory, and the first stack's state is untouched
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"socialdesk local: state directory {runner.options.state_dir} is in use by socialdesk (pid ")
+    assert err.endswith("; stop that stack first, or give this one another --state-dir\n")
+    assert (runner.sandbox_dir / "zendesk.json").read_text() == before
+    assert [row.ticket for row in runner.rows()] == ["#4014 new"]
+
+
+# --- socialdesk send against a running stack -----------------------------------------------------
+
+
+def test_send_finds_the_stack_at_an_address_without_a_scheme(runner: LocalRunner, capsys: pytest.CaptureFixture[str]) -> None:
+    # When the address is given as host:port, as the start-up line shows it without http://
+    code = main(["send", "meta-whatsapp-text", "--url", f"127.0.0.1:{runner.options.port}"])
+    # Then it is read as http:// and the stack answers
+    assert code == 0
+    assert "→ 200 " in capsys.readouterr().out
+
+
+def test_send_fresh_adds_a_new_message_to_the_conversation_where_a_resend_is_a_duplicate(runner: LocalRunner) -> None:
+    # Given a WhatsApp message sent twice, the second time as it was
+    for args in ([], [], ["--fresh"]):
+        assert main(["send", "meta-whatsapp-text", "--url", runner.url, *args]) == 0
+        assert runner.wait_until_idle()
+    # Then the plain resend was a duplicate, and the fresh one a second message of the same conversation and ticket
+    [row] = runner.rows()
+    assert row.salesforce_activities == 2
+    desk = load_desk_state(runner.sandbox_dir / "zendesk.json")
+    [ticket] = desk.tickets.values()
+    assert [comment.body for comment in ticket.comments if comment.public] == ["Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"] * 2

@@ -22,7 +22,6 @@ from tests.support.webhooks import EVENTS_DIR
 HOSTILE = "%1B%5D0%3Bowned%07%1B%5B2J"  # OSC "set window title", BEL, then "clear screen", URL-encoded
 
 
-@pytest.mark.xfail(strict=True, reason="attack: socialdesk send prints the answer body raw; a reflected hub.challenge reaches the terminal")
 def test_send_shows_control_characters_in_the_answer_as_escapes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -49,7 +48,6 @@ def test_send_shows_control_characters_in_the_answer_as_escapes(
 
 # Importing the demo imports boto3, which makes urllib3 probe for IPv6 with a socket; nothing connects anywhere.
 @pytest.mark.filterwarnings("ignore:A test tried to use socket.socket")
-@pytest.mark.xfail(strict=True, reason="attack: socialdesk demo rmtree's its whole --state-dir, credentials.toml beside it included")
 def test_demo_never_deletes_files_it_did_not_create(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the folder holding the real credentials for local runs (README: .socialdesk/credentials.toml), and the demo
     # told to keep its state there

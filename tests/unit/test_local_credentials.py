@@ -55,3 +55,14 @@ def test_a_credentials_file_that_cannot_be_used_is_refused_with_the_reason(tmp_p
     path.write_text(content)
     with pytest.raises(CredentialsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         local_credentials(path, {})
+
+
+@pytest.mark.parametrize(("make", "problem"), [("directory", "is a directory, not a file"), ("latin-1", "is not UTF-8 text")])
+def test_a_credentials_file_that_cannot_be_read_says_why(tmp_path: Path, make: str, problem: str) -> None:
+    path = tmp_path / "credentials.toml"
+    if make == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes('zendesk_email = "caf\u00e9@acme.example"\n'.encode("latin-1"))
+    with pytest.raises(CredentialsError, match=f"^{path}: {path} {problem}$"):
+        local_credentials(path, {})

@@ -54,11 +54,60 @@ def test_every_problem_is_reported_with_its_location(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("salesforce", "problem"),
     [
-        ('api_version = "45.0"', "api_version must be 46.0 or later"),
-        ('auth = "client_credentials"\nlogin_domain = "login"', "client_credentials authentication needs your My Domain"),
+        ('api_version = "45.0"', "salesforce.api_version: must be 46.0 or later"),
+        ('auth = "client_credentials"\nlogin_domain = "login"', 'salesforce.login_domain: auth = "client_credentials" needs your My Domain'),
+        ('auth = "client_credentials"', 'salesforce.login_domain: auth = "client_credentials" needs your My Domain'),
     ],
+    ids=["old-api", "client-credentials-on-login", "client-credentials-by-default"],
 )
 def test_salesforce_settings_that_cannot_work_are_refused(tmp_path: Path, salesforce: str, problem: str) -> None:
     path = write(tmp_path, f'[zendesk]\nsubdomain = "acme"\n[salesforce]\ncontact_external_id_field = "Social_Handle__c"\n{salesforce}\n')
     with pytest.raises(RulesError, match=problem):
         load_rules(path)
+
+
+def test_a_setting_that_cannot_work_is_reported_in_the_same_pass_as_every_other_problem(tmp_path: Path) -> None:
+    # Given an api_version too old, client credentials on the generic login domain, and two plain mistakes beside them
+    path = write(
+        tmp_path,
+        '[zendesk]\nsubdomain = "Acme"\n[salesforce]\nauth = "client_credentials"\napi_version = "40.0"\nmode = "crm"\n',
+    )
+    with pytest.raises(RulesError) as raised:
+        load_rules(path)
+    # Then all of them come at once, each under its own key
+    assert raised.value.problems == [
+        "zendesk.subdomain: String should match pattern '^[a-z0-9][a-z0-9-]*$'",
+        'salesforce.login_domain: auth = "client_credentials" needs your My Domain here (e.g. `acme.my`), not login',
+        "salesforce.api_version: must be 46.0 or later",
+        "salesforce.contact_external_id_field: Field required",
+        "salesforce.mode: Input should be 'task' or 'social'",
+    ]
+
+
+def test_key_paths_are_written_as_in_toml(tmp_path: Path) -> None:
+    # Given mistakes in a list item, in a table's key and in a key that needs quotes
+    path = write(
+        tmp_path,
+        '[zendesk]\nsubdomain = "acme"\n[zendesk.ticket]\ncustom_fields = [{ id = 0, value = 1 }]\n[zendesk.platforms.tiktok]\n'
+        '[salesforce]\ncontact_external_id_field = "H__c"\ncontact_fields = { "Lead Source" = "x" }\n',
+    )
+    with pytest.raises(RulesError) as raised:
+        load_rules(path)
+    assert [problem.partition(": ")[0] for problem in raised.value.problems] == [
+        "zendesk.ticket.custom_fields[0].id",
+        "zendesk.platforms.tiktok (the key)",
+        'salesforce.contact_fields."Lead Source" (the key)',
+    ]
+
+
+@pytest.mark.parametrize(("make", "problem"), [("directory", "a directory, not a rules file"), ("latin-1", "not UTF-8 text")])
+def test_a_file_that_cannot_be_read_is_unreadable_not_invalid(tmp_path: Path, make: str, problem: str) -> None:
+    path = tmp_path / "socialdesk.toml"
+    if make == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes('[zendesk]\nsubdomain = "caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(RulesError) as raised:
+        load_rules(path)
+    assert raised.value.unreadable
+    assert raised.value.problems[0].startswith(problem)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from socialdesk.devtools.samples import TEST_SECRETS, raw_body
-from socialdesk.local.send import SampleNotFoundError, find_sample, list_samples, prepared
+from socialdesk.local.send import SampleError, SampleNotFoundError, find_sample, list_samples, prepared
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.signing import matches_any
 from tests.support.webhooks import EVENTS_DIR
@@ -60,3 +60,34 @@ def test_the_list_reads_each_samples_description_from_the_events_readme() -> Non
     assert set(described) == {path.stem for path in EVENTS_DIR.glob("*.json")}
     assert all(described.values()), [name for name, what in described.items() if not what]
     assert "`" not in "".join(described.values())
+
+
+def test_a_body_that_is_not_json_is_sent_as_it_is_signed(tmp_path: Path) -> None:
+    # Given a Meta event whose body someone made unreadable, to see how ingest answers it
+    event = json.loads((EVENTS_DIR / "meta-whatsapp-text.json").read_text())
+    event["body"] = "not json {"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(event))
+    # When it is prepared with its times moved to now and fresh ids (neither can apply)
+    ready = prepared(path, now=datetime.now(UTC), fresh=True)
+    # Then it goes byte for byte, signed, for ingest to refuse (400)
+    assert raw_body(ready) == b"not json {"
+    assert matches_any(ready["headers"]["x-hub-signature-256"], MetaWebhook().signatures(b"not json {", [TEST_SECRETS["meta_app_secret"]]))
+
+
+def test_fresh_gives_the_message_a_new_id_under_a_valid_signature() -> None:
+    at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    recorded = json.loads(raw_body(json.loads((EVENTS_DIR / "meta-whatsapp-text.json").read_text())))
+    ready = prepared(EVENTS_DIR / "meta-whatsapp-text.json", now=at, fresh=True)
+    message = json.loads(raw_body(ready))["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert message["id"] != recorded["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    assert message["from"] == "16505551234"
+    assert message["timestamp"] == str(int(at.timestamp()))
+    assert matches_any(ready["headers"]["x-hub-signature-256"], MetaWebhook().signatures(raw_body(ready), [TEST_SECRETS["meta_app_secret"]]))
+
+
+def test_a_file_that_is_not_an_event_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "payload.json"
+    path.write_text(json.dumps({"object": "page", "entry": []}))  # a bare webhook body, not the API Gateway event around it
+    with pytest.raises(SampleError, match=r"not an API Gateway HTTP API event \(no requestContext.http.method\)"):
+        prepared(path, now=None)

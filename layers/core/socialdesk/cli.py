@@ -1,19 +1,21 @@
 """The `socialdesk` command: run the stack locally, send it sample webhooks, replay the demo, check the rules file.
 
 Each command imports what it needs only when it runs, so `--help` and `config check` start
-instantly, and failures end with a message and an exit code, never a traceback.
+instantly, and failures end with one line and an exit code, never a traceback: 0 done, 1 failed
+(the stack cannot start, nothing answers, a non-2xx answer, an invalid rules file), 2 a usage error
+(a bad argument, an unknown sample, a file that cannot be read as what it should be), and
+128 + the signal number when `local` or `demo` is stopped (130 for Ctrl+C, 143 for SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 DEFAULT_PORT = 3000
+STATE_ROOT = Path(".socialdesk")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,8 +47,43 @@ class _CommandError(Exception):
         self.code = code
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error, with where to read more; exit code 2 as argparse's."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Version(argparse.Action):
+    """`--version`, reading the installed package's metadata only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the installed version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("socialdesk")
+        except PackageNotFoundError:
+            found = "(not installed as a package: run it with uv run socialdesk)"
+        print(f"socialdesk {found}")
+        parser.exit(0)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number: give 1 to 65535, or 0 for any free port")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="socialdesk", description="socialdesk: social media webhooks into Zendesk and Salesforce.")
+    parser = _Parser(prog="socialdesk", description="socialdesk: social media webhooks into Zendesk and Salesforce.")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     local = commands.add_parser("local", help="run the whole stack on this machine", description=_doc("local"))
@@ -60,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         "--as-recorded",
         action="store_true",
         help="keep the sample's recorded timestamps (ingest quarantines events over 8 days old as replays); by default they move to now",
+    )
+    send.add_argument(
+        "--fresh",
+        action="store_true",
+        help="give the sample's messages new ids, so sending it again is a new message in the same conversation, not a duplicate",
     )
     send.set_defaults(command=_send, name="send")
 
@@ -76,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "file", nargs="?", type=Path, default=CHECKOUT / "config" / "socialdesk.toml", help="the rules file (default config/socialdesk.toml)"
     )
+    check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too, such as the shipped placeholder subdomain")
     check.set_defaults(command=_config_check, name="config check")
     return parser
 
@@ -91,9 +135,12 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
 
 
 def _stack_options(parser: argparse.ArgumentParser, *, port: int) -> None:
-    parser.add_argument("--port", type=int, default=port, help="port on 127.0.0.1 (default %(default)s" + (", any free port)" if port == 0 else ")"))
+    default = "%(default)s, any free port" if port == 0 else "%(default)s"
+    parser.add_argument("--port", type=_port, default=port, help=f"port on 127.0.0.1 (default {default})")
     parser.add_argument("--template", type=Path, default=CHECKOUT / "infra" / "template.yaml", help="the SAM template (default infra/template.yaml)")
-    parser.add_argument("--state-dir", type=Path, default=Path(".socialdesk") / parser.prog.split()[-1], help="where sandbox state is kept")
+    command = parser.prog.split()[-1]
+    where = ".socialdesk/local/<port>: each port its own" if command == "local" else f".socialdesk/{command}"
+    parser.add_argument("--state-dir", type=Path, help=f"where sandbox state is kept, locked while the stack runs (default {where})")
     parser.add_argument("--rules", type=Path, help="a rules file instead of config/socialdesk.toml")
     parser.add_argument("--credentials", type=Path, help="real Zendesk/Salesforce credentials (default .socialdesk/credentials.toml if present)")
     parser.add_argument("--verbose", action="store_true", help="also print the functions' own JSON logs")
@@ -104,9 +151,12 @@ def _doc(command: str) -> str:
         "local": (
             "Run the stack from infra/template.yaml on this machine: the Lambda handlers unchanged behind a local HTTP API, "
             "queues feeding their consumers, AWS stood in by moto, Zendesk and Salesforce as sandboxes (or real ones, given "
-            "credentials). The console is at http://127.0.0.1:<port>/. Stop with Ctrl+C."
+            "credentials). The console is at http://127.0.0.1:<port>/. Stop with Ctrl+C, or SIGINT or SIGTERM from a script."
         ),
-        "send": "Sign a sample event from events/ (or an edited file) with the local test secrets and post it to the local stack.",
+        "send": (
+            "Sign a sample event from events/ (or an edited file) with the local test secrets and post it to the local stack, "
+            "its timestamps moved to now."
+        ),
         "demo": (
             "Start a fresh local stack, replay a morning of social customer service (several customers and platforms, a thread "
             "with follow-ups, a duplicate delivery, the brand's own replies, an unanswered comment), move the clock ahead and "
@@ -128,24 +178,43 @@ def _runner(args: argparse.Namespace) -> LocalRunner:
         raise _CommandError(str(exc)) from exc
     port = args.port or free_port()
     options = RunnerOptions(
-        template=args.template, port=port, state_dir=args.state_dir, rules_file=args.rules, credentials=credentials, verbose=args.verbose
+        template=args.template,
+        port=port,
+        state_dir=args.state_dir or default_state_dir(args.name, port),
+        rules_file=args.rules,
+        credentials=credentials,
+        verbose=args.verbose,
     )
     return LocalRunner(options)
 
 
-def _local(args: argparse.Namespace) -> int:
-    from socialdesk.local.runner import RunnerError
+def default_state_dir(command: str, port: int) -> Path:
+    """`local` keeps state per port, so a second stack on another port (the advice for a taken port) never touches the first's."""
+    return STATE_ROOT / "local" / str(port) if command == "local" else STATE_ROOT / command
 
-    try:
-        with _runner(args):
-            while True:
-                time.sleep(3600)
-    except RunnerError as exc:
-        raise _CommandError(str(exc)) from exc
+
+def _local(args: argparse.Namespace) -> int:
+    from socialdesk.local.output import say
+    from socialdesk.local.runner import RunnerError
+    from socialdesk.local.stopping import Stopped, stop_on_signals
+
+    with stop_on_signals():
+        try:
+            with _runner(args):
+                say("local", f"stop it with Ctrl+C, or from a script: kill -INT {os.getpid()} (or kill -TERM {os.getpid()})")
+                while True:
+                    time.sleep(3600)
+        except Stopped as stop:
+            say("local", f"socialdesk local stopped ({stop.signal.name})")
+            return stop.exit_code
+        except RunnerError as exc:
+            raise _CommandError(str(exc)) from exc
 
 
 def _send(args: argparse.Namespace) -> int:
-    from socialdesk.local.send import SampleNotFoundError, find_sample, list_samples, prepared, send_event
+    from http.client import HTTPException
+
+    from socialdesk.local.send import SampleError, find_sample, list_samples, prepared, send_event
 
     events = CHECKOUT / "events"
     if args.list:
@@ -156,46 +225,73 @@ def _send(args: argparse.Namespace) -> int:
         return 0
     if not args.sample:
         raise _CommandError("name a sample (e.g. x-mention) or a file; list them with --list", code=2)
+    url = _stack_url(args.url)
     try:
-        path = find_sample(args.sample, events)
-    except SampleNotFoundError as exc:
+        event = prepared(find_sample(args.sample, events), now=None if args.as_recorded else datetime.now(UTC), fresh=args.fresh)
+    except SampleError as exc:
         raise _CommandError(str(exc), code=2) from exc
-    event = prepared(path, now=None if args.as_recorded else datetime.now(UTC))
     try:
-        status, body = send_event(args.url.rstrip("/"), event)
-    except OSError as exc:
-        raise _CommandError(f"no local stack answers at {args.url} ({exc}); start one with: socialdesk local") from exc
-    print(f"{event['requestContext']['http']['method']} {event['rawPath']} → {status} {body}")
+        status, body = send_event(url, event)
+    except (OSError, HTTPException) as exc:
+        raise _CommandError(f"no local stack answers at {url} ({exc}); start one with: socialdesk local") from exc
+    from socialdesk.local.output import printable  # what a stack answers may echo hostile text (a reflected hub.challenge)
+
+    print(printable(f"{event['requestContext']['http']['method']} {event['rawPath']} → {status} {body}"))
     return 0 if 200 <= status < 300 else 1
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from socialdesk.local.demo import run_demo
-    from socialdesk.local.runner import RunnerError
+def _stack_url(given: str) -> str:
+    """`127.0.0.1:3000` means http://127.0.0.1:3000, as a browser reads it; anything but an http(s) address is a usage error."""
+    from urllib.parse import urlsplit
 
-    shutil.rmtree(args.state_dir, ignore_errors=True)  # every demo starts from nothing
+    url = given if "://" in given else f"http://{given}"
     try:
-        return run_demo(lambda: _runner(args), CHECKOUT / "events")
-    except RunnerError as exc:
-        raise _CommandError(str(exc)) from exc
+        split = urlsplit(url)
+        split.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise _CommandError(f"--url {given}: {exc}", code=2) from exc
+    if split.scheme not in ("http", "https") or not split.hostname:
+        raise _CommandError(f"--url {given}: not an http:// address such as http://127.0.0.1:{DEFAULT_PORT}", code=2)
+    return url.rstrip("/")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Every demo starts from nothing: the runner clears its sandbox state, once it holds the state directory."""
+    from socialdesk.local.demo import run_demo
+    from socialdesk.local.output import say
+    from socialdesk.local.runner import RunnerError
+    from socialdesk.local.stopping import Stopped, stop_on_signals
+
+    with stop_on_signals():
+        try:
+            return run_demo(lambda: _runner(args), CHECKOUT / "events")
+        except Stopped as stop:
+            say("demo", f"socialdesk demo stopped ({stop.signal.name})")
+            return stop.exit_code
+        except RunnerError as exc:
+            raise _CommandError(str(exc)) from exc
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    """Exit 0 when valid, 1 when not (every problem listed with its key), 2 when the file cannot be read."""
-    from socialdesk.rules import RulesError, load_rules
+    """Exit 0 when valid (warnings printed), 1 when not (every problem listed with its key; warnings too with --strict), 2 when unreadable."""
+    from socialdesk.rules import RulesError, load_rules, placeholder_warnings
 
     path: Path = args.file
     try:
         rules = load_rules(path)
     except RulesError as exc:
-        unreadable = exc.problems == ["file not found"] or exc.problems[0].startswith("not valid TOML")
+        if exc.unreadable:
+            raise _CommandError(f"{path}: {'; '.join(exc.problems)}", code=2) from exc
         print(f"{path}: {len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-        return 2 if unreadable else 1
+        return 1
     salesforce = f"Salesforce {rules.salesforce.mode} mode" if rules.salesforce else "no Salesforce"
     print(f"{path}: valid (Zendesk {rules.zendesk.subdomain}.{rules.zendesk.domain}, {salesforce})")
-    return 0
+    warnings = placeholder_warnings(rules)
+    for warning in warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
+    return 1 if warnings and args.strict else 0
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ this module, so its import cost stays off the ingest path.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from socialdesk.model import Platform
 
@@ -23,6 +25,8 @@ ZendeskPriority = Literal["low", "normal", "high", "urgent"]
 ZendeskTicketType = Literal["problem", "incident", "question", "task"]
 ZendeskId = Annotated[int, Field(gt=0)]
 SalesforceFieldName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=80)]
+# config/socialdesk.toml ships with it: valid, so `socialdesk local` runs on sandboxes, but no real Zendesk answers there.
+PLACEHOLDER_SUBDOMAIN = "your-subdomain"
 
 
 class Rules(BaseModel):
@@ -89,11 +93,14 @@ class ZendeskRules(Rules):
 class SalesforceRules(Rules):
     """Present to record activity in Salesforce; leave the [salesforce] section out to use Zendesk alone."""
 
+    # Every check is a field validator, so each problem is reported with its own key, all in one pass
+    # (a model validator runs only once every field is valid, and reports at the section).
+    auth: Literal["jwt", "client_credentials"] = "jwt"
     login_domain: str = Field(
         default="login",
+        validate_default=True,
         description="`login`, `test` (sandbox) or your My Domain prefix such as `acme.my`; client credentials need My Domain",
     )
-    auth: Literal["jwt", "client_credentials"] = "jwt"
     api_version: Annotated[str, Field(pattern=r"^\d{2}\.0$")] = "62.0"
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10
     contact_external_id_field: SalesforceFieldName = Field(
@@ -111,18 +118,20 @@ class SalesforceRules(Rules):
     )
     limit_backoff_seconds: Annotated[int, Field(ge=60, le=43200)] = 900
 
-    @model_validator(mode="after")
-    def _api_version_answers_upserts_with_a_body(self) -> SalesforceRules:
+    @field_validator("api_version")
+    @classmethod
+    def _api_version_answers_upserts_with_a_body(cls, value: str) -> str:
         # Before v46 an upsert that updates answers 204 without the record id, which a Composite reference needs.
-        if float(self.api_version) < 46:
-            raise ValueError("api_version must be 46.0 or later")
-        return self
+        if float(value) < 46:
+            raise ValueError("must be 46.0 or later")
+        return value
 
-    @model_validator(mode="after")
-    def _client_credentials_need_my_domain(self) -> SalesforceRules:
-        if self.auth == "client_credentials" and self.login_domain in ("login", "test"):
-            raise ValueError("client_credentials authentication needs your My Domain in login_domain (e.g. `acme.my`), not login/test")
-        return self
+    @field_validator("login_domain")
+    @classmethod
+    def _client_credentials_need_my_domain(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("auth") == "client_credentials" and value in ("login", "test"):
+            raise ValueError(f'auth = "client_credentials" needs your My Domain here (e.g. `acme.my`), not {value}')
+        return value
 
 
 class RulesConfig(Rules):
@@ -131,28 +140,55 @@ class RulesConfig(Rules):
 
 
 class RulesError(Exception):
-    """The rules file is missing, not TOML, or invalid; `problems` lists each one with its location."""
+    """The rules file is unreadable (missing, a directory, not UTF-8 or not TOML) or invalid; `problems` lists each one with its key."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    def __init__(self, path: Path, problems: list[str], *, unreadable: bool = False) -> None:
         super().__init__(f"{path}: " + "; ".join(problems))
         self.path = path
         self.problems = problems
+        self.unreadable = unreadable
 
 
 def load_rules(path: Path) -> RulesConfig:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise RulesError(path, ["file not found"]) from exc
+        raise RulesError(path, ["file not found"], unreadable=True) from exc
+    except IsADirectoryError as exc:
+        raise RulesError(path, ["a directory, not a rules file"], unreadable=True) from exc
+    except OSError as exc:
+        raise RulesError(path, [f"cannot be read: {exc.strerror or exc}"], unreadable=True) from exc
+    except UnicodeDecodeError as exc:
+        raise RulesError(path, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"], unreadable=True) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(path, [f"not valid TOML: {exc}"]) from exc
+        raise RulesError(path, [f"not valid TOML: {exc}"], unreadable=True) from exc
     try:
         return RulesConfig.model_validate(document)
     except ValidationError as exc:
         raise RulesError(path, [_describe(error) for error in exc.errors()]) from exc
 
 
+def placeholder_warnings(rules: RulesConfig) -> list[str]:
+    """Valid values that still cannot reach a real system: the shipped placeholders."""
+    if rules.zendesk.subdomain == PLACEHOLDER_SUBDOMAIN:
+        return [f'zendesk.subdomain: "{PLACEHOLDER_SUBDOMAIN}" is the shipped placeholder; set your Zendesk subdomain before deploying']
+    return []
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def _describe(error: object) -> str:
+    """`salesforce.api_version: must be 46.0 or later`: the key as it is written in TOML, then what is wrong."""
     assert isinstance(error, dict)
-    location = ".".join(str(part) for part in error.get("loc", ())) or "(top level)"
-    return f"{location}: {error.get('msg')}"
+    location, is_key = "", False
+    for part in error.get("loc", ()):
+        if part == "[key]":
+            is_key = True
+        elif isinstance(part, int):
+            location += f"[{part}]"
+        else:
+            name = str(part) if _BARE_KEY.match(str(part)) else json.dumps(str(part))  # quoted as TOML quotes it
+            location += f".{name}" if location else name
+    message = str(error.get("msg")).removeprefix("Value error, ")
+    return f"{location or '(top level)'}{' (the key)' if is_key else ''}: {message}"

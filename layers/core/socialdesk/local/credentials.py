@@ -35,14 +35,14 @@ def local_credentials(path: Path | None, environ: Mapping[str, str]) -> dict[str
     values: dict[str, str] = {}
     if path is not None and path.exists():
         try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
+            document = tomllib.loads(_text(path, path))
         except tomllib.TOMLDecodeError as exc:
             raise CredentialsError(f"{path}: not valid TOML: {exc}") from exc
         if key_file := document.pop("salesforce_private_key_file", None):
             key_path = path.parent / str(key_file)
             if not key_path.is_file():
                 raise CredentialsError(f"{path}: salesforce_private_key_file {key_path} not found")
-            document["salesforce_private_key"] = key_path.read_text(encoding="utf-8")
+            document["salesforce_private_key"] = _text(key_path, path)
         unknown = sorted(set(document) - set(CRM_KEYS))
         if unknown:
             raise CredentialsError(f"{path}: unknown keys {unknown}; allowed: {', '.join(CRM_KEYS)}, salesforce_private_key_file")
@@ -51,3 +51,14 @@ def local_credentials(path: Path | None, environ: Mapping[str, str]) -> dict[str
         if environ.get(ENV_PREFIX + key.upper()):
             values[key] = environ[ENV_PREFIX + key.upper()]
     return {key: value for key, value in values.items() if value}
+
+
+def _text(path: Path, named_in: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError as exc:
+        raise CredentialsError(f"{named_in}: {path} is a directory, not a file") from exc
+    except OSError as exc:
+        raise CredentialsError(f"{named_in}: {path} cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CredentialsError(f"{named_in}: {path} is not UTF-8 text") from exc

@@ -3,7 +3,9 @@
 The same Lambda handlers run unchanged behind a local HTTP API; SQS queues feed their
 consumers; schedules run on a clock that can be moved forward; AWS is moto, with every queue,
 table and secret created from the template; Zendesk and Salesforce are sandboxes kept in
-`<state dir>/sandbox` unless real credentials are given.
+`<state dir>/sandbox` unless real credentials are given. Everything a user can get wrong (the
+template, the rules file, the credentials, a state directory another stack holds) is checked before
+anything listens or any state is cleared, and refused with the reason.
 """
 
 from __future__ import annotations
@@ -15,22 +17,27 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
+import yaml
+
 from socialdesk import composition
-from socialdesk.composition.process import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS
+from socialdesk.composition.process import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS, missing_credentials
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from socialdesk.devtools.template_stack import load_template
 from socialdesk.local.attention import DeferredEvents
 from socialdesk.local.console_site import ConsoleSite
 from socialdesk.local.event_sources import POLL_INTERVAL_SECONDS, QueueSource, Schedule, queue_sources, run_due, schedules
 from socialdesk.local.functions import LocalFunction, load_functions
 from socialdesk.local.gateway import Routes, start_gateway
 from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
+from socialdesk.local.state_lock import StateDirInUseError, state_lock
 from socialdesk.observability import logger, quiet_third_party_loggers
+from socialdesk.rules import PLACEHOLDER_SUBDOMAIN, RulesError, load_rules
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from types import TracebackType
 
     from socialdesk.local.console import ConversationRow
@@ -82,9 +89,9 @@ class LocalRunner:
         run_due(self.schedules, self.clock)
 
     def __enter__(self) -> LocalRunner:
-        if not self.options.template.is_file():
-            raise RunnerError(f"template not found: {self.options.template} (run from the socialdesk checkout, or pass --template)")
+        self._check_template()
         try:
+            self._hold_state_dir()
             self._start()
         except BaseException:
             self._exit.close()
@@ -111,6 +118,49 @@ class LocalRunner:
 
     # --- start-up ---------------------------------------------------------------------------
 
+    def _check_template(self) -> None:
+        template = self.options.template
+        if not template.is_file():
+            raise RunnerError(f"template not found: {template} (run from the socialdesk checkout, or pass --template)")
+        try:
+            loaded = load_template(template)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise RunnerError(f"template {template} cannot be read: {exc}") from exc
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("Resources"), dict):
+            raise RunnerError(f"template {template} is not a SAM template (no Resources section)")
+
+    def _hold_state_dir(self) -> None:
+        try:
+            self._exit.enter_context(state_lock(self.options.state_dir, port=self.options.port))
+        except StateDirInUseError as exc:
+            raise RunnerError(f"{exc}; stop that stack first, or give this one another --state-dir") from exc
+        except OSError as exc:
+            raise RunnerError(f"state directory {self.options.state_dir} cannot be used: {exc.strerror or exc}") from exc
+
+    def _check_rules_and_credentials(self, environment: dict[str, str]) -> None:
+        """The process function would fail on every batch with a bad rules file or half the credentials: refuse to start instead."""
+        if "SOCIALDESK_RULES_FILE" not in environment:
+            return  # a template without the process function
+        shown = self.options.rules_file or Path(environment["SOCIALDESK_RULES_FILE"])
+        try:
+            rules = load_rules(Path(environment["SOCIALDESK_RULES_FILE"]))
+        except RulesError as exc:
+            if exc.unreadable:
+                raise RunnerError(f"rules file {shown}: {'; '.join(exc.problems)}") from exc
+            raise RunnerError(f"rules file {shown} is invalid: {'; '.join(exc.problems)} (check it with: socialdesk config check {shown})") from exc
+        credentials = _Credentials(self.options.credentials)
+        if missing := missing_credentials(rules, credentials, self.sandbox_dir):
+            raise RunnerError(
+                f"credentials incomplete: no value for {', '.join(missing)}; add them to the credentials file "
+                f"or set SOCIALDESK_CRM_<KEY>, or remove the others to use the sandboxes"
+            )
+        zendesk_is_real = any(credentials.values(key) for key in ZENDESK_CREDENTIALS)
+        if zendesk_is_real and rules.zendesk.subdomain == PLACEHOLDER_SUBDOMAIN:
+            raise RunnerError(
+                f'Zendesk credentials are given but rules file {shown} names the placeholder subdomain "{PLACEHOLDER_SUBDOMAIN}"; '
+                "pass --rules with your zendesk.subdomain"
+            )
+
     def _start(self) -> None:
         options = self.options
         self._exit.enter_context(patch.dict(os.environ, {**AWS_ENVIRONMENT, "POWERTOOLS_METRICS_DISABLED": "true"}))
@@ -127,9 +177,11 @@ class LocalRunner:
         # The template creates the CRM secret without a value, as CloudFormation does; this is the operator's first write.
         if "CrmSecret" in self.aws.stack.resources:
             self.aws.put_secret("CrmSecret", dict(options.credentials))
+        environment = self._environment()
+        self._check_rules_and_credentials(environment)
         shutil.rmtree(self.sandbox_dir, ignore_errors=True)  # moto starts empty: the sandboxes start with it
         self.sandbox_dir.mkdir(parents=True)
-        os.environ.update(self._environment())
+        os.environ.update(environment)
         composition.reset()
         self._exit.callback(composition.reset)
         self._exit.callback(show_sandbox_lines())
@@ -181,3 +233,16 @@ class LocalRunner:
             QueueUrl=source.queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
         return bool(attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0")
+
+
+class _Credentials:
+    """The local credentials read as the CRM secret is (the shape `missing_credentials` asks)."""
+
+    name = "local credentials"
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = values
+
+    def values(self, key: str, *, refresh: bool = False) -> tuple[str, ...]:
+        value = self._values.get(key, "").strip()
+        return (value,) if value else ()

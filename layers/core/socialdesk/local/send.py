@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from socialdesk.devtools.samples import body_json, load, raw_body, redated, signed, with_json_body
-
-if TYPE_CHECKING:
-    from datetime import datetime
+from socialdesk.devtools.fresh_ids import with_fresh_ids
+from socialdesk.devtools.samples import load, raw_body, redated, signed, with_json_body
 
 _TABLE_ROW = re.compile(r"^\| `(?P<file>[\w.-]+)\.json` \| (?P<what>[^|]+) \|")
 
 
-class SampleNotFoundError(Exception):
+class SampleError(Exception):
+    """A file that cannot be sent as a webhook; the message says why."""
+
+
+class SampleNotFoundError(SampleError):
     """No sample of that name and no such file."""
 
 
@@ -45,12 +49,63 @@ def find_sample(name_or_path: str, events_dir: Path) -> Path:
     raise SampleNotFoundError(f"no sample or file named {name_or_path!r}; list the samples with: socialdesk send --list")
 
 
-def prepared(path: Path, *, now: datetime | None) -> dict[str, Any]:
-    """The event signed with the local test secrets, its timestamps moved to `now` if given."""
-    event = load(path)
-    if now is not None and event["requestContext"]["http"]["method"] == "POST":
-        return with_json_body(event, redated(body_json(event), now))
-    return signed(event)
+def prepared(path: Path, *, now: datetime | None, fresh: bool = False) -> dict[str, Any]:
+    """The event signed with the local test secrets, its timestamps moved to `now` if given, its messages given new ids if `fresh`.
+
+    A body that is not JSON is sent byte for byte (to see how ingest answers it); so is every body when nothing changes.
+    """
+    event = read_event(path)
+    body = _raw_body(event, path)
+    if event["requestContext"]["http"]["method"] != "POST" or not (now or fresh):
+        return signed(event)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return signed(event)
+    if now is not None:
+        payload = redated(payload, now)
+    if fresh:
+        payload = with_fresh_ids(payload, now or datetime.now(UTC))
+    return with_json_body(event, payload)
+
+
+def read_event(path: Path) -> dict[str, Any]:
+    """The API Gateway event in `path`, or a SampleError naming what is wrong with the file."""
+    try:
+        event: Any = load(path)
+    except OSError as exc:
+        raise SampleError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SampleError(f"{path}: not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise SampleError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    if problem := _not_an_event(event):
+        raise SampleError(f"{path}: not an API Gateway HTTP API event ({problem}); the samples in events/ show the shape")
+    return dict(event)
+
+
+def _not_an_event(event: Any) -> str | None:
+    if not isinstance(event, dict):
+        return f"a JSON object is expected, not {type(event).__name__}"
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(http, dict) or not isinstance(http.get("method"), str):
+        return "no requestContext.http.method"
+    if not isinstance(event.get("rawPath"), str) or not event["rawPath"].startswith("/"):
+        return "no rawPath"
+    headers = event.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(value, str) for value in headers.values()):
+        return "headers must be an object of strings"
+    if not isinstance(event.get("body") or "", str) or not isinstance(event.get("rawQueryString") or "", str):
+        return "body and rawQueryString must be strings"
+    return None
+
+
+def _raw_body(event: dict[str, Any], path: Path) -> bytes:
+    try:
+        return raw_body(event)
+    except ValueError as exc:
+        raise SampleError(f"{path}: isBase64Encoded is true but the body is not base64 ({exc})") from exc
 
 
 def send_event(url: str, event: dict[str, Any]) -> tuple[int, str]:
