@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialdesk.privacy import log_key, log_text, pseudonym
+from socialdesk.privacy import log_key, log_text, log_trace, pseudonym
 
 PHONE = "16505551234"
 BSUID = "US.13491208655302741918"
@@ -49,3 +49,14 @@ def test_failure_reasons_lose_whatsapp_keys_and_email_addresses_inside_them() ->
     assert PHONE not in scrubbed
     assert "dana@example.com" not in scrubbed
     assert scrubbed.startswith("conversation whatsapp:106540352242922:chat:~")
+
+
+def test_an_exceptions_text_loses_phone_numbers_and_chat_keys_but_keeps_long_ids() -> None:
+    # Given an exception message naming a WhatsApp chat key, a bare number with and without +, and an X post id
+    text = "conversation whatsapp:106540352242922:chat:16505551234 busy; sent to +4915112345678, 4915112345678; post 1924465506158878979"
+    # When it is made fit for a log line
+    scrubbed = log_trace(text)
+    # Then no phone number survives, and the 19-digit X id (no phone number) does
+    assert "16505551234" not in scrubbed and "4915112345678" not in scrubbed
+    assert "1924465506158878979" in scrubbed
+    assert "whatsapp:106540352242922:chat:~" in scrubbed

@@ -1,11 +1,28 @@
 """The one place Powertools' Logger and Metrics are created; everything else imports these."""
 
 import logging
+from types import TracebackType
 
 from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
-logger = Logger()
+from socialdesk.privacy import log_trace
+
+
+class _PrivateFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines, with exceptions passed through `log_trace`.
+
+    An exception's message is no text of ours: an adapter's error may name a WhatsApp chat key (a phone number), a
+    library's an e-mail address. The structured `stack_trace` field (which prints the exception's value as it is) is
+    off; the `exception` field keeps the frames and the scrubbed message.
+    """
+
+    def formatException(self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]) -> str:  # noqa: N802
+        return log_trace(super().formatException(ei))
+
+
+logger = Logger(logger_formatter=_PrivateFormatter(serialize_stacktrace=False))
 metrics = Metrics(namespace="Socialdesk")
 
 # At DEBUG these print what socialdesk must never log: botocore the request and response bodies (secret values,

@@ -36,6 +36,8 @@ _PSEUDONYM_HEX_DIGITS = 8
 _WHATSAPP_SCOPES = frozenset({"chat"})
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WHATSAPP_KEY = re.compile(r"whatsapp:[^\s,;'\"()\[\]{}<>]+")
+# E.164 numbers have at most 15 digits; X ids (19) and epoch milliseconds (13) are longer or rarely this shape in a trace.
+_PHONE_LIKE = re.compile(r"(?<![\w~])\+?\d{8,15}(?!\w)")
 
 
 def pseudonym(value: str) -> str:
@@ -59,3 +61,8 @@ def log_text(text: str) -> str:
     """Free text (a failure reason) with any WhatsApp key and e-mail address in it replaced as `log_key` does."""
     text = _WHATSAPP_KEY.sub(lambda match: log_key(match.group(0)) or "", text)
     return _EMAIL.sub(lambda match: pseudonym(match.group(0)), text)
+
+
+def log_trace(text: str) -> str:
+    """An exception's message and traceback, which no code of ours words: `log_text`, and any phone-like number replaced too."""
+    return _PHONE_LIKE.sub(lambda match: pseudonym(match.group(0)), log_text(text))
