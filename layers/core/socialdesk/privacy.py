@@ -37,7 +37,7 @@ _WHATSAPP_SCOPES = frozenset({"chat"})
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WHATSAPP_KEY = re.compile(r"whatsapp:[^\s,;'\"()\[\]{}<>]+")
 # E.164 numbers have at most 15 digits; X ids (19) and epoch milliseconds (13) are longer or rarely this shape in a trace.
-_PHONE_LIKE = re.compile(r"(?<![\w~])\+?\d{8,15}(?!\w)")
+_PHONE_LIKE = re.compile(r"(?<![\w~:])\+?\d{8,15}(?!\w)")
 
 
 def pseudonym(value: str) -> str:
