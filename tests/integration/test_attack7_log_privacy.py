@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -65,7 +65,7 @@ def test_a_contended_whatsapp_conversation_logs_no_phone_number(dynamodb: tuple[
     client, table = dynamodb
     message = sample_event("meta-whatsapp-text")
     assert PHONE in message.conversation_key
-    burst = [msgspec.structs.replace(message, created_at=message.created_at.replace(second=n), event_id=f"wamid.burst{n}") for n in range(3)]
+    burst = [msgspec.structs.replace(message, created_at=message.created_at - timedelta(seconds=n + 1), event_id=f"wamid.burst{n}") for n in range(3)]
     busy: Any = BusyConversation(client, table, burst)
     store = DynamoDbConversationStore(table, lambda: busy, clock=lambda: NOW)
     clock = VirtualClock(NOW.timestamp())

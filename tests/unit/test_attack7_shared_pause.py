@@ -18,9 +18,6 @@ from tests.support.events import sample_event
 from tests.support.process_world import World
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attack: a container reads the shared Zendesk pause only when its batch begins; it calls Zendesk during another's Retry-After"
-)
 def test_a_container_mid_batch_makes_no_zendesk_call_during_a_retry_after_another_container_received() -> None:
     # Given two process containers that each began a batch at the same moment (two concurrent Lambda invocations)
     world = World()

@@ -128,7 +128,14 @@ class ProcessEvent:
         self._paused_until: dict[str, datetime] = {}
 
     def begin_batch(self) -> None:
-        """Learn the pauses other containers recorded (one read per batch), so none of us calls a backend too early."""
+        """Nothing to prepare: the shared pauses are read before each event (`_learn_pauses`)."""
+
+    def _learn_pauses(self) -> None:
+        """Learn the pauses other containers recorded, so none of us calls a backend too early.
+
+        Read before every event that gets this far (one small GetItem), not once per batch: a container that began its
+        batch a moment before another container's 429 would otherwise call Zendesk during that Retry-After.
+        """
         try:
             shared = self._store.pauses()
         except Exception:  # the store's own failure surfaces on the first event; pauses known here still hold
@@ -151,6 +158,7 @@ class ProcessEvent:
         if progress.completed:
             run.outcome.duplicate = True
             return run.outcome
+        self._learn_pauses()
         # Each side runs even when the other failed; a permanent failure outranks a retry, the longest retry wins.
         permanent: PermanentFailureError | None = None
         retry: RetryLaterError | None = None
