@@ -291,3 +291,19 @@ def test_a_message_costs_the_same_capacity_at_message_300_as_at_message_2(monkey
         assert all(cost == costs[1] for cost in costs[2:])
         # And that is one read and two one-unit writes: the message's time and the conversation's facts
         assert costs[299] == ({"RRU": 1, "WRU": 2}, {"PutItem": 1, "GetItem": 1, "UpdateItem": 1})
+
+
+def test_a_note_for_a_closed_ticket_waits_for_the_ticket_that_replaces_it(store: ConversationStore) -> None:
+    # Given a conversation whose ticket 4014 is closed, and a brand reply parked until a ticket other than 4014 exists
+    store.record_activity(KEY, sample_event("meta-fb-comment"), customer_key=None)
+    store.claim_ticket(KEY, owner="A", expected_ticket_id=None, now=NOW, stale_after=90)
+    store.set_ticket(KEY, ticket_id=4014, opened_by="A", replaces=None)
+    reply = msgspec.structs.replace(follow_up(sample_event("meta-fb-comment"), 1), from_brand=True)
+    anchor = conversation_anchor(KEY)
+    assert store.park(anchor, reply, now=NOW, replacing=4014)
+    # When the follow-up ticket replaces it, Then its writer learns that an event waits for it, and finds it parked
+    store.claim_ticket(KEY, owner="B", expected_ticket_id=4014, now=NOW, stale_after=90)
+    assert store.set_ticket(KEY, ticket_id=4020, opened_by="B", replaces=4014)
+    assert [event.event_id for event in store.parked(anchor)] == [reply.event_id]
+    # And once it exists, parking against the closed ticket again is refused: the event goes straight to the new one
+    assert not store.park(anchor, reply, now=NOW, replacing=4014)

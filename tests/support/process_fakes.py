@@ -192,9 +192,14 @@ class InMemoryStore:
         self.messages[anchor] = conversation_key
         return anchor in self.parked_flags
 
-    def park(self, anchor: str, event: SocialEvent, *, now: datetime) -> bool:
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime, replacing: int | None = None) -> bool:
         self.failures.check("park")
-        ready = anchor in self.messages if anchor.startswith("MSG#") else self._has_ticket(anchor.removeprefix("CONV#"))
+        if anchor.startswith("MSG#"):
+            ready = anchor in self.messages
+        elif replacing is not None:
+            ready = self._ticket(anchor.removeprefix("CONV#")) != replacing
+        else:
+            ready = self._has_ticket(anchor.removeprefix("CONV#"))
         if ready:
             return False
         self.parked_by_anchor.setdefault(anchor, {})[event.dedupe_key] = event
@@ -204,8 +209,11 @@ class InMemoryStore:
         return True
 
     def _has_ticket(self, key: str) -> bool:
+        return self._ticket(key) is not None
+
+    def _ticket(self, key: str) -> int | None:
         found = self.conversations.get(key)
-        return found is not None and found.ticket_id is not None
+        return found.ticket_id if found is not None else None
 
     def parked(self, anchor: str) -> list[SocialEvent]:
         return list(self.parked_by_anchor.get(anchor, {}).values())

@@ -38,6 +38,13 @@ class World:
     def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
         return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)
 
+    def handle_released(self) -> None:
+        """Handle what parked events were released onto the queue (each a new delivery), until none is left."""
+        while self.queue.messages:
+            released = self.queue.events[0]
+            del self.queue.messages[0]
+            self.handle(released, delivery=f"sqs-released-{released.event_id}")
+
     def ticket_of(self, event: SocialEvent, key: str | None = None) -> Any:
         return self.ticket_for(key or event.conversation_key)
 

@@ -74,6 +74,8 @@ class _Park:
     """Where an event waits: the anchor (a message or a conversation) it needs."""
 
     anchor: str
+    replacing: int | None = None
+    """For a conversation anchor: wait for a ticket other than this (closed) one."""
 
 
 @dataclass
@@ -233,7 +235,7 @@ class ProcessEvent:
 
     def _park(self, run: _Run, park: _Park) -> None:
         """Keep the event in the store until its anchor is ready; it then comes back through the queue."""
-        if not self._store.park(park.anchor, run.event, now=self._clock()):
+        if not self._store.park(park.anchor, run.event, now=self._clock(), replacing=park.replacing):
             raise WaitError(1, "what this event waits for appeared meanwhile")
         run.parked = True
         run.outcome.actions.append("parked")
@@ -270,6 +272,8 @@ class ProcessEvent:
                 self._note(run, conversation.ticket_id)
         except DeskError as exc:
             raise self._desk_failure(exc, run.attempt) from exc
+        if run.parked:  # its ticket was closed: it waits for the follow-up
+            return
         # Saved with the Salesforce side's next write, or when the event is released.
         run.progress.zendesk_done = True
 
@@ -364,8 +368,14 @@ class ProcessEvent:
             self._add_once(run, ticket_id, Comment(body=body, public=False))
             if event.kind is EventKind.DELETE:
                 self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
-        except (TicketClosedError, TicketNotFoundError):
-            return  # nothing left to annotate
+        except TicketClosedError:
+            # A closed ticket takes no note: it waits for the follow-up ticket the customer's next message opens (whichever
+            # of the two is processed first, the note lands there).
+            assert run.outcome.conversation_key is not None
+            self._park(run, _Park(conversation_anchor(run.outcome.conversation_key), replacing=ticket_id))
+            return
+        except TicketNotFoundError:
+            return  # a deleted ticket: nothing left to annotate
         run.outcome.actions.append(f"note_{event.kind}")
         run.progress.ticket_id = ticket_id
 

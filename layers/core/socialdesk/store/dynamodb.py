@@ -239,13 +239,19 @@ class DynamoDbConversationStore:
 
     # --- events waiting for a message or a ticket -----------------------------------------
 
-    def park(self, anchor: str, event: SocialEvent, *, now: datetime) -> bool:
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime, replacing: int | None = None) -> bool:
         expires = _epoch(now + EVENT_RETENTION)
         self._put({"pk": f"PARK#{anchor}", "sk": event.dedupe_key, "event": encode_event(event).decode(), "expires_at": expires})
-        ready = "attribute_not_exists(conversation_key)" if anchor.startswith("MSG#") else "attribute_not_exists(ticket_id)"
+        values: dict[str, Any] = {":true": True, ":expires": expires}
+        if anchor.startswith("MSG#"):
+            not_ready = "attribute_not_exists(conversation_key)"
+        elif replacing is not None:
+            not_ready, values[":replacing"] = "ticket_id = :replacing", replacing
+        else:
+            not_ready = "attribute_not_exists(ticket_id)"
         flag = "SET parked = :true, expires_at = if_not_exists(expires_at, :expires)"
         try:
-            self._update(_anchor_key(anchor), flag, ready, {":true": True, ":expires": expires})
+            self._update(_anchor_key(anchor), flag, not_ready, values)
         except _ConditionFailedError:
             self._delete(_park_key(anchor, event))
             return False

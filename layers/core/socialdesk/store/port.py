@@ -96,8 +96,12 @@ class ConversationStore(Protocol):
         """Map the event's message (or `message_id`) to its conversation; True when events are parked waiting for it."""
         ...
 
-    def park(self, anchor: str, event: SocialEvent, *, now: datetime) -> bool:
-        """Keep `event` until `anchor` is ready; False (nothing kept) when it became ready meanwhile."""
+    def park(self, anchor: str, event: SocialEvent, *, now: datetime, replacing: int | None = None) -> bool:
+        """Keep `event` until `anchor` is ready; False (nothing kept) when it became ready meanwhile.
+
+        A conversation anchor is ready when the conversation has a ticket, or with `replacing`, a ticket other than that
+        one (a closed ticket, which takes no note, until the customer's next message opens its follow-up).
+        """
         ...
 
     def parked(self, anchor: str) -> list[SocialEvent]:
