@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import pytest
 
 from socialdesk.aws.sqs import MAX_MESSAGE_BYTES
 from socialdesk.model import SocialEvent
-from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, event_message
-from socialdesk.process.failures import WaitError
+from socialdesk.ports.queues import RETRY_HEADROOM_BYTES, QueueMessage, QueueUnavailableError, event_message
+from socialdesk.process.failures import PermanentFailureError, WaitError
 from socialdesk.process.process_event import Outcome
-from socialdesk.process.sqs_batch import SqsBatch
+from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, SqsBatch
 from tests.support.events import sample_event
 from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock
 from tests.support.webhooks import FakeLambdaContext
@@ -70,10 +69,9 @@ def event_of_size(size: int) -> SocialEvent:
     return sized
 
 
-@pytest.mark.xfail(strict=True, reason="attack: the re-queued copy of a near-limit event is refused by SQS; every wait then costs a receive")
-def test_an_event_just_under_the_sqs_limit_waits_through_a_rate_limit_storm_without_dead_lettering() -> None:
-    # Given an event ingest queued because it fits an SQS message, with 40 bytes to spare
-    event = event_of_size(MAX_MESSAGE_BYTES - 40)
+def test_the_largest_event_ingest_queues_waits_through_a_rate_limit_storm_without_dead_lettering() -> None:
+    # Given the largest event ingest queues: it leaves RETRY_HEADROOM_BYTES of the SQS limit free (larger ones go to the bucket)
+    event = event_of_size(MAX_MESSAGE_BYTES - RETRY_HEADROOM_BYTES)
     clock = VirtualClock(START)
     queue = SimQueue(clock)
     redelivery = SqsSizedRedelivery(queue)
@@ -96,3 +94,28 @@ def test_an_event_just_under_the_sqs_limit_waits_through_a_rate_limit_storm_with
     # Then the waits cost nothing: the event is done, and nothing reached either dead-letter queue (README: waiting is not failing)
     assert queue.dead_letters == [], "moved to the dead-letter queue by SQS's redrive policy after 10 receives"
     assert process.done == [event.dedupe_key]
+
+
+def test_the_largest_event_ingest_queues_is_dead_lettered_with_its_whole_reason() -> None:
+    # Given the largest event ingest queues, refused for good with the longest reason a dead-letter copy carries
+    event = event_of_size(MAX_MESSAGE_BYTES - RETRY_HEADROOM_BYTES)
+    clock = VirtualClock(START)
+    queue = SimQueue(clock)
+    redelivery = SqsSizedRedelivery(queue)
+    driver = SqsBatch(process=Refuses("Zendesk refused the ticket: " + "x" * 2000), redelivery=redelivery, clock=clock)
+    queue.send(event_message(event))
+    # When it is processed, Then SQS takes its dead-letter copy, reason included
+    driver.run(queue.lambda_event(queue.receive()), FakeLambdaContext())  # type: ignore[arg-type]
+    [dead] = redelivery.dead_letter_queue
+    assert dead.attributes[FAILURE_REASON_ATTRIBUTE].startswith("Zendesk refused the ticket")
+
+
+@dataclass
+class Refuses:
+    reason: str
+
+    def begin_batch(self) -> None:
+        pass
+
+    def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome:
+        raise PermanentFailureError(self.reason)

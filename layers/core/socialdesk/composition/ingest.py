@@ -12,6 +12,7 @@ from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.observability import quiet_third_party_loggers
 from socialdesk.platforms.meta import MetaWebhook
 from socialdesk.platforms.x import XWebhook
+from socialdesk.ports.queues import RETRY_HEADROOM_BYTES
 from socialdesk.settings import IngestConfig, load_config
 
 
@@ -25,6 +26,6 @@ def webhook_ingest() -> WebhookIngest:
         events=SqsQueue(config.inbound_queue_url, sqs),
         quarantine=SqsQueue(config.quarantine_queue_url, sqs),
         oversize=S3BlobStore(config.quarantine_bucket, s3),
-        max_message_bytes=MAX_MESSAGE_BYTES,
+        max_message_bytes=MAX_MESSAGE_BYTES - RETRY_HEADROOM_BYTES,
         max_body_bytes=config.max_body_bytes,
     )

@@ -17,6 +17,9 @@ from socialdesk.model import SocialEvent, encode_event
 
 # SendMessage's DelaySeconds tops out at 15 minutes.
 MAX_DELAY_SECONDS = 900
+# Room a queued event leaves below the queue's MaximumMessageSize for what a wait or a dead-lettering adds to its copy
+# (the retry state, or a failure reason of up to 1,000 characters): ingest stores larger events in the bucket instead.
+RETRY_HEADROOM_BYTES = 2048
 
 _SQS_REFUSED = re.compile("[\ufffe\uffff]")
 
