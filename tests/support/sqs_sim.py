@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socialdesk.ports.queues import QueueMessage
+from tests.support.webhooks import FakeLambdaContext
 
 
 class VirtualClock:
@@ -121,3 +122,20 @@ class SimQueueSender:
     def send_all(self, messages: Any) -> None:
         for message in messages:
             self.queue.send(message)
+
+
+def run_until_empty(queue: SimQueue, driver: Any, clock: VirtualClock, *, rounds: int) -> None:
+    """Let SQS and the batch driver run as the event source mapping does (delete what was reported done), jumping the
+    clock to the next visible message, until the queue is empty or `rounds` is spent."""
+    for _ in range(rounds):
+        batch = queue.receive()
+        if batch:
+            answer = driver.run(queue.lambda_event(batch), FakeLambdaContext())
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+            for message in batch:
+                if message.message_id not in failed:
+                    queue.delete(message.message_id)
+        elif (upcoming := queue.next_visible()) is None:
+            return
+        else:
+            clock.now = max(clock.now, upcoming)

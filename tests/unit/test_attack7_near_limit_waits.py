@@ -10,7 +10,6 @@ visibility, which costs an SQS receive: ten waits and SQS's redrive policy moves
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 
@@ -21,7 +20,7 @@ from socialdesk.process.failures import PermanentFailureError, WaitError
 from socialdesk.process.process_event import Outcome
 from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, SqsBatch
 from tests.support.events import sample_event
-from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock
+from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock, run_until_empty
 from tests.support.webhooks import FakeLambdaContext
 
 START = 1_795_000_000.0
@@ -79,18 +78,7 @@ def test_the_largest_event_ingest_queues_waits_through_a_rate_limit_storm_withou
     driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)
     queue.send(event_message(event))
     # When SQS and the driver run until the queue is empty
-    for _ in range(100):
-        batch = queue.receive()
-        if batch:
-            answer: Any = driver.run(queue.lambda_event(batch), FakeLambdaContext())  # type: ignore[arg-type]
-            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
-            for message in batch:
-                if message.message_id not in failed:
-                    queue.delete(message.message_id)
-        elif (upcoming := queue.next_visible()) is None:
-            break
-        else:
-            clock.now = max(clock.now, upcoming)
+    run_until_empty(queue, driver, clock, rounds=100)
     # Then the waits cost nothing: the event is done, and nothing reached either dead-letter queue (README: waiting is not failing)
     assert queue.dead_letters == [], "moved to the dead-letter queue by SQS's redrive policy after 10 receives"
     assert process.done == [event.dedupe_key]

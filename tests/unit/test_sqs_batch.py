@@ -14,7 +14,7 @@ from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, Ret
 from socialdesk.process.process_event import Outcome
 from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MAX_WAITING_SECONDS, RETRY_ATTRIBUTE, Blocked, EventHandler, SqsBatch
 from tests.support.events import sample_event
-from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock
+from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock, run_until_empty
 from tests.support.webhooks import FakeLambdaContext
 
 START = 1_795_000_000.0
@@ -50,18 +50,7 @@ def drive(process: EventHandler, *, redelivery_class: type[SimRedelivery] = SimR
     redelivery = redelivery_class(queue)
     driver = SqsBatch(process=process, redelivery=redelivery, clock=clock)
     queue.send(event_message(sample_event("x-dm")))
-    for _ in range(rounds):
-        batch = queue.receive()
-        if batch:
-            answer: Any = driver.run(queue.lambda_event(batch), FakeLambdaContext())  # type: ignore[arg-type]
-            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
-            for message in batch:
-                if message.message_id not in failed:
-                    queue.delete(message.message_id)
-        elif (upcoming := queue.next_visible()) is None:
-            break
-        else:
-            clock.now = max(clock.now, upcoming)
+    run_until_empty(queue, driver, clock, rounds=rounds)
     return queue, redelivery
 
 
