@@ -116,7 +116,7 @@ def main() -> None:
         "import_seconds": elapsed,
         "modules": len(loaded),
         "modules_from_artifact": len(from_artifact),
-        "without_bytecode": sorted(str(m.__file__) for m in sources if not _exists(_cached(m))),
+        "without_bytecode": sorted({str(m.__file__) for m in sources if not _exists(_cached(m))}),  # a module may have two names
         "heavy": sorted(name for name in loaded if name.split(".")[0] in HEAVY),
         "compiled_during_import": list(compiled),
         "clients_built_at_import": built_clients(),

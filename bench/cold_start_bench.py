@@ -57,7 +57,7 @@ def measure(deployed: Deployed, function: str, runs: int) -> list[tuple[str, str
         ("handler import / `import boto3`", f"{imported / baseline:.2f} x"),
         ("modules loaded (from the function and its layers)", f"{last['modules']} ({last['modules_from_artifact']})"),
         ("modules compiled from source, import and first request (most in one run)", str(compiled)),
-        ("modules of the artifact imported without bytecode", str(len(last["without_bytecode"]))),
+        ("modules of the artifact imported without bytecode (most in one run)", str(max(len(run["without_bytecode"]) for run in (*imports, *inits)))),
         ("heavy libraries loaded (pydantic, zenpy, simple_salesforce, tweepy, requests)", ", ".join(heavy) or "none"),
         (f"INIT as in Lambda: import + `init()`, median of {runs}", f"{init * 1000:.0f} ms ({init / baseline:.2f} x boto3)"),
         ("clients built during INIT", ", ".join(last["clients_built_at_import"]) or "none"),

@@ -71,12 +71,16 @@ CRM_SECRET = {
 
 
 def runtime_python() -> str | None:
-    """The runtime's Python on PATH, if one that runs is there (a pyenv shim can exist without its version)."""
-    found = shutil.which(RUNTIME)
-    if not found:
-        return None
-    check = subprocess.run([found, "-c", "import sys; assert sys.version_info[:2] == (3, 13)"], capture_output=True, check=False)
-    return found if check.returncode == 0 else None
+    """The runtime's Python on PATH: the first python3.13 that runs (a pyenv shim can exist without its version) and
+    has pip, which fetches this machine's builds of the layers' extension modules (a uv environment's has none)."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder or ".") / RUNTIME
+        if not os.access(candidate, os.X_OK):
+            continue
+        check = [str(candidate), "-c", "import sys, pip; assert sys.version_info[:2] == (3, 13)"]
+        if subprocess.run(check, capture_output=True, check=False).returncode == 0:
+            return str(candidate)
+    return None
 
 
 def python_version(python: str) -> str:

@@ -81,8 +81,9 @@ class CountingSqsClient:
 def whatsapp_payload(messages: int, text_bytes: int) -> bytes:
     """A WhatsApp delivery of `messages` customer messages, each about `text_bytes` long."""
     text = ("Mi pedido no ha llegado, ¿pueden ayudarme? " * (text_bytes // 40 + 1))[:text_bytes]
+    sent = str(int(time.time()))  # now: ingest quarantines an event created over 8 days before it arrives (a replay)
     batch = [
-        {"from": "16505551234", "id": f"wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQz{n:08d}", "timestamp": "1752000000", "type": "text", "text": {"body": text}}
+        {"from": "16505551234", "id": f"wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQz{n:08d}", "timestamp": sent, "type": "text", "text": {"body": text}}
         for n in range(messages)
     ]
     value = {
