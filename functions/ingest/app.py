@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from socialdesk.composition.ingest import webhook_ingest
+from socialdesk.composition.clients import in_lambda
+from socialdesk.composition.ingest import init, webhook_ingest
 from socialdesk.http import HttpRequest
 from socialdesk.observability import logger, metrics
 
@@ -18,3 +19,9 @@ if TYPE_CHECKING:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return webhook_ingest().handle(HttpRequest.from_apigw_v2(event)).to_apigw_v2()
+
+
+# Lambda INIT: build what every request needs before the first one arrives (composition/clients.py says why). Only in
+# Lambda: tests and the local runner import this module without building anything.
+if in_lambda():
+    init()

@@ -1,50 +1,31 @@
-"""The deployable artifact: what `sam build` produces imports and answers in a Lambda-like layout.
+"""The deployable artifact: what `sam build` produces imports and answers as Lambda runs it, from its own bytecode.
 
-Lambda runs a function from /var/task with its layers merged at /opt/python and the
-runtime's own boto3. Each handler is started here with exactly those on its path (no
-site-packages), so a package missing from a layer's requirements, or a layer laid out
-where Lambda does not look, fails this test rather than a deploy. The layers are built for
-arm64; their compiled modules are swapped for this machine's build of the very same
-version so the pure-Python code can run here.
+Lambda runs a function from /var/task with its layers merged at /opt/python and the runtime's own boto3, on a
+read-only file system, with Python 3.13. Each handler is started here by that Python with exactly those folders on
+its path (no site-packages), from a read-only copy of the build (bench/deployed_artifact.py) with
+PYTHONDONTWRITEBYTECODE=1, so a package missing from a layer's requirements, a layer laid out where Lambda does not
+look, or a module shipped without valid bytecode fails this test rather than a deploy or every cold start. The layers
+are built for arm64; their compiled extension modules are swapped, in the copy, for this machine's build of the very
+same version, so the pure-Python code and the bytecode that run are the ones built.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-# What the Lambda Python runtime ships besides the standard library.
-RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
+from bench.deployed_artifact import ISOLATED, Deployed, deploy, elf_machine, files, make_writable, probe, runtime_python, sam_build
+
 HEAVY = ("pydantic", "zenpy", "simple_salesforce", "tweepy", "requests")
-ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "POWERTOOLS_SERVICE_NAME": "socialdesk",
-    "SOCIALDESK_INBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
-    "SOCIALDESK_QUARANTINE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/quarantine",
-    "SOCIALDESK_QUARANTINE_BUCKET": "socialdesk-quarantine",
-    "SOCIALDESK_WEBHOOK_SECRET_ID": "socialdesk-webhooks",
-    "SOCIALDESK_MAX_BODY_BYTES": "1024",
-    "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
-}
-
-
-AARCH64 = 183  # ELF e_machine for AArch64
-
-
-def _elf_machine(path: Path) -> int:
-    """The architecture a shared object was compiled for, from its ELF header (names like `*.abi3.so` do not say)."""
-    header = path.read_bytes()[:20]
-    return int.from_bytes(header[18:20], "little")
+AARCH64 = 183
+FUNCTIONS = ("IngestFunction", "ProcessFunction")
 
 
 def _require(tool: str) -> str:
@@ -58,77 +39,43 @@ def _require(tool: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sam = _require("sam")
-    _require("python3.13")  # sam build needs the function runtime's Python
+def python313() -> str:
+    _require("python3.13")  # sam build and the runtime's bytecode need the function runtime's Python
+    found = runtime_python()
+    assert found is not None, "python3.13 on PATH is not Python 3.13"
+    return found
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory, python313: str) -> Path:
     target = tmp_path_factory.mktemp("sam-build")
-    result = subprocess.run(
-        [sam, "build", "--template-file", str(ROOT / "infra" / "template.yaml"), "--build-dir", str(target)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-        check=False,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    sam_build(target, _require("sam"))
     return target
 
 
 @pytest.fixture(scope="module")
-def runtime_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("runtime")
-    for name in RUNTIME_SDK:
-        _copy_distribution(name, folder)
-    return folder
+def deployed(build_dir: Path, python313: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    folder = tmp_path_factory.mktemp("deployed")
+    copy = deploy(build_dir, folder / "opt", python313)
+    yield copy
+    make_writable(folder)
 
 
-def _copy_distribution(name: str, destination: Path) -> None:
-    """Copy an installed distribution's top-level packages and modules from this environment into `destination`."""
-    distribution = importlib.metadata.distribution(name)
-    top_levels = {Path(str(file)).parts[0] for file in distribution.files or [] if not str(file).startswith(("..", "__pycache__"))}
-    for top in top_levels:
-        source = Path(str(distribution.locate_file(top)))
-        if source.is_dir():
-            shutil.copytree(source, destination / top, dirs_exist_ok=True)
-        elif source.suffix in (".py", ".so"):
-            shutil.copy2(source, destination / top)
-
-
-def _native_builds(layer: Path, destination: Path) -> None:
-    """This machine's build of every distribution in `layer` that ships compiled modules (per its RECORD)."""
-    for record in layer.glob("*.dist-info/RECORD"):
-        if not any(line.split(",")[0].endswith(".so") for line in record.read_text().splitlines()):
-            continue
-        name, _, version = record.parent.name.removesuffix(".dist-info").partition("-")
-        installed = importlib.metadata.version(name)
-        assert installed == version, f"this environment has {name} {installed}, the layer {version}"
-        _copy_distribution(name, destination)
-
-
-def _built_layers(build_dir: Path, function: str) -> list[Path]:
-    """The python/ folders of the function's built layers, in the order Lambda merges them."""
-    template = yaml.safe_load((build_dir / "template.yaml").read_text().replace("!Ref ", "Ref::").replace("!", ""))
-    resources = template["Resources"]
-    layers = [*template.get("Globals", {}).get("Function", {}).get("Layers", []), *resources[function]["Properties"].get("Layers", [])]
-    names = [layer["Ref"] if isinstance(layer, dict) else str(layer).removeprefix("Ref::") for layer in layers]
-    return [build_dir / name / "python" for name in names if (build_dir / name / "python").is_dir()]
-
-
-def _run(build_dir: Path, function: str, runtime: Path, tmp_path: Path, probe: str) -> Any:
-    layers = _built_layers(build_dir, function)
-    native = tmp_path / "native"
-    native.mkdir()
-    for layer in layers:
-        _native_builds(layer, native)
-    path = [str(build_dir / function), str(native), *[str(layer) for layer in reversed(layers)], str(runtime)]
-    code = f"import json, sys\nsys.path[:0] = {path!r}\n{probe}"
+def _run(deployed: Deployed, function: str, probe_code: str) -> Any:
+    """Run `probe_code` in the runtime's Python with only the function's folders and the runtime SDK on its path."""
+    code = f"import json, sys\nsys.path[:0] = {deployed.path(function)!r}\n{probe_code}"
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", "AWS_DEFAULT_REGION": "eu-west-1"}
+    environment |= {
+        "POWERTOOLS_SERVICE_NAME": "socialdesk",
+        "SOCIALDESK_INBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
+        "SOCIALDESK_QUARANTINE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/quarantine",
+        "SOCIALDESK_QUARANTINE_BUCKET": "socialdesk-quarantine",
+        "SOCIALDESK_WEBHOOK_SECRET_ID": "socialdesk-webhooks",
+        "SOCIALDESK_MAX_BODY_BYTES": "1024",
+        "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+    }
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code],
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ.get("PATH", ""), **ENVIRONMENT},
-        check=False,
-        timeout=120,
+        [deployed.python, *ISOLATED, "-c", code], capture_output=True, text=True, env=environment, cwd=deployed.root, check=False, timeout=120
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -143,14 +90,81 @@ def test_layers_hold_their_packages_where_lambda_imports_them(build_dir: Path) -
         assert not (layer / "python").exists(), "a nested python/ folder puts packages at /opt/python/python"
         compiled = list(layer.rglob("*.so"))
         assert compiled
-        assert [path.name for path in compiled if _elf_machine(path) != AARCH64] == [], "every compiled module must be built for arm64"
+        assert [path.name for path in compiled if elf_machine(path) != AARCH64] == [], "every compiled module must be built for arm64"
         assert [path.name for path in compiled if "cpython-" in path.name and "cpython-313" not in path.name] == []
     for heavy in HEAVY:
         assert not (core / heavy).exists(), f"{heavy} does not belong in the ingest layer"
 
 
-def test_built_ingest_handler_runs_with_only_its_layer_and_the_runtime_sdk(build_dir: Path, runtime_sdk: Path, tmp_path: Path) -> None:
-    probe = (
+# Checked by the runtime's Python: its magic number, and PEP 552's header (flags 0b01: hash-based, source not checked).
+CHECK_BYTECODE = """
+import importlib.util, json, sys
+from pathlib import Path
+checked, problems = 0, []
+for folder in map(Path, sys.argv[1:]):
+    for source in sorted(folder.rglob("*.py")):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if not cached.is_file():
+            problems.append(f"{source}: no {cached.name}")
+            continue
+        header = cached.read_bytes()[:16]
+        if header[:4] != importlib.util.MAGIC_NUMBER:
+            problems.append(f"{source}: compiled by another Python")
+        elif int.from_bytes(header[4:8], "little") != 0b01:
+            problems.append(f"{source}: not an unchecked-hash pyc (flags {header[4:8].hex()})")
+        elif header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            problems.append(f"{source}: compiled from another version of the source")
+        checked += 1
+print(json.dumps({"checked": checked, "problems": problems[:20]}))
+"""
+
+
+def test_every_built_module_ships_bytecode_compiled_from_its_own_source(build_dir: Path, python313: str) -> None:
+    # Unchecked-hash pycs are trusted without looking at the source, so each must be proven to match the source beside it.
+    folders = [build_dir / name for name in FUNCTIONS] + [build_dir / name / "python" for name in ("CoreLayer", "CrmLayer")]
+    result = subprocess.run([python313, *ISOLATED, "-c", CHECK_BYTECODE, *map(str, folders)], capture_output=True, text=True, check=True)
+    outcome = json.loads(result.stdout)
+    assert outcome["problems"] == []
+    assert outcome["checked"] > 900  # both handlers, socialdesk, Powertools, the CRM libraries (970 in all)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_built_handler_imports_from_the_read_only_layers_without_compiling_any_source(deployed: Deployed, function: str) -> None:
+    # Given the deployed copy, read-only, and the runtime's Python told not to write bytecode
+    before = files(deployed.root)
+    # When the handler is imported as Lambda's INIT imports it, and makes its first request
+    outcome = probe(deployed, function, lambda_init=True, request="ingest" if function == "IngestFunction" else "process")
+    # Then every module of the function and its layers came from its shipped pyc: no source was compiled, none written
+    assert outcome["dont_write_bytecode"] == 1
+    assert outcome["compiled_during_import"] == []
+    assert outcome["compiled_during_first_request"] == []
+    assert outcome["without_bytecode"] == []
+    assert outcome["modules_from_artifact"] > (80 if function == "IngestFunction" else 400)
+    assert files(deployed.root) == before
+
+
+@pytest.mark.parametrize(
+    ("function", "request_kind", "built_at_init"),
+    [("IngestFunction", "ingest", ["secretsmanager", "sqs"]), ("ProcessFunction", "process", ["dynamodb", "secretsmanager"])],
+)
+def test_built_handler_builds_what_every_request_needs_during_lambda_init_only(
+    deployed: Deployed, function: str, request_kind: str, built_at_init: list[str]
+) -> None:
+    # Imported where Lambda's variables are unset (tests, the local runner): nothing is built at import
+    plain = probe(deployed, function, request=request_kind)
+    assert plain["clients_built_at_import"] == []
+    assert sorted(plain["clients_built_by_first_request"]) == ["secretsmanager"] + (["sqs"] if function == "IngestFunction" else [])
+    # Imported as Lambda's INIT imports it: the clients every request needs are built there, and the first request
+    # (AWS answered in memory) builds no client and imports no module
+    started = probe(deployed, function, lambda_init=True, request=request_kind)
+    assert sorted(started["clients_built_at_import"]) == built_at_init
+    assert started["first_request_status"] == 200
+    assert started["clients_built_by_first_request"] == []
+    assert started["imported_by_first_request"] == []
+
+
+def test_built_ingest_handler_runs_with_only_its_layer_and_the_runtime_sdk(deployed: Deployed) -> None:
+    probe_code = (
         "import app\n"
         "class Context:\n"
         "    function_name, memory_limit_in_mb, aws_request_id = 'ingest', 512, 'r-1'\n"
@@ -163,16 +177,14 @@ def test_built_ingest_handler_runs_with_only_its_layer_and_the_runtime_sdk(build
         f"print(json.dumps({{'statuses': statuses, 'heavy': sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})}}))\n"
     )
     # Routing and size checks touch no AWS service; nothing heavy is imported on the way.
-    assert _run(build_dir, "IngestFunction", runtime_sdk, tmp_path, probe) == {"statuses": [404, 405, 413], "heavy": []}
+    assert _run(deployed, "IngestFunction", probe_code) == {"statuses": [404, 405, 413], "heavy": []}
 
 
-def test_built_process_handler_loads_its_clients_and_the_deployed_rules_file(build_dir: Path, runtime_sdk: Path, tmp_path: Path) -> None:
+def test_built_process_handler_loads_its_clients_and_the_deployed_rules_file(deployed: Deployed) -> None:
     # The config layer is plain files: what Lambda will find at /opt/socialdesk.toml is in its folder.
-    template = (build_dir / "template.yaml").read_text()
-    config_folder = (build_dir / template.split("ConfigLayer:")[1].split("ContentUri:")[1].split()[0]).resolve()
-    rules_file = config_folder / "socialdesk.toml"
+    rules_file = deployed.rules_file()
     assert rules_file.is_file()
-    probe = (
+    probe_code = (
         "import app\n"
         "from pathlib import Path\n"
         "from socialdesk.rules import load_rules\n"
@@ -180,5 +192,5 @@ def test_built_process_handler_loads_its_clients_and_the_deployed_rules_file(bui
         "print(json.dumps({'zenpy': 'zenpy' in sys.modules, 'simple_salesforce': 'simple_salesforce' in sys.modules,\n"
         "                  'handler': callable(app.lambda_handler), 'subdomain': rules.zendesk.subdomain}))\n"
     )
-    outcome = _run(build_dir, "ProcessFunction", runtime_sdk, tmp_path, probe)
+    outcome = _run(deployed, "ProcessFunction", probe_code)
     assert outcome == {"zenpy": True, "simple_salesforce": True, "handler": True, "subdomain": "your-subdomain"}

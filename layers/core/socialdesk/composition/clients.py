@@ -1,12 +1,21 @@
-"""The AWS clients every function shares, built on first use, and the registry `reset()` clears."""
+"""The AWS clients every function shares, built on first use, and the registry `reset()` clears.
+
+In Lambda, each handler module also builds what every request needs while it is imported, during INIT
+(`build_at_init`): INIT runs before the first request reaches the handler, and on a full CPU, where the first
+request would otherwise build them at the fraction of a CPU that the function's memory buys. Anywhere else (tests,
+the local runner, benchmarks) importing a handler builds nothing.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 import boto3
 from botocore.config import Config
+
+from socialdesk.observability import logger, quiet_third_party_loggers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +49,23 @@ def reset() -> None:
     """Forget every cached client and use case (tests, the local runner)."""
     for clear in _built:
         clear()
+
+
+def in_lambda() -> bool:
+    """True in a Lambda execution environment, which sets AWS_LAMBDA_FUNCTION_NAME for every runtime (Lambda Developer
+    Guide, "Defined runtime environment variables"); the tests, the local runner and the benchmarks leave it unset."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def build_at_init(*builders: Callable[[], object]) -> None:
+    """Run each builder now (Lambda INIT). One that fails is logged and left to the first request, which builds it
+    again and fails as it would have without this: a configuration error surfaces where it always did."""
+    quiet_third_party_loggers()  # before any client, whichever builder fails first
+    for build in builders:
+        try:
+            build()
+        except Exception:  # logged here, raised again by the request that needs it
+            logger.warning("could not build %s during INIT; the first request builds it", getattr(build, "__name__", build), exc_info=True)
 
 
 @once

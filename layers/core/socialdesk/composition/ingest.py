@@ -7,7 +7,7 @@ import os
 from socialdesk.aws.s3 import S3BlobStore
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
-from socialdesk.composition.clients import once, s3, secretsmanager, sqs
+from socialdesk.composition.clients import build_at_init, once, s3, secretsmanager, sqs
 from socialdesk.ingest.webhook_ingest import WebhookIngest
 from socialdesk.observability import quiet_third_party_loggers
 from socialdesk.platforms.meta import MetaWebhook
@@ -29,3 +29,11 @@ def webhook_ingest() -> WebhookIngest:
         max_message_bytes=MAX_MESSAGE_BYTES - RETRY_HEADROOM_BYTES,
         max_body_bytes=config.max_body_bytes,
     )
+
+
+def init() -> None:
+    """What every webhook needs, built during Lambda INIT (functions/ingest/app.py): the use case, and the Secrets
+    Manager (every signature check) and SQS (every accepted delivery) clients. The S3 client stays lazy: only an
+    oversize item needs it. The secret itself is read by the first request (a network call gains nothing from INIT's
+    CPU, and a failure there answers 503 as always)."""
+    build_at_init(webhook_ingest, secretsmanager, sqs)

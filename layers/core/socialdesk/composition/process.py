@@ -1,19 +1,21 @@
 """Builds the process use case and its adapters from the settings, the rules file and the CRM secret.
 
 The process handler imports this module at module level, so zenpy and simple-salesforce load
-during Lambda INIT (which runs at full CPU); ingest never imports it. `process_batch()` rebuilds
-the use case whenever the CRM secret's content changes (a rotation).
+during Lambda INIT (which runs at full CPU), and in Lambda calls `init()` to build the AWS clients
+there too; ingest never imports it. `process_batch()` rebuilds the use case whenever the CRM
+secret's content changes (a rotation).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsQueue, SqsRedelivery
-from socialdesk.composition.clients import dynamodb, forget, once, secretsmanager, sqs
+from socialdesk.composition.clients import build_at_init, dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
@@ -61,6 +63,22 @@ def _settings() -> ProcessConfig:
 def _crm_secret() -> SecretsManagerJsonSecret:
     settings = _settings()
     return SecretsManagerJsonSecret("CRM secret", settings.crm_secret_id, secretsmanager, max_age_seconds=settings.secret_cache_seconds)
+
+
+def init() -> None:
+    """What every batch needs, built during Lambda INIT (functions/process/app.py): the settings, the Secrets Manager
+    client (the CRM secret is checked at every batch) and the DynamoDB client (every event). The SQS client stays lazy
+    (only retries and dead-lettering use it); the secret is read, and the Zendesk and Salesforce clients built from
+    it, by the first batch: that is network work, which gains nothing from INIT's CPU.
+
+    The one module the CRM libraries import at their first request is imported here: requests reads ~/.netrc through
+    the standard library's `netrc`, imported inside requests.utils.get_netrc_auth.
+    """
+    build_at_init(_settings, _crm_secret, secretsmanager, dynamodb, _netrc)
+
+
+def _netrc() -> object:
+    return importlib.import_module("netrc")
 
 
 _built: dict[str, tuple[object, SqsBatch]] = {}
