@@ -10,10 +10,18 @@ function needs was paid for during INIT. tests/e2e/test_sam_artifact.py checks t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from socialdesk import composition
+from socialdesk.composition import clients, ingest
+from socialdesk.settings import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
@@ -62,3 +70,25 @@ def test_first_webhook_and_first_batch_after_init_import_nothing_and_build_nothi
     # ...without importing a module or building a client
     assert outcome["webhook"] == {"imported": [], "built": []}
     assert outcome["batch"] == {"imported": [], "built": []}
+
+
+def test_an_init_that_cannot_build_leaves_the_error_to_the_first_request(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Given a function whose settings are missing (a broken deployment), with credentials and a region as Lambda gives
+    for name in [name for name in os.environ if name.startswith("SOCIALDESK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    composition.reset()
+    try:
+        # When INIT runs, it does not fail the container: it logs what it could not build and builds the rest
+        with caplog.at_level(logging.WARNING):
+            ingest.init()
+        assert "could not build webhook_ingest during INIT" in caplog.text
+        built = [cast("Any", builder).cache_info().currsize for builder in (clients.secretsmanager, clients.sqs)]
+        assert built == [1, 1]
+        # Then the first request meets the same error it always met, where the handler reports it
+        with pytest.raises(ConfigError):
+            ingest.webhook_ingest()
+    finally:
+        composition.reset()
