@@ -191,6 +191,8 @@ class ProcessEvent:
                 self._release(message_anchor(event.platform, event.account_id, event.message_id))
         else:
             run.conversation = self._store.conversation(target)
+        if (version := _x_version(event)) and self._store.remember_message(event, target, message_id=version):
+            self._release(message_anchor(event.platform, event.account_id, version))
         if run.conversation is not None and run.conversation.ticket_id is not None and run.conversation.parked:
             self._release(conversation_anchor(target))  # an earlier release did not finish
 
@@ -475,6 +477,17 @@ class ProcessEvent:
         if until is not None and (remaining := (until - self._clock()).total_seconds()) > 0:
             seconds = int(remaining) + 1
             raise WaitError(seconds + int(self._jitter(seconds)), reason)
+
+
+def _x_version(event: SocialEvent) -> str | None:
+    """The id of this version of an edited X post, when it is not the first: replies and deletions name it.
+
+    Each edit of an X post is a new post with its own id; `edit_history_tweet_ids` chains them from the first
+    (docs.x.com/x-api/fundamentals/edit-posts), and `message_id` keeps the first, so the version's id is the event's.
+    """
+    if event.platform is Platform.X and event.kind in (EventKind.EDIT, EventKind.POST, EventKind.REPLY) and event.event_id != event.message_id:
+        return event.event_id
+    return None
 
 
 def _needs_note(event: SocialEvent) -> bool:
