@@ -67,6 +67,7 @@ CLAIM_RETRY_SECONDS = 15
 PARENT_WAIT = timedelta(minutes=5)
 PARENT_RETRY_SECONDS = 30
 ZENDESK, SALESFORCE = "zendesk", "salesforce"
+_EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -355,6 +356,9 @@ class ProcessEvent:
         else:
             body = ticket_content.brand_reply_note(event)
         try:
+            if event.kind is EventKind.DELETE and self._deletion_noted(run, ticket_id, body):
+                run.progress.ticket_id = ticket_id
+                return
             self._add_once(run, ticket_id, Comment(body=body, public=False))
             if event.kind is EventKind.DELETE:
                 self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
@@ -362,6 +366,22 @@ class ProcessEvent:
             return  # nothing left to annotate
         run.outcome.actions.append(f"note_{event.kind}")
         run.progress.ticket_id = ticket_id
+
+    def _deletion_noted(self, run: _Run, ticket_id: int, body: str) -> bool:
+        """Whether the ticket already says this message was deleted: a message is deleted once, so that note is this deletion's.
+
+        The event record cannot tell after its 30 days, and an X Activity `post.delete` carries no time for ingest to
+        refuse a replay by (its payload is the post's id and author: xdevplatform/docs x-api/activity/event-payloads.mdx),
+        so a captured deletion replayed later is checked against the ticket itself. A note found on a first try is
+        someone else's (a replay, or a deletion X named twice): nothing is added, not even the tag an agent may have
+        removed since. A retry after a lost answer or a crash may have noted it itself and died before tagging.
+        """
+        if not self._desk.has_comment(ticket_id, Comment(body=body, public=False), since=_EVER):
+            return False
+        if run.progress.comments_uncertain:
+            self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
+        run.outcome.actions.append("comment_found")
+        return True
 
     def _context_note(self, run: _Run, ticket_id: int, key: str) -> None:
         """The social context as an internal note, by the message that opened the ticket (unless ticket fields hold it)."""
