@@ -150,9 +150,6 @@ def test_an_edit_that_adds_the_brands_mention_reaches_zendesk() -> None:
     assert [comment.body for ticket in world.desk.tickets.values() for comment in ticket.comments if comment.public] == [edited.text]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attack: the parent wait (5 min) is shorter than the visibility timeout (6 min) that redelivers a crashed parent"
-)
 def test_a_thread_reply_joins_its_parent_when_the_parents_first_try_died_with_its_lambda() -> None:
     # Given a customer's mention and their reply under it a minute later, delivered within seconds of each other
     world = World()
