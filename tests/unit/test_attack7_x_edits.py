@@ -85,9 +85,6 @@ def notes(world: World) -> list[str]:
     return [comment.body for ticket in world.desk.tickets.values() for comment in ticket.comments if not comment.public]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attack: a brand reply to the edited version of a post is parked on the new id, which is never remembered; lost"
-)
 def test_a_brand_reply_to_the_edited_version_of_a_mention_is_noted_on_its_ticket() -> None:
     # Given a customer's mention with a ticket, which the customer then edited (X gives the edit a new id)
     world = World()
@@ -114,7 +111,6 @@ def test_a_brand_reply_to_the_edited_version_of_a_mention_is_noted_on_its_ticket
     assert conversation is not None and conversation.activity.first_response_at is not None
 
 
-@pytest.mark.xfail(strict=True, reason="attack: the customer's reply under their own edited post waits 5 min, then opens a second ticket")
 def test_a_customers_follow_up_under_their_edited_mention_joins_its_ticket() -> None:
     # Given a mention with a ticket, edited by the customer
     world = World()
@@ -154,9 +150,6 @@ def test_an_edit_that_adds_the_brands_mention_reaches_zendesk() -> None:
     assert [comment.body for ticket in world.desk.tickets.values() for comment in ticket.comments if comment.public] == [edited.text]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attack: the parent wait (5 min) is shorter than the visibility timeout (6 min) that redelivers a crashed parent"
-)
 def test_a_thread_reply_joins_its_parent_when_the_parents_first_try_died_with_its_lambda() -> None:
     # Given a customer's mention and their reply under it a minute later, delivered within seconds of each other
     world = World()

@@ -236,8 +236,8 @@ def test_a_mention_without_author_or_text_still_opens_a_ticket_that_says_where_t
 # --- X threads ----------------------------------------------------------------------------------
 
 
-def test_customers_replying_to_a_brand_broadcast_get_a_ticket_each(world: World) -> None:
-    # Given two customers replying to the same brand post that socialdesk never ticketed
+def test_customers_replying_to_a_post_socialdesk_never_receives_get_a_ticket_each(world: World) -> None:
+    # Given two customers replying to the same post, which never reaches socialdesk (someone else's, say)
     base = sample_event("x-reply")
     assert base.author is not None
     other_author = msgspec.structs.replace(base.author, id="555")

@@ -80,11 +80,14 @@ def test_brand_reply_is_recognised_and_joins_the_customer_thread() -> None:
     assert reply.conversation_key == mention.conversation_key
 
 
-def test_brand_standalone_post_and_retweets_are_acknowledged_not_queued() -> None:
+def test_a_brand_broadcast_is_queued_as_the_brands_post_and_retweets_are_acknowledged_not_queued() -> None:
+    # Given the brand's own post that replies to nothing (a broadcast)
     payload = recorded_body("x-brand-reply")
     payload["tweet_create_events"][0]["in_reply_to_status_id_str"] = None
-    assert normalise(payload).events == []
-    assert normalise(payload).ignored == {"x:brand_post": 1}
+    # Then it is queued as the brand's post, for process to remember (customers' replies to it then need not wait)
+    [event] = normalise(payload).events
+    assert (event.kind, event.from_brand, event.in_reply_to, event.message_id) == (EventKind.POST, True, None, "1924470000000000001")
+    assert normalise(payload).ignored == {}
     retweets = normalise(recorded_body("x-retweet"))
     assert (retweets.events, dict(retweets.ignored)) == ([], {"x:retweet": 1})
 
@@ -202,10 +205,11 @@ def test_activity_api_delete_and_acknowledged_types() -> None:
         assert (batch.events, dict(batch.ignored), batch.unreadable) == ([], {f"x:{event_type}": 1}, [])
 
 
-def test_activity_api_brand_post_create_is_queued_only_when_it_replies() -> None:
+def test_activity_api_brand_post_create_is_queued_as_a_post_or_a_reply_of_the_brand() -> None:
     post = {"id": "2080761390344937796", "author_id": BRAND, "text": "Hello", "created_at": "2026-07-24T21:05:48.000Z"}
     standalone: dict[str, Any] = {"data": {"event_type": "post.create", "filter": {"user_id": BRAND}, "payload": post}}
-    assert dict(normalise(standalone).ignored) == {"x:brand_post": 1}
+    [broadcast] = normalise(standalone).events
+    assert (broadcast.kind, broadcast.from_brand, broadcast.in_reply_to) == (EventKind.POST, True, None)
     reply = copy.deepcopy(standalone)
     reply["data"]["payload"]["referenced_tweets"] = [{"type": "replied_to", "id": "2080765813578191303"}]
     [event] = normalise(reply).events

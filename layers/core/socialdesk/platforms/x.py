@@ -112,8 +112,6 @@ def _v1_tweet(tweet: Mapping[str, Any], *, account: str | None) -> SocialEvent |
     user = tweet["user"]
     from_brand = user["id_str"] == account
     in_reply_to = tweet.get("in_reply_to_status_id_str")
-    if from_brand and not in_reply_to:
-        return Ignored("x:brand_post")
     extended = tweet.get("extended_tweet") or {}
     text = extended.get("full_text") or tweet.get("full_text") or tweet.get("text")
     edit_ids = (tweet.get("edit_history") or {}).get("edit_tweet_ids") or []
@@ -178,8 +176,6 @@ def _v2_post(post: Mapping[str, Any], *, account: str | None, users: Mapping[str
     author_id = post["author_id"]
     from_brand = author_id == account
     in_reply_to = references.get("replied_to")
-    if from_brand and not in_reply_to:
-        return Ignored("x:brand_post")
     return _post_event(
         account=account,
         post_id=post["id"],
@@ -216,7 +212,11 @@ def _post_event(
     language: str | None,
     attachments: list[dict[str, Any]],
 ) -> SocialEvent:
-    """A post, reply or edit. An edited post has a new id; its `message_id` stays the first one."""
+    """A post, reply or edit. An edited post has a new id; its `message_id` stays the first one.
+
+    The brand's own posts are queued too: process remembers a broadcast, so customers replying to it start their
+    own threads at once instead of waiting for a parent that never comes (process_event.py, `_x_conversation`).
+    """
     original = edit_ids[0] if len(edit_ids) > 1 and edit_ids[0] != post_id else None
     kind = EventKind.EDIT if original else EventKind.REPLY if in_reply_to else EventKind.POST
     root = thread_root or in_reply_to or original or post_id

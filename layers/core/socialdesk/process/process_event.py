@@ -61,12 +61,18 @@ CLAIM_STALE_SECONDS = 90
 # Between the Lambda clock that dates a claim and Zendesk's that dates a ticket.
 CLOCK_SKEW = timedelta(minutes=1)
 CLAIM_RETRY_SECONDS = 15
-# An X reply whose parent we have not seen waits this long (from its first try, so a backlog does not use it up) for the parent to arrive before it
-# starts a thread of its own: platforms reorder deliveries by minutes, and X retries a delivery for 5
-# (developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries).
-PARENT_WAIT = timedelta(minutes=5)
+# An X reply whose parent we have not seen waits PARENT_WAIT (from its first try, so a backlog does not use it up) for the
+# parent to arrive before it starts a thread of its own. The parent may come late twice over: X retries a delivery our
+# webhook did not take for 5 minutes (developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries),
+# and a parent whose first try died with its Lambda is received again only when the inbound queue's visibility timeout is
+# over (infra/template.yaml InboundQueue, 360 s; tests/unit/test_x_broadcasts.py keeps the two equal). A minute more lets
+# that redelivered try reach its conversation (its first store calls) and the reply's next retry see it.
+X_REDELIVERY_WINDOW = timedelta(minutes=5)
+INBOUND_VISIBILITY_TIMEOUT = timedelta(seconds=360)
+PARENT_WAIT = X_REDELIVERY_WINDOW + INBOUND_VISIBILITY_TIMEOUT + timedelta(minutes=1)
 PARENT_RETRY_SECONDS = 30
 ZENDESK, SALESFORCE = "zendesk", "salesforce"
+_EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,13 @@ class _Park:
     anchor: str
     replacing: int | None = None
     """For a conversation anchor: wait for a ticket other than this (closed) one."""
+
+
+class _Broadcast:
+    """The event is the brand's broadcast on X (or its edit or deletion): no conversation, nothing for agents."""
+
+
+_BROADCAST = _Broadcast()
 
 
 @dataclass
@@ -193,6 +206,9 @@ class ProcessEvent:
         if isinstance(target, _Park):
             self._park(run, target)
             return
+        if isinstance(target, _Broadcast):
+            self._remember_broadcast(run)
+            return
         run.outcome.conversation_key = target
         if event.kind in MESSAGE_KINDS:
             customer = self._customer_key(run) if event.author and not event.from_brand else None
@@ -201,37 +217,63 @@ class ProcessEvent:
                 self._release(message_anchor(event.platform, event.account_id, event.message_id))
         else:
             run.conversation = self._store.conversation(target)
+        if (version := _x_version(event)) and self._store.remember_message(event, target, message_id=version):
+            self._release(message_anchor(event.platform, event.account_id, version))
         if run.conversation is not None and run.conversation.ticket_id is not None and run.conversation.parked:
             self._release(conversation_anchor(target))  # an earlier release did not finish
 
-    def _conversation_key(self, event: SocialEvent, *, first_tried: datetime) -> str | _Park:
+    def _conversation_key(self, event: SocialEvent, *, first_tried: datetime) -> str | _Park | _Broadcast:
         """The conversation an event belongs to, or where it must wait for it.
 
         A message we already know (a redelivery, an edit, a deletion) or the message it
-        replies to decides. Otherwise the payload's key, except on X, where a payload
-        names no reliable thread: a brand reply, an edit or a deletion of a post we have
-        not seen waits (parked) for that post; a customer's reply to a post we have not
-        seen waits a few minutes for it (deliveries come out of order), then starts its
-        own thread: the parent was one we never see (a brand broadcast, say), and every
-        customer who replied to it gets their own ticket.
+        replies to decides; otherwise the payload's key, except on X (`_x_conversation`).
         """
-        found = (self._store.conversation_of_message(event, message_id) for message_id in (event.message_id, event.in_reply_to) if message_id)
+        # An X edit is found by the post it edits alone: the post it replies to is no sign that post ever reached us.
+        ids = (event.message_id,) if event.platform is Platform.X and event.kind is EventKind.EDIT else (event.message_id, event.in_reply_to)
+        found = (self._store.conversation_of_message(event, message_id) for message_id in ids if message_id)
         known = next((key for key in found if key), None)
         if event.platform is Platform.WHATSAPP:
             # Resolved even when the message is known (a redelivery, a quote), so the chat's keys are bound whichever event comes first.
             resolved = aliases.resolve(self._store, event.conversation_key, event.conversation_alias, exists=self._conversation_exists, known=known)
             return known or resolved
+        if event.platform is Platform.X and event.kind is not EventKind.DIRECT_MESSAGE:
+            return self._x_conversation(event, known, first_tried=first_tried)
+        return known or event.conversation_key
+
+    def _x_conversation(self, event: SocialEvent, known: str | None, *, first_tried: datetime) -> str | _Park | _Broadcast:
+        """On X a payload names no reliable thread: the post an event replies to, edits or deletes decides, once known.
+
+        The brand's broadcasts (its posts that reply to nothing, and its thread under one) are remembered as posts with
+        no conversation: a customer replying to one starts a thread of their own at once, so customers replying to one
+        post do not share a ticket, and an edit or deletion of a broadcast shows nowhere. A brand reply, or an edit or
+        deletion, of a post not seen yet waits (parked) for it. A customer's reply to a post not seen waits PARENT_WAIT
+        for it, then starts its own thread: the parent is one socialdesk never receives (someone else's post).
+        """
+        if known == _broadcasts(event):
+            if event.from_brand or event.kind in (EventKind.POST, EventKind.EDIT, EventKind.DELETE):
+                return _BROADCAST
+            return f"x:{event.account_id}:thread:{event.message_id}"
         if known:
             return known
-        if event.platform is Platform.X and event.kind is not EventKind.DIRECT_MESSAGE:
-            if event.kind in (EventKind.EDIT, EventKind.DELETE):
-                return _Park(message_anchor(event.platform, event.account_id, event.message_id))
-            if event.from_brand and event.in_reply_to:
-                return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to))
-            if event.in_reply_to and self._clock() - first_tried < PARENT_WAIT:
-                raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to has not arrived yet")
-            return f"x:{event.account_id}:thread:{event.message_id}"
-        return event.conversation_key
+        if event.from_brand and event.kind is EventKind.POST:
+            return _BROADCAST
+        if event.kind in (EventKind.EDIT, EventKind.DELETE):
+            return _Park(message_anchor(event.platform, event.account_id, event.message_id))
+        if event.from_brand and event.in_reply_to:
+            return _Park(message_anchor(event.platform, event.account_id, event.in_reply_to))
+        if event.in_reply_to and self._clock() - first_tried < PARENT_WAIT:
+            raise WaitError(PARENT_RETRY_SECONDS, "the post this replies to has not arrived yet")
+        return f"x:{event.account_id}:thread:{event.message_id}"
+
+    def _remember_broadcast(self, run: _Run) -> None:
+        """Record the broadcast's ids (an edit's new one too) as the brand's, with no conversation; what waited on them comes back."""
+        event = run.event
+        ids = () if event.kind is EventKind.DELETE else (event.message_id, _x_version(event))
+        for message_id in dict.fromkeys(message_id for message_id in ids if message_id):
+            if self._store.remember_message(event, _broadcasts(event), message_id=message_id):
+                self._release(message_anchor(event.platform, event.account_id, message_id))
+        run.progress.zendesk_done = True
+        run.outcome.actions.append("broadcast")
 
     def _park(self, run: _Run, park: _Park) -> None:
         """Keep the event in the store until its anchor is ready; it then comes back through the queue."""
@@ -365,6 +407,9 @@ class ProcessEvent:
         else:
             body = ticket_content.brand_reply_note(event)
         try:
+            if event.kind is EventKind.DELETE and self._deletion_noted(run, ticket_id, body):
+                run.progress.ticket_id = ticket_id
+                return
             self._add_once(run, ticket_id, Comment(body=body, public=False))
             if event.kind is EventKind.DELETE:
                 self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
@@ -378,6 +423,22 @@ class ProcessEvent:
             return  # a deleted ticket: nothing left to annotate
         run.outcome.actions.append(f"note_{event.kind}")
         run.progress.ticket_id = ticket_id
+
+    def _deletion_noted(self, run: _Run, ticket_id: int, body: str) -> bool:
+        """Whether the ticket already says this message was deleted: a message is deleted once, so that note is this deletion's.
+
+        The event record cannot tell after its 30 days, and an X Activity `post.delete` carries no time for ingest to
+        refuse a replay by (its payload is the post's id and author: xdevplatform/docs x-api/activity/event-payloads.mdx),
+        so a captured deletion replayed later is checked against the ticket itself. A note found on a first try is
+        someone else's (a replay, or a deletion X named twice): nothing is added, not even the tag an agent may have
+        removed since. A retry after a lost answer or a crash may have noted it itself and died before tagging.
+        """
+        if not self._desk.has_comment(ticket_id, Comment(body=body, public=False), since=_EVER):
+            return False
+        if run.progress.comments_uncertain:
+            self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
+        run.outcome.actions.append("comment_found")
+        return True
 
     def _context_note(self, run: _Run, ticket_id: int, key: str) -> None:
         """The social context as an internal note, by the message that opened the ticket (unless ticket fields hold it)."""
@@ -493,6 +554,22 @@ class ProcessEvent:
         if until is not None and (remaining := (until - self._clock()).total_seconds()) > 0:
             seconds = int(remaining) + 1
             raise WaitError(seconds + int(self._jitter(seconds)), reason)
+
+
+def _broadcasts(event: SocialEvent) -> str:
+    """What the store maps the brand's X broadcasts to: no conversation has this key (theirs have four parts)."""
+    return f"x:{event.account_id}:broadcasts"
+
+
+def _x_version(event: SocialEvent) -> str | None:
+    """The id of this version of an edited X post, when it is not the first: replies and deletions name it.
+
+    Each edit of an X post is a new post with its own id; `edit_history_tweet_ids` chains them from the first
+    (docs.x.com/x-api/fundamentals/edit-posts), and `message_id` keeps the first, so the version's id is the event's.
+    """
+    if event.platform is Platform.X and event.kind in (EventKind.EDIT, EventKind.POST, EventKind.REPLY) and event.event_id != event.message_id:
+        return event.event_id
+    return None
 
 
 def _needs_note(event: SocialEvent) -> bool:

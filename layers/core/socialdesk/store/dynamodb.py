@@ -7,7 +7,7 @@ Items, all keyed `pk` + `sk`:
 | `EVENT#<dedupe key>` | `EVENT` | processing lease, per-side progress | 30 days after the last attempt |
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts | 400 days after the last message |
 | `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 400 days |
-| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message | 400 days |
+| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message (`x:<account>:broadcasts`: an X brand broadcast) | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
 | `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
