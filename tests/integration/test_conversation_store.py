@@ -73,6 +73,18 @@ def test_released_progress_is_resumed_by_the_next_delivery(store: ConversationSt
     assert store.begin_event("e3", owner="sqs-b", now=NOW, lease_seconds=90) == msgspec.structs.replace(partial, first_tried_at=NOW)
 
 
+def test_an_edit_taken_for_the_customers_message_stays_so_for_every_later_try(store: ConversationStore) -> None:
+    # Given an X edit whose post never came, decided to be the customer's message (saved while its lease is held)
+    store.begin_event("e4", owner="sqs-a", now=NOW, lease_seconds=90)
+    store.save_progress("e4", EventProgress(edit_as_message=True), now=NOW, release=False)
+    # When the try dies and a later one resumes it, and saves without saying so again
+    resumed = store.begin_event("e4", owner="sqs-a", now=NOW + timedelta(minutes=6), lease_seconds=90)
+    store.save_progress("e4", EventProgress(zendesk_done=True), now=NOW, release=True)
+    # Then every try reads the decision
+    assert resumed.edit_as_message
+    assert store.begin_event("e4", owner="sqs-b", now=NOW + timedelta(minutes=7), lease_seconds=90).edit_as_message
+
+
 def test_one_claim_wins_a_new_conversation_and_the_rest_learn_the_ticket(store: ConversationStore) -> None:
     event = sample_event("meta-fb-comment")
     store.record_activity(KEY, event, customer_key="facebook:7012345678901234")

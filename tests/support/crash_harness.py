@@ -34,6 +34,8 @@ STORE_WRITES = frozenset(
 DESK_CALLS = frozenset({"upsert_user", "create_ticket", "find_tickets", "add_comment", "has_comment", "add_tags"})
 CRM_CALLS = frozenset({"record_activity", "find_activity"})
 QUEUE_CALLS = frozenset({"send_all"})
+# Tries of one delivery before the harness gives up: enough for an X post to wait out the parent wait in 31 s steps, and a crash.
+MAX_ATTEMPTS = 40
 
 
 class Crasher:
@@ -80,25 +82,26 @@ def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False
     def process() -> ProcessEvent:
         return ProcessEvent(store=store, desk=desk, crm=crm, rules=world.config, events=queue, clock=lambda: world.now, jitter=lambda _: 0)
 
-    pending = [(event, f"sqs-{event.event_id}") for event in events]
+    pending = [(event, f"sqs-{event.event_id}", 1) for event in events]
     serial = 0
     while pending:
-        event, delivery = pending.pop(0)
-        for attempt in range(1, 30):
-            try:
-                process().handle(event, delivery_id=delivery, attempt=attempt)
-                break
-            except CrashError:
-                world.store.dead = False
-                world.now += timedelta(minutes=6)  # the visibility timeout: SQS hands the same message again
-            except RetryLaterError as exc:
-                world.now += timedelta(seconds=exc.delay_seconds + 1)
-        else:
+        event, delivery, attempt = pending.pop(0)
+        if attempt >= MAX_ATTEMPTS:
             raise AssertionError(f"{event.dedupe_key} never completed")
+        try:
+            process().handle(event, delivery_id=delivery, attempt=attempt)
+        except CrashError:
+            world.store.dead = False
+            world.now += timedelta(minutes=6)  # the visibility timeout: SQS hands the same message again
+            pending.insert(0, (event, delivery, attempt + 1))
+        except RetryLaterError as exc:
+            # A delayed copy on the queue: the events behind it go first (an X reply waiting for its parent lets the parent through)
+            world.now += timedelta(seconds=exc.delay_seconds + 1)
+            pending.append((event, delivery, attempt + 1))
         released, world.queue.messages[:] = list(world.queue.messages), []
         for message in released:
             serial += 1
-            pending.append((decode_event(message.body), f"sqs-released-{serial}"))
+            pending.append((decode_event(message.body), f"sqs-released-{serial}", 1))
     return world, crasher
 
 

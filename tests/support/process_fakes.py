@@ -138,7 +138,9 @@ class InMemoryStore:
         if self.dead:
             return
         stored, owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
-        kept = msgspec.structs.replace(progress, first_tried_at=stored.first_tried_at)
+        kept = msgspec.structs.replace(
+            progress, first_tried_at=stored.first_tried_at, edit_as_message=stored.edit_as_message or progress.edit_as_message
+        )
         self.events[event_key] = (kept, owner, 0 if release else lease_until)
 
     def conversation(self, key: str) -> Conversation | None:

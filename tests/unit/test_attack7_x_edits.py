@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from socialdesk.model import EventKind, SocialEvent
 from socialdesk.platforms.x import XWebhook
 from socialdesk.process.failures import RetryLaterError
@@ -132,9 +130,6 @@ def test_a_customers_follow_up_under_their_edited_mention_joins_its_ticket() -> 
     assert len(world.desk.tickets) == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="attack: an edit that adds the brand's @mention to a post socialdesk never saw is parked for ever; the customer is lost"
-)
 def test_an_edit_that_adds_the_brands_mention_reaches_zendesk() -> None:
     # Given a customer posted without mentioning the brand (no webhook), then edited the post to add @AcmeHelp:
     # the edited post is a new post that mentions the brand, so post.mention.create delivers it, with its edit history

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from socialdesk.model import SocialEvent
 from tests.support.crash_harness import run
 from tests.support.events import sample_event
 from tests.support.process_world import World
+from tests.support.x_activity import BRAND, deletion, post
 
 SCENARIOS = {
     "facebook": ["meta-fb-comment", "meta-fb-page-reply", "meta-fb-comment-edited", "meta-fb-comment-removed"],
@@ -20,6 +23,31 @@ SCENARIOS = {
     "whatsapp-bsuid": ["meta-whatsapp-text-bsuid", "meta-whatsapp-username", "meta-whatsapp-smb-echo", "meta-whatsapp-status-failed-bsuid"],
     "messenger": ["meta-messenger-message", "meta-messenger-echo"],
     "x-dm": ["x-dm", "x-dm-brand"],
+    # Account Activity: a mention, the brand's reply, the customer's reply to that, the mention deleted
+    "x-thread": ["x-mention", "x-brand-reply", "x-reply", "x-tweet-delete"],
+}
+ORIGINAL, EDITED = "2080765813578191303", "2080766999999999999"
+# X Activity API threads built by the real normaliser (tests/support/x_activity.py): edits give a post a new id.
+X_SCENARIOS: dict[str, Callable[[], list[SocialEvent]]] = {
+    # A mention, its edit, the brand's reply and the customer's follow-up, both under the edited version
+    "x-edited-mention": lambda: [
+        post(ORIGINAL, "@AcmeHelp my order never arrived", minutes=0),
+        post(EDITED, "@AcmeHelp my order #4411 never arrived", minutes=2, edits=[ORIGINAL]),
+        post("2080767000000000001", "@user_2222 Sorry! Please DM us.", minutes=10, author=BRAND, replies_to=EDITED),
+        post("2080767100000000001", "@AcmeHelp still nothing", minutes=12, replies_to=EDITED),
+    ],
+    # An edit of a post that never came (the customer added the @mention), the brand's reply to it, its deletion
+    "x-edit-of-a-post-never-seen": lambda: [
+        post(EDITED, "@AcmeHelp my order #4411 never arrived", minutes=2, edits=[ORIGINAL]),
+        post("2080767000000000001", "@user_2222 Sorry! Please DM us.", minutes=10, author=BRAND, replies_to=EDITED),
+        deletion(EDITED),
+    ],
+    # The brand's broadcast, a customer's reply to it, and the brand's answer to the customer
+    "x-broadcast": lambda: [
+        post("2080761390344937796", "Our spring sale starts today!", minutes=0, author=BRAND),
+        post("2080761400000000001", "@AcmeHelp the code is refused", minutes=3, replies_to="2080761390344937796"),
+        post("2080761500000000001", "@user_2222 Fixed, try again!", minutes=9, author=BRAND, replies_to="2080761400000000001"),
+    ],
 }
 
 
@@ -33,10 +61,14 @@ def seen(world: World) -> dict[str, Any]:
     return {"tickets": tickets, "tasks": Counter(a.event_key for a in world.crm.activities.values()), "clocks": clocks}
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS)
+def scenario_events(scenario: str) -> list[SocialEvent]:
+    return X_SCENARIOS[scenario]() if scenario in X_SCENARIOS else [sample_event(name) for name in SCENARIOS[scenario]]
+
+
+@pytest.mark.parametrize("scenario", [*SCENARIOS, *X_SCENARIOS])
 def test_a_crash_at_any_call_in_any_order_gives_the_same_tickets_notes_tasks_and_clock(scenario: str) -> None:
     # Given a conversation's events, and what agents see when they come in order without faults
-    events = [sample_event(name) for name in SCENARIOS[scenario]]
+    events = scenario_events(scenario)
     golden = seen(run(events)[0])
     broken: list[tuple[list[Any], tuple[int, bool] | None]] = []
     # When they come in every order, and the process dies before or after any one call, then SQS redelivers

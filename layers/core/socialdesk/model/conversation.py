@@ -147,6 +147,8 @@ class EventProgress(msgspec.Struct, kw_only=True):
     """An earlier try lost the answer to a comment it sent, or died mid-way: a retry looks for its comments before adding them."""
     first_tried_at: datetime | None = None
     """When processing of this event first began: what a retry finds made since then may be its own."""
+    edit_as_message: bool = False
+    """An X edit of a post that never arrived, handled as the customer's message: decided once, so every retry agrees."""
 
 
 def customer_key(platform: str, user_id: str) -> str:

@@ -84,6 +84,13 @@ class _Park:
     """For a conversation anchor: wait for a ticket other than this (closed) one."""
 
 
+class _EditAsMessage:
+    """The event is a customer's X edit of a post that never arrived: it is their message."""
+
+
+_EDIT_AS_MESSAGE = _EditAsMessage()
+
+
 class _Broadcast:
     """The event is the brand's broadcast on X (or its edit or deletion): no conversation, nothing for agents."""
 
@@ -201,14 +208,24 @@ class ProcessEvent:
     # --- which conversation ---------------------------------------------------------------
 
     def _resolve_conversation(self, run: _Run) -> None:
+        first_tried = run.progress.first_tried_at or self._clock()
+        if run.progress.edit_as_message:
+            run.event = _as_message(run.event)
+        target = self._conversation_key(run.event, first_tried=first_tried)
+        if isinstance(target, _EditAsMessage):
+            # Kept before anything it leads to, so a retry after a crash takes the same path (the post is "known" by then).
+            run.progress.edit_as_message = True
+            self._store.save_progress(run.event.dedupe_key, run.progress, now=self._clock(), release=False)
+            run.event = _as_message(run.event)
+            target = self._conversation_key(run.event, first_tried=first_tried)
         event = run.event
-        target = self._conversation_key(event, first_tried=run.progress.first_tried_at or self._clock())
         if isinstance(target, _Park):
             self._park(run, target)
             return
         if isinstance(target, _Broadcast):
             self._remember_broadcast(run)
             return
+        assert isinstance(target, str)  # an edit taken for the customer's message is an edit no more
         run.outcome.conversation_key = target
         if event.kind in MESSAGE_KINDS:
             customer = self._customer_key(run) if event.author and not event.from_brand else None
@@ -222,7 +239,7 @@ class ProcessEvent:
         if run.conversation is not None and run.conversation.ticket_id is not None and run.conversation.parked:
             self._release(conversation_anchor(target))  # an earlier release did not finish
 
-    def _conversation_key(self, event: SocialEvent, *, first_tried: datetime) -> str | _Park | _Broadcast:
+    def _conversation_key(self, event: SocialEvent, *, first_tried: datetime) -> str | _Park | _Broadcast | _EditAsMessage:
         """The conversation an event belongs to, or where it must wait for it.
 
         A message we already know (a redelivery, an edit, a deletion) or the message it
@@ -240,14 +257,15 @@ class ProcessEvent:
             return self._x_conversation(event, known, first_tried=first_tried)
         return known or event.conversation_key
 
-    def _x_conversation(self, event: SocialEvent, known: str | None, *, first_tried: datetime) -> str | _Park | _Broadcast:
+    def _x_conversation(self, event: SocialEvent, known: str | None, *, first_tried: datetime) -> str | _Park | _Broadcast | _EditAsMessage:
         """On X a payload names no reliable thread: the post an event replies to, edits or deletes decides, once known.
 
         The brand's broadcasts (its posts that reply to nothing, and its thread under one) are remembered as posts with
         no conversation: a customer replying to one starts a thread of their own at once, so customers replying to one
-        post do not share a ticket, and an edit or deletion of a broadcast shows nowhere. A brand reply, or an edit or
-        deletion, of a post not seen yet waits (parked) for it. A customer's reply to a post not seen waits PARENT_WAIT
-        for it, then starts its own thread: the parent is one socialdesk never receives (someone else's post).
+        post do not share a ticket, and an edit or deletion of a broadcast shows nowhere. A brand reply, a brand's edit or
+        a deletion of a post not seen yet waits (parked) for it. A customer's reply to a post not seen waits PARENT_WAIT
+        for it, then starts its own thread: the parent is one socialdesk never receives (someone else's post). A
+        customer's edit of a post not seen waits as long, then is their message (`_as_message`).
         """
         if known == _broadcasts(event):
             if event.from_brand or event.kind in (EventKind.POST, EventKind.EDIT, EventKind.DELETE):
@@ -257,6 +275,12 @@ class ProcessEvent:
             return known
         if event.from_brand and event.kind is EventKind.POST:
             return _BROADCAST
+        if event.kind is EventKind.EDIT and not event.from_brand:
+            # Usually the post is a few deliveries behind; if it never comes, the customer edited a post that did not
+            # concern the brand (adding the @mention, say), and the edit is all socialdesk will ever get of it.
+            if self._clock() - first_tried < PARENT_WAIT:
+                raise WaitError(PARENT_RETRY_SECONDS, "the post this edits has not arrived yet")
+            return _EDIT_AS_MESSAGE
         if event.kind in (EventKind.EDIT, EventKind.DELETE):
             return _Park(message_anchor(event.platform, event.account_id, event.message_id))
         if event.from_brand and event.in_reply_to:
@@ -554,6 +578,16 @@ class ProcessEvent:
         if until is not None and (remaining := (until - self._clock()).total_seconds()) > 0:
             seconds = int(remaining) + 1
             raise WaitError(seconds + int(self._jitter(seconds)), reason)
+
+
+def _as_message(edit: SocialEvent) -> SocialEvent:
+    """A customer's X edit of a post that never arrived, as the post itself: a ticket or comment in their words, once.
+
+    It keeps its event id (the same event record, Zendesk idempotency key and Salesforce event key on every try) and the
+    first post's id as its message, so its thread is decided as that post's would be (the post it replies to, else a
+    thread of its own keyed by the first id), and the first post, should it still come, is a comment in the same thread.
+    """
+    return msgspec.structs.replace(edit, kind=EventKind.REPLY if edit.in_reply_to else EventKind.POST)
 
 
 def _broadcasts(event: SocialEvent) -> str:

@@ -115,6 +115,9 @@ class DynamoDbConversationStore:
             "SET zendesk_done = :zendesk, salesforce_done = :salesforce, salesforce_attempted = :attempted, comments_uncertain = :uncertain,"
             " completed = :completed, expires_at = :expires"
         )
+        if progress.edit_as_message:
+            update += ", edit_as_message = :as_message"
+            values[":as_message"] = True
         for name, value in (("ticket_id", progress.ticket_id), ("salesforce_ref", progress.salesforce_ref)):
             if value is not None:
                 update += f", {name} = :{name}"
@@ -466,6 +469,7 @@ def _progress(item: Mapping[str, Any]) -> EventProgress:
         completed=bool(item.get("completed", False)),
         comments_uncertain=bool(item.get("comments_uncertain", False)),
         first_tried_at=datetime.fromisoformat(item["first_tried_at"]) if "first_tried_at" in item else None,
+        edit_as_message=bool(item.get("edit_as_message", False)),
     )
 
 
