@@ -75,7 +75,7 @@ class Flow:
         """Run batches until the queue is empty. A copy queued again with a delay is visible at once (`skip_delay`), so
         the clock moves on by the longest delay each batch asked for: an event waiting 12 minutes for a parent post sees
         12 minutes pass in about 24 batches, not in 12 real minutes. A queue that never drains fails the test."""
-        answers = []
+        answers: list[dict[str, Any]] = []
         for _ in range(max_batches):
             asked = len(self.requeued)
             if (answer := self.process_once()) is None:
