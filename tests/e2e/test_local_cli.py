@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]  # tooling-notes.md
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]  # headless Chromium as root in a container
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
@@ -306,3 +306,5 @@ def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) ->
     assert "waiting 3 h 10 min" in rows["Instagram"]
     assert "11 webhooks sent, 11 accepted · 5 conversations · 5 tickets · 7 Salesforce activities · 2 brand replies recognised" in summary
     assert "check failed" not in demo.stdout
+    # And the way to keep the stack open works without uv installed (./uvw installs its own)
+    assert "(run `./uvw run socialdesk local` to keep it open)" in demo.stdout

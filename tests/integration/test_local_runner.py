@@ -154,7 +154,7 @@ def test_the_thread_endpoint_gives_one_conversations_whole_thread(runner: LocalR
 def test_the_console_page_admits_only_its_own_script_and_style_and_its_hint_names_this_port(runner: LocalRunner) -> None:
     with urllib.request.urlopen(runner.url + "/", timeout=10) as page:
         assert page.headers["Content-Security-Policy"].startswith("default-src 'none'; script-src 'self'; style-src 'self';")
-        assert f"<code>uv run socialdesk send x-mention --url {runner.url}</code>" in page.read().decode()  # this stack's port
+        assert f"<code>./uvw run socialdesk send x-mention --url {runner.url}</code>" in page.read().decode()  # this stack's port
     for name, kind in (("console.js", "text/javascript"), ("console.css", "text/css")):
         with urllib.request.urlopen(f"{runner.url}/console/{name}", timeout=10) as served:
             assert served.headers["Content-Type"].startswith(kind)
@@ -332,3 +332,18 @@ def test_send_fresh_adds_a_new_message_to_the_conversation_where_a_resend_is_a_d
     desk = load_desk_state(runner.sandbox_dir / "zendesk.json")
     [ticket] = desk.tickets.values()
     assert [comment.body for comment in ticket.comments if comment.public] == ["Mi pedido no ha llegado. ¿Pueden ayudarme? 🙏"] * 2
+
+
+def test_send_as_recorded_keeps_the_samples_2025_times_and_ingest_refuses_it_as_a_replay(runner: LocalRunner) -> None:
+    # Given an X mention sent by the CLI with the times it was recorded with (2025, long past the 8-day replay window)
+    assert main(["send", "x-mention", "--as-recorded", "--url", runner.url]) == 0
+    assert runner.wait_until_idle()
+    # Then it was accepted by the webhook (signed), quarantined as a replay, and opened no conversation
+    state = console_state(runner)
+    assert state["quarantined"]["count"] == 1
+    assert [reason["reason"] for reason in state["quarantined"]["reasons"]] == ["StaleEvent"]
+    assert runner.rows() == []
+    # And the same sample sent as usual (re-dated to now) is a conversation
+    assert main(["send", "x-mention", "--url", runner.url]) == 0
+    assert runner.wait_until_idle()
+    assert len(runner.rows()) == 1

@@ -65,6 +65,8 @@ class FakeZendesk:
         self.gates: dict[str, Gate] = {}
         self._idempotency: dict[str, tuple[bytes, int]] = {}
         self.unavailable_for: set[str] = set()
+        self.authorizations: list[str] = []
+        """The Authorization header of every request, in order: which credentials reached Zendesk."""
         self._lock = threading.Lock()
         self._next_ticket = 4014
         mock.add_callback(responses.POST, re.compile(rf"{ZENDESK}/.*"), callback=self._handle)
@@ -76,6 +78,7 @@ class FakeZendesk:
         return comments
 
     def _handle(self, request: Any) -> Answer:
+        self.authorizations.append(request.headers.get("Authorization", ""))
         path = urlparse(request.url).path.removeprefix("/api/v2")
         route = f"{request.method} {_ID.sub('/{id}', path)}"
         self.calls[route] += 1

@@ -2,7 +2,7 @@
 
 socialdesk remembers only the first id of an edited post (`message_id`); the ids of later versions are never mapped to
 the conversation, so whatever names them is parked on a message that never "arrives". Events are built by the real
-X Activity API normaliser from payloads in the documented shapes (platform-webhooks.md §1.4, §1.5 pitfall 7).
+X Activity API normaliser from payloads in the documented shapes (X Activity API event payloads: xdevplatform/docs x-api/activity/event-payloads.mdx).
 """
 
 from __future__ import annotations

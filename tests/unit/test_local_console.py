@@ -213,7 +213,7 @@ def test_the_empty_state_hint_sends_to_the_port_in_use() -> None:
     # Given the stack runs on port 3001
     page = render_page(url="http://127.0.0.1:3001", backends="")
     # Then the hint's command sends there
-    assert "No conversations yet. Send one: <code>uv run socialdesk send x-mention --url http://127.0.0.1:3001</code>" in page
+    assert "No conversations yet. Send one: <code>./uvw run socialdesk send x-mention --url http://127.0.0.1:3001</code>" in page
 
 
 def test_backends_are_shown_as_text() -> None:

@@ -235,7 +235,8 @@ def test_each_whatsapp_status_of_one_message_is_a_separate_event() -> None:
     assert [event.event_id.rsplit(":", 1)[1] for event in normalise(payload).events] == ["sent", "delivered"]
 
 
-# WhatsApp business-scoped user ids (BSUID) since April 2026, answering.md §0 #5 and §6.1; field table from
+# WhatsApp business-scoped user ids (BSUID) since April 2026:
+# https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/ ; field table from
 # https://dualhook.com/docs/contacts-bsuid-webhooks (secondary).
 
 
@@ -308,7 +309,7 @@ def test_whatsapp_status_naming_both_ids_names_the_phone_keyed_chat_too() -> Non
 def test_whatsapp_business_app_echo_is_the_brands_reply_in_the_customers_chat() -> None:
     # Given a reply the brand typed in the WhatsApp Business app (coexistence), echoed as `smb_message_echoes`
     event = one_event("meta-whatsapp-smb-echo")
-    # Then it is a brand message (a note that answers the chat, answering.md §0 #7), never a customer message
+    # Then it is a brand message (a note that answers the chat, as chatwoot/chatwoot PR 13371 treats it), never a customer message
     assert (event.platform, event.kind, event.from_brand) == (Platform.WHATSAPP, EventKind.DIRECT_MESSAGE, True)
     assert event.text == "Hola Dana, su pedido #4411 sale hoy. Disculpe la demora."
     assert event.author is not None

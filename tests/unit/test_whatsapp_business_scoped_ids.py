@@ -1,6 +1,7 @@
 """WhatsApp customers named by business-scoped user id (BSUID) since April 2026: chats and customers keep their tickets.
 
-answering.md §0 #5 (BSUIDs, phone numbers that may be missing), §0 #7 (coexistence echoes), §6.1 (key by BSUID).
+BSUIDs and phone numbers that may be missing: https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/;
+coexistence echoes (`smb_message_echoes`): chatwoot/chatwoot PR 13371.
 The samples are one customer, Dana (+1 650 555 1234, BSUID US.13491208655302741918): `meta-whatsapp-text` as
 recorded before BSUIDs, then the same chat carrying both ids, then her username alone.
 """
@@ -71,7 +72,7 @@ def test_a_new_customer_is_keyed_by_the_bsuid_with_the_phone_as_an_attribute(wor
     event = sample_event("meta-whatsapp-text-bsuid")
     # When processed
     world.handle(event)
-    # Then the chat, the Zendesk user and the Salesforce contact go by the BSUID (answering.md §6.1)
+    # Then the chat, the Zendesk user and the Salesforce contact go by the BSUID, the one id every payload carries
     ticket = world.ticket_for(BSUID_CHAT)
     assert ticket.external_id == BSUID_CHAT
     assert list(world.desk.users) == list(world.crm.state.contacts) == [BSUID_CUSTOMER]

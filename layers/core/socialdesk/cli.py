@@ -66,7 +66,7 @@ class _Version(argparse.Action):
         try:
             found = version("socialdesk")
         except PackageNotFoundError:
-            found = "(not installed as a package: run it with uv run socialdesk)"
+            found = "(not installed as a package: run it with ./uvw run socialdesk)"
         print(f"socialdesk {found}")
         parser.exit(0)
 

@@ -41,7 +41,7 @@ def render_page(*, url: str, backends: str) -> str:
         f'<section id="attention" aria-label="Events held back">{held}</section>'
         '<main id="main"><div id="list">'
         '<p class="empty" id="empty">No conversations yet. Send one: '
-        f"<code>uv run socialdesk send x-mention --url {html.escape(url)}</code></p>"
+        f"<code>./uvw run socialdesk send x-mention --url {html.escape(url)}</code></p>"
         f'<table id="conversations" hidden><thead><tr>{head}</tr></thead><tbody id="rows"></tbody></table>'
         '<p class="hint" id="hint" hidden>Select a conversation to see its whole thread.</p></div>'
         '<section id="thread" hidden aria-live="polite" aria-label="Conversation thread"></section></main>'

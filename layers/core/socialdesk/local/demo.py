@@ -166,7 +166,7 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str) -> str:
         f"{len(statuses)} webhooks sent, {accepted} accepted · {len(rows)} conversations · {sum(1 for row in rows if row.ticket != '—')} tickets · "
         f"{sum(row.salesforce_activities for row in rows)} Salesforce activities · {sum(row.brand_replies for row in rows)} brand replies recognised",
         "Auto-acknowledgements and SLA escalation are not built yet (README, Status): the response clock shows how long each customer has waited.",
-        f"The console showed this live at {url}/ (run `uv run socialdesk local` to keep it open).",
+        f"The console showed this live at {url}/ (run `./uvw run socialdesk local` to keep it open).",
     ]
     return "\n".join(lines)
 

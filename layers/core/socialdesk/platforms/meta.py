@@ -262,10 +262,10 @@ def _instagram_mention(value: Mapping[str, Any], *, account: str, entry_time: in
 # Since April 2026 Meta names a WhatsApp customer by a business-scoped user id (BSUID: `contacts[].user_id`,
 # `messages[].from_user_id`, `statuses[].recipient_user_id`), and by phone number (`wa_id`, `from`,
 # `recipient_id`) only while it may share it: a customer who adopted a username can come with the BSUID alone,
-# and a failed status of a message sent to a phone number with the phone alone (answering.md §0 #5;
+# and a failed status of a message sent to a phone number with the phone alone (
 # https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/ ,
 # field table at https://dualhook.com/docs/contacts-bsuid-webhooks). So a customer and their chat are keyed by
-# the BSUID when the payload has one, else by the phone (answering.md §6.1), and a payload naming both gives
+# the BSUID when the payload has one, else by the phone, and a payload naming both gives
 # the phone-keyed chat as `conversation_alias`: the processor continues a chat it keyed by phone before
 # (process/aliases.py). `parent_user_id` (shared across portfolios, only when Meta enables it) is not a key:
 # the BSUID is the one id every payload of one business carries. The username is display data (`handle`).
@@ -286,7 +286,7 @@ def _whatsapp_echoes(value: Mapping[str, Any], batch: NormalisedBatch) -> None:
     """`smb_message_echoes`: what the brand typed in the WhatsApp Business app on a Cloud API number (coexistence).
 
     The brand's own replies: an internal note that marks the chat answered, never a customer message
-    (answering.md §0 #7, §2.3). Payload: `value.message_echoes[]` with `from` (the brand's number), `to`
+    (as Chatwoot handles them: chatwoot/chatwoot PR 13371). Payload: `value.message_echoes[]` with `from` (the brand's number), `to`
     (the customer's number as the app addressed it, possibly with `+`) and, since BSUIDs, `to_user_id`
     (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/smb_message_echoes/).
     """

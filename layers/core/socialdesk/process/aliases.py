@@ -1,10 +1,10 @@
 """Which key a WhatsApp chat or customer goes by, now that Meta names customers by a business-scoped user id.
 
 Since April 2026 WhatsApp webhooks carry a business-scoped user id (BSUID), and the phone number only while
-Meta may share it (answering.md §0 #5). Ingest keys a chat and a customer by the BSUID when there is one
-(answering.md §6.1) and passes the phone-keyed key beside it when the payload names both. Chats and customers
-socialdesk keyed by phone before (`whatsapp:<phone number id>:chat:<phone>`, the Zendesk user and Salesforce
-contact `whatsapp:<phone>`) must continue: the same ticket, the same end user, the same contact. So:
+Meta may share it (https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/).
+Ingest keys a chat and a customer by the BSUID when there is one and passes the phone-keyed key beside it when the
+payload names both. Chats and customers socialdesk keyed by phone before (`whatsapp:<phone number id>:chat:<phone>`,
+the Zendesk user and Salesforce contact `whatsapp:<phone>`) must continue: the same ticket, the same end user, the same contact. So:
 
 - every key an event is resolved by is bound once to the key its events go under (an `Alias` in the store),
   and the first binding wins: two messages of one customer at once never split, whatever each carries;
