@@ -14,6 +14,7 @@ from socialdesk.model import EventKind, SocialEvent
 from socialdesk.platforms.x import XWebhook
 from socialdesk.process.failures import RetryLaterError
 from tests.support.process_world import World
+from tests.support.x_activity import notes, settle
 
 BRAND = "900000000000000001"
 CUSTOMER = "2222222222222222222"
@@ -60,27 +61,6 @@ def edit() -> SocialEvent:
             "text": "@AcmeHelp my order #4411 never arrived (ordered 3 weeks ago)",
         },
     )
-
-
-def settle(world: World, events: list[SocialEvent], *, limit: int = 60) -> None:
-    """Process until nothing is left to retry: waits move the clock, released parked events join the queue."""
-    pending = list(events)
-    for _ in range(limit):
-        if not pending:
-            return
-        event = pending.pop(0)
-        try:
-            world.handle(event)
-        except RetryLaterError as exc:
-            world.now += timedelta(seconds=exc.delay_seconds + 1)
-            pending.append(event)
-        pending += world.queue.events
-        world.queue.messages.clear()
-    raise AssertionError("never settled")
-
-
-def notes(world: World) -> list[str]:
-    return [comment.body for ticket in world.desk.tickets.values() for comment in ticket.comments if not comment.public]
 
 
 def test_a_brand_reply_to_the_edited_version_of_a_mention_is_noted_on_its_ticket() -> None:

@@ -7,26 +7,10 @@ from datetime import timedelta
 import msgspec
 import pytest
 
-from socialdesk.model import SocialEvent
 from socialdesk.process.failures import RetryLaterError
 from tests.support.events import sample_event
 from tests.support.process_world import World
-
-
-def settle(world: World, events: list[SocialEvent], *, limit: int = 50) -> None:
-    pending = list(events)
-    for _ in range(limit):
-        if not pending:
-            return
-        event = pending.pop(0)
-        try:
-            world.handle(event)
-        except RetryLaterError as exc:
-            world.now += timedelta(seconds=exc.delay_seconds + 1)
-            pending.append(event)
-        pending += world.queue.events
-        world.queue.messages.clear()
-    raise AssertionError("never settled")
+from tests.support.x_activity import settle
 
 
 def test_a_customers_thread_reply_processed_before_its_parent_after_a_backlog_joins_the_same_ticket() -> None:
