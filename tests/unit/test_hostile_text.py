@@ -10,6 +10,8 @@ import msgspec
 import pytest
 
 from socialdesk.ingest.json_body import decode
+from socialdesk.local.console import ConversationRow
+from socialdesk.local.demo import summary
 from socialdesk.local.output import _FunctionLines, printable, say
 from socialdesk.model import Author, EventKind, Platform, SocialEvent, make_event
 from socialdesk.ports.queues import sqs_safe
@@ -165,3 +167,41 @@ def test_a_name_with_nothing_readable_left_falls_back_to_the_handle_then_the_pla
     # When they are named to Zendesk
     # Then the name is the next thing that reads, never blank (Zendesk requires a name)
     assert desk_user(event).name == named
+
+
+def demo_row(platform: str, customer: str) -> ConversationRow:
+    return ConversationRow(
+        key=f"{platform}:1:dm:2",
+        platform=platform,
+        customer=customer,
+        customers=[customer],
+        messages=2,
+        last_message="where is my order?",
+        ticket="#4014 open",
+        salesforce_activities=2,
+        brand_replies=0,
+        clock="waiting 1 h 30 min",
+        waiting_minutes=90,
+        last_activity="2026-11-23T10:00:00+00:00",
+    )
+
+
+def test_the_demo_summary_shows_a_hostile_customer_name_as_escapes_on_its_own_row() -> None:
+    # Given the demo's conversations, one customer's name carrying CR/LF, a clear-screen sequence, a title change and a
+    # bidi override (the console keeps newlines for its page, so the row's name can hold one)
+    rows = [demo_row("WhatsApp", HOSTILE), demo_row("Messenger", "Kim")]
+    # When the summary is printed
+    printed = summary(rows, [200, 200], "http://127.0.0.1:3000")
+    lines = printed.splitlines()
+    # Then each conversation is one row, the table's columns still line up, and nothing in it acts on the terminal
+    assert len(lines) == 2 + len(rows) + 4
+    assert lines[2].startswith("WhatsApp   Dana\\x1b[2J\\x1b]0;pwned\\x07\\r\\n13:07:01.714  process   forged line\\u2028\\u202e\\ud800")
+    assert lines[3].startswith("Messenger  Kim ")
+    assert lines[2].index("#4014 open") == lines[3].index("#4014 open")
+    for raw in ("\x1b", "\x07", "\r", "\u2028", "\u202e", "\ud800"):
+        assert raw not in printed
+
+
+def test_the_demo_summary_of_ordinary_names_is_unchanged() -> None:
+    printed = summary([demo_row("Instagram", "@jo.makes 📦 Dana Rodríguez")], [200], "http://127.0.0.1:3000")
+    assert printed.splitlines()[2].startswith("Instagram  @jo.makes 📦 Dana Rodríguez  2     #4014 open")
