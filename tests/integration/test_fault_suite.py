@@ -8,8 +8,10 @@ Salesforce stand-ins that fail as the real ones do (tests/support/faulty_backend
 30-minute Zendesk outage, 20 minutes of 429s and 3 hours of a spent Salesforce allocation.
 
 It asserts what the README promises: one ticket per conversation, one Task per customer
-message, every customer message on its ticket, every brand reply and edit note present,
-nothing lost, nothing dead-lettered, and no Zendesk call before a Retry-After expired.
+message, every customer message on its ticket exactly once, every brand reply (WhatsApp
+Business app echoes included), edit, deletion and failed delivery a note on its ticket
+exactly once (deletions also tagged), nothing dead-lettered, and no Zendesk call before a
+Retry-After expired.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import pytest
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.ports.queues import event_message
-from socialdesk.process.process_event import ProcessEvent
+from socialdesk.process import ticket_content
+from socialdesk.process.process_event import MESSAGE_KINDS, ProcessEvent
 from socialdesk.process.sqs_batch import SqsBatch
 from socialdesk.rules import RulesConfig
 from socialdesk.store.dynamodb import DynamoDbConversationStore
@@ -52,11 +55,19 @@ HOUR = 3600.0
 class Scenario:
     customer_messages: list[SocialEvent] = field(default_factory=list)
     notes: list[SocialEvent] = field(default_factory=list)
+    """Events each of which is one internal note on its conversation's ticket."""
     deliveries: list[tuple[float, SocialEvent]] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> set[str]:
+        """The conversations in which a message was deleted: their tickets carry the deletion tag."""
+        return {event.conversation_key for event in self.notes if event.kind is EventKind.DELETE}
 
 
 def conversation_events(n: int, platform: Platform, start: datetime, rng: random.Random) -> tuple[list[SocialEvent], list[SocialEvent]]:
-    """Four customer messages, a brand reply after the second, and for some an edit of the first: one conversation's life."""
+    """One conversation's life: four customer messages, a brand reply after the second (on WhatsApp a failed delivery, and
+    a reply typed in the WhatsApp Business app after the third), and on X, Facebook and Messenger, in one conversation in
+    three the customer editing their first message, in the next one deleting their last."""
     account = {"x": "900000000000000001", "facebook": "448242228374517", "instagram": "17841400000000001"}.get(platform, "106540352242922")
     customer = f"{7_000_000_000_000_000 + n}" if platform is not Platform.WHATSAPP else f"1650555{n:04d}"
     scope, thread = {
@@ -99,13 +110,18 @@ def conversation_events(n: int, platform: Platform, start: datetime, rng: random
         if index == 1:
             notes.append(brand_note(platform, key, account, thread, at=at, n=n, parent=ids(1)))
             at += timedelta(seconds=rng.randint(60, 300))
-    if n % 5 == 0 and platform is not Platform.WHATSAPP:
+        if index == 2 and platform is Platform.WHATSAPP:
+            notes.append(whatsapp_app_echo(key, account, at=at, n=n, parent=ids(2)))
+            at += timedelta(seconds=rng.randint(60, 300))
+    # Each platform's conversations take turns: one in three has its first message edited, the next its last one deleted.
+    turn = n // len(Platform) % 3
+    if turn == 0 and platform in EDIT_IDS:
         first = messages[0]
         notes.append(
             make_event(
                 platform=platform,
                 kind=EventKind.EDIT,
-                event_id=f"{first.message_id}:edit" if platform is not Platform.X else f"{thread}95",
+                event_id=EDIT_IDS[platform](first.message_id, thread),
                 message_id=first.message_id,
                 conversation_key=key,
                 account_id=account,
@@ -115,7 +131,60 @@ def conversation_events(n: int, platform: Platform, start: datetime, rng: random
                 text=f"conversation {n} edited: où est ma commande?",
             )
         )
+    if turn == 1 and platform in DELETION_IDS:
+        notes.append(deletion(platform, key, account, messages[-1], customer=customer, at=at))
     return messages, notes
+
+
+# An edit's event id, from the edited message's id (and the thread), as each platform's normaliser makes it: on X the
+# new version's post id (platforms/x.py), a Facebook feed `edited` (its entry time), a Messenger `message_edit`
+# (its edit count; platforms/meta.py). Instagram comments and WhatsApp messages arrive with no edits.
+EDIT_IDS: dict[Platform, Callable[[str, str], str]] = {
+    Platform.X: lambda message_id, thread: f"{thread}95",
+    Platform.FACEBOOK: lambda message_id, thread: f"{message_id}:edited:1795420800",
+    Platform.MESSENGER: lambda message_id, thread: f"{message_id}:edit:1",
+}
+
+# A deletion's event id, from the message's id, as each platform's normaliser makes it: an X `post.delete`
+# (platforms/x.py), a Facebook feed `remove` (platforms/meta.py), a Messenger `is_deleted` message (an unsend).
+DELETION_IDS: dict[Platform, Callable[[str], str]] = {
+    Platform.X: lambda message_id: f"{message_id}:delete",
+    Platform.FACEBOOK: lambda message_id: f"{message_id}:remove",
+    Platform.MESSENGER: lambda message_id: f"{message_id}:deleted",
+}
+
+
+def deletion(platform: Platform, key: str, account: str, message: SocialEvent, *, customer: str, at: datetime) -> SocialEvent:
+    """The customer deleting their last message: a note on the ticket, and the ticket tagged."""
+    return make_event(
+        platform=platform,
+        kind=EventKind.DELETE,
+        event_id=DELETION_IDS[platform](message.message_id),
+        message_id=message.message_id,
+        conversation_key=key,
+        account_id=account,
+        created_at=at,
+        from_brand=False,
+        author={"id": customer},
+    )
+
+
+def whatsapp_app_echo(key: str, account: str, *, at: datetime, n: int, parent: str) -> SocialEvent:
+    """A reply the brand typed in the WhatsApp Business app (`smb_message_echoes`), as platforms/meta.py normalises it."""
+    echo_id = f"wamid.app{n}"
+    return make_event(
+        platform=Platform.WHATSAPP,
+        kind=EventKind.DIRECT_MESSAGE,
+        event_id=echo_id,
+        message_id=echo_id,
+        conversation_key=key,
+        account_id=account,
+        created_at=at,
+        from_brand=True,
+        author={"id": account},
+        text=f"brand answer from the WhatsApp Business app to conversation {n}",
+        in_reply_to=parent,
+    )
 
 
 def brand_note(platform: Platform, key: str, account: str, thread: str, *, at: datetime, n: int, parent: str) -> SocialEvent:
@@ -283,28 +352,89 @@ def test_every_customer_message_is_one_salesforce_task(outcome: Outcome) -> None
 
 
 def public_comments(outcome: Outcome) -> Counter[tuple[str, str]]:
+    """(ticket's conversation key, body) of every public comment, counted."""
     return Counter(
         (str(ticket.external_id), comment.body) for ticket in outcome.desk.tickets.values() for comment in ticket.comments if comment.public
     )
 
 
-def test_every_customer_message_is_on_its_ticket_and_none_is_lost(outcome: Outcome) -> None:
+def customer_message_counts(outcome: Outcome) -> dict[str, int]:
+    """How many times each customer message is a public comment on the ticket of its conversation, by event."""
     on_tickets = public_comments(outcome)
-    missing = [event.dedupe_key for event in outcome.scenario.customer_messages if on_tickets[(event.conversation_key, str(event.text))] == 0]
-    assert missing == []
+    return {
+        event.dedupe_key: on_tickets[(event.conversation_key, ticket_content.customer_words(event))] for event in outcome.scenario.customer_messages
+    }
 
 
-def test_duplicate_customer_comments_come_only_from_responses_zendesk_lost(outcome: Outcome) -> None:
-    # A comment whose answer was lost cannot be told from one never made (Zendesk has no idempotency for comments):
-    # the retry adds it again. Nothing else may repeat one.
-    repeats = sum(count - 1 for count in public_comments(outcome).values() if count > 1)
-    assert repeats <= outcome.desk.lost
+def test_every_customer_message_is_on_its_ticket_exactly_once(outcome: Outcome) -> None:
+    # Given hours of traffic, 30 % of it delivered twice, through outages, 429s and answers Zendesk lost after commenting
+    # When the queue has drained
+    counts = customer_message_counts(outcome)
+    # Then every customer message is one public comment on its own conversation's ticket: none missing, none repeated
+    assert {key: count for key, count in counts.items() if count != 1} == {}
+    # And the tickets hold no public comment that is not one of them
+    assert sum(public_comments(outcome).values()) == len(outcome.scenario.customer_messages)
 
 
-def test_every_brand_reply_edit_and_failed_delivery_is_a_note_on_its_ticket(outcome: Outcome) -> None:
-    notes = [comment.body for ticket in outcome.desk.tickets.values() for comment in ticket.comments if not comment.public]
-    missing = [event.dedupe_key for event in outcome.scenario.notes if not any((event.text or str(event.message_id)) in body for body in notes)]
-    assert missing == []
+CONTEXT_NOTE = "Social context (socialdesk)\n"
+
+
+def expected_note(event: SocialEvent) -> str:
+    """The note the event must leave on its ticket, word for word."""
+    if event.kind is EventKind.DELIVERY_STATUS:
+        return ticket_content.delivery_failure_note(event)
+    if event.kind is EventKind.EDIT:
+        return ticket_content.edit_note(event)
+    if event.kind is EventKind.DELETE:
+        return ticket_content.deletion_note(event)
+    return ticket_content.brand_reply_note(event)
+
+
+def notes_by_conversation(outcome: Outcome) -> dict[str, Counter[str]]:
+    """Every internal note but the social-context note, counted per ticket and keyed by the ticket's conversation key."""
+    found: dict[str, Counter[str]] = {}
+    for ticket in outcome.desk.tickets.values():
+        bodies = found.setdefault(str(ticket.external_id), Counter())
+        bodies.update(comment.body for comment in ticket.comments if not comment.public and not comment.body.startswith(CONTEXT_NOTE))
+    return found
+
+
+def test_every_brand_reply_edit_deletion_and_failed_delivery_is_one_note_on_its_ticket(outcome: Outcome) -> None:
+    # Given brand replies (WhatsApp Business app echoes among them), edits, deletions and failed deliveries, delivered
+    # twice, out of order and before their ticket exists, through the same faults
+    expected: dict[str, Counter[str]] = {}
+    for event in outcome.scenario.notes:
+        expected.setdefault(event.conversation_key, Counter())[expected_note(event)] += 1
+    assert all(count == 1 for bodies in expected.values() for count in bodies.values()), "the scenario repeats a note"
+    assert {event.platform for event in outcome.scenario.notes if event.kind is EventKind.EDIT} == set(EDIT_IDS)
+    assert {event.platform for event in outcome.scenario.notes if event.kind is EventKind.DELETE} == set(DELETION_IDS)
+    assert {event.platform for event in outcome.scenario.notes if event.kind is EventKind.DELIVERY_STATUS} == {Platform.WHATSAPP}
+    assert any(event.platform is Platform.WHATSAPP and event.kind is EventKind.DIRECT_MESSAGE for event in outcome.scenario.notes)
+    # When the queue has drained
+    found = notes_by_conversation(outcome)
+    # Then each ticket's notes are exactly its conversation's expected notes, each once: none missing, repeated or stray
+    mismatched = {key: (expected.get(key, Counter()), found.get(key, Counter())) for key in set(expected) | set(found)}
+    assert {key: pair for key, pair in mismatched.items() if pair[0] != pair[1]} == {}
+
+
+def test_every_ticket_has_one_social_context_note(outcome: Outcome) -> None:
+    # Given tickets opened through lost answers and retries
+    # When the queue has drained
+    counts = {
+        ticket.id: sum(1 for comment in ticket.comments if not comment.public and comment.body.startswith(CONTEXT_NOTE))
+        for ticket in outcome.desk.tickets.values()
+    }
+    # Then each carries its social context once
+    assert {ticket_id: count for ticket_id, count in counts.items() if count != 1} == {}
+
+
+def test_exactly_the_tickets_with_a_deleted_message_are_tagged_deleted(outcome: Outcome) -> None:
+    # Given customers deleting a message on X, Facebook and Messenger in some conversations
+    assert {event.platform for event in outcome.scenario.notes if event.kind is EventKind.DELETE} == set(DELETION_IDS)
+    # When the queue has drained
+    tagged = {str(ticket.external_id) for ticket in outcome.desk.tickets.values() if ticket_content.DELETED_TAG in ticket.tags}
+    # Then those conversations' tickets, and only those, carry the deletion tag
+    assert tagged == outcome.scenario.deleted
 
 
 def test_nothing_is_dead_lettered_and_the_queue_drains(outcome: Outcome) -> None:
@@ -317,18 +447,42 @@ def test_zendesk_is_never_called_before_its_retry_after_expired(outcome: Outcome
     assert outcome.desk.early_calls == 0
 
 
+NOTE_KINDS = (EventKind.EDIT, EventKind.DELETE, EventKind.DELIVERY_STATUS)
+
+
+def note_count(outcome: Outcome, *, brand: bool = False, kind: EventKind | None = None, platform: Platform | None = None) -> str:
+    """How many of the scenario's notes are brand replies (or of `kind`), on `platform` if given."""
+    return str(
+        sum(
+            1
+            for event in outcome.scenario.notes
+            if (event.kind in MESSAGE_KINDS if brand else event.kind is kind) and (platform is None or event.platform is platform)
+        )
+    )
+
+
+def dead_lettered(outcome: Outcome) -> int:
+    return len(outcome.redelivery.dead_letter_queue) + len(outcome.queue.dead_letters)
+
+
 def test_the_figures_table(outcome: Outcome, capsys: pytest.CaptureFixture[str]) -> None:
-    comments = public_comments(outcome)
+    counts = customer_message_counts(outcome)
+    notes = notes_by_conversation(outcome)
     rows = [
         ("conversations / tickets", f"{len(tickets_by_conversation(outcome))} / {len(outcome.desk.tickets)}"),
         ("customer messages / Salesforce Tasks", f"{len(outcome.scenario.customer_messages)} / {len(outcome.crm.activities)}"),
-        ("brand replies, edits, failed deliveries (notes)", str(len(outcome.scenario.notes))),
+        ("notes expected / on tickets", f"{len(outcome.scenario.notes)} / {sum(sum(bodies.values()) for bodies in notes.values())}"),
+        (
+            "  brand replies (WhatsApp app echoes)",
+            note_count(outcome, brand=True) + f" ({note_count(outcome, brand=True, platform=Platform.WHATSAPP)})",
+        ),
+        ("  edits / deletions / failed deliveries", " / ".join(note_count(outcome, kind=kind) for kind in NOTE_KINDS)),
         ("deliveries (30 % duplicated, reordered up to 3 min)", str(len(outcome.scenario.deliveries))),
         ("batches run", str(outcome.batches)),
         ("waits and retries re-queued", str(outcome.redelivery.requeues)),
         ("Zendesk responses lost / Salesforce responses lost", f"{outcome.desk.lost} / {outcome.crm.lost}"),
-        ("duplicate customer comments", str(sum(count - 1 for count in comments.values() if count > 1))),
-        ("messages lost / dead-lettered", f"0 / {len(outcome.redelivery.dead_letter_queue) + len(outcome.queue.dead_letters)}"),
+        ("duplicate customer comments", str(sum(count - 1 for count in counts.values() if count > 1))),
+        ("messages lost / dead-lettered", f"{len(counts) - sum(1 for count in counts.values() if count > 0)} / {dead_lettered(outcome)}"),
         ("Zendesk calls before Retry-After expired", str(outcome.desk.early_calls)),
         ("virtual hours until drained", f"{(outcome.finished_at - START.timestamp()) / HOUR:.1f}"),
     ]

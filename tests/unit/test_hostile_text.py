@@ -6,13 +6,18 @@ import json
 import logging
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from socialdesk.ingest.json_body import decode
+from socialdesk.local.console import ConversationRow
+from socialdesk.local.demo import summary
 from socialdesk.local.output import _FunctionLines, printable, say
-from socialdesk.model import EventKind, Platform, SocialEvent, make_event
+from socialdesk.model import Author, EventKind, Platform, SocialEvent, make_event
 from socialdesk.ports.queues import sqs_safe
-from socialdesk.process.ticket_content import SUBJECT_MAX_CHARS, SUBJECT_NAME_CHARS, subject
+from socialdesk.process.activity_content import crm_contact
+from socialdesk.process.labels import NAME_MAX_CHARS
+from socialdesk.process.ticket_content import SUBJECT_MAX_CHARS, SUBJECT_NAME_CHARS, context_note, desk_user, subject
 from tests.support.ingest import Harness
 from tests.support.webhooks import api_event, meta_post, sample_body, to_bytes
 
@@ -121,3 +126,82 @@ def test_a_display_name_cannot_forge_lines_or_fill_the_subject() -> None:
 
 def test_an_ordinary_subject_is_unchanged() -> None:
     assert subject(event_from("Dana Rodríguez")) == "WhatsApp message from Dana Rodríguez: where is my order?"
+
+
+def test_a_2000_character_display_name_with_line_breaks_and_controls_is_one_zendesk_user_name_within_255() -> None:
+    # Given a customer whose display name is 2,000 characters of CR/LF, NUL, ESC sequences, C1 controls, line separators
+    # and bidi overrides around ordinary words
+    name = ("Dana\r\nRole: admin\x00\x1b[2J\x85\u2028\u202eX " * 100)[:2000]
+    event = event_from(name)
+    # When socialdesk names the customer to Zendesk (their end user), in the context note and to Salesforce
+    user_name = desk_user(event).name
+    context = context_note(event, event.conversation_key)
+    contact_name = crm_contact(event).name
+    # Then the Zendesk user's name is one line of at most 255 characters (Zendesk refuses longer ones), saying who it is
+    assert len(name) == 2000
+    assert len(user_name) <= NAME_MAX_CHARS == 255
+    assert user_name.startswith("Dana Role: admin [2J X Dana Role: admin [2J X")  # ESC gone, its harmless letters left
+    assert user_name.endswith("…")
+    assert not any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F or char in "\u2028\u2029\u202e" for char in user_name)
+    # And the context note gains no line from it, and Salesforce gets the same name
+    assert context.count("\n") == context_note(event_from("Dana"), event.conversation_key).count("\n")
+    assert f"Customer: {user_name}, id 2" in context.splitlines()
+    assert contact_name == user_name
+
+
+@pytest.mark.parametrize(
+    ("display_name", "handle", "platform", "named"),
+    [
+        ("\r\n\x1b\u2028 ", "dana_r", Platform.INSTAGRAM, "@dana_r"),
+        (None, "dana\r\nr", Platform.WHATSAPP, "dana r"),
+        ("\x00", "\r\n", Platform.WHATSAPP, "WhatsApp user 2"),
+        ("Dana Rodríguez 📦", None, Platform.WHATSAPP, "Dana Rodríguez 📦"),
+    ],
+    ids=["only-controls-then-handle", "handle-with-line-break", "nothing-readable", "ordinary"],
+)
+def test_a_name_with_nothing_readable_left_falls_back_to_the_handle_then_the_platform_id(
+    display_name: str | None, handle: str | None, platform: Platform, named: str
+) -> None:
+    # Given a customer whose display name (or handle) is nothing but control characters and spaces
+    event = msgspec.structs.replace(event_from("x"), platform=platform, author=Author(id="2", display_name=display_name, handle=handle))
+    # When they are named to Zendesk
+    # Then the name is the next thing that reads, never blank (Zendesk requires a name)
+    assert desk_user(event).name == named
+
+
+def demo_row(platform: str, customer: str) -> ConversationRow:
+    return ConversationRow(
+        key=f"{platform}:1:dm:2",
+        platform=platform,
+        customer=customer,
+        customers=[customer],
+        messages=2,
+        last_message="where is my order?",
+        ticket="#4014 open",
+        salesforce_activities=2,
+        brand_replies=0,
+        clock="waiting 1 h 30 min",
+        waiting_minutes=90,
+        last_activity="2026-11-23T10:00:00+00:00",
+    )
+
+
+def test_the_demo_summary_shows_a_hostile_customer_name_as_escapes_on_its_own_row() -> None:
+    # Given the demo's conversations, one customer's name carrying CR/LF, a clear-screen sequence, a title change and a
+    # bidi override (the console keeps newlines for its page, so the row's name can hold one)
+    rows = [demo_row("WhatsApp", HOSTILE), demo_row("Messenger", "Kim")]
+    # When the summary is printed
+    printed = summary(rows, [200, 200], "http://127.0.0.1:3000")
+    lines = printed.splitlines()
+    # Then each conversation is one row, the table's columns still line up, and nothing in it acts on the terminal
+    assert len(lines) == 2 + len(rows) + 4
+    assert lines[2].startswith("WhatsApp   Dana\\x1b[2J\\x1b]0;pwned\\x07\\r\\n13:07:01.714  process   forged line\\u2028\\u202e\\ud800")
+    assert lines[3].startswith("Messenger  Kim ")
+    assert lines[2].index("#4014 open") == lines[3].index("#4014 open")
+    for raw in ("\x1b", "\x07", "\r", "\u2028", "\u202e", "\ud800"):
+        assert raw not in printed
+
+
+def test_the_demo_summary_of_ordinary_names_is_unchanged() -> None:
+    printed = summary([demo_row("Instagram", "@jo.makes 📦 Dana Rodríguez")], [200], "http://127.0.0.1:3000")
+    assert printed.splitlines()[2].startswith("Instagram  @jo.makes 📦 Dana Rodríguez  2     #4014 open")

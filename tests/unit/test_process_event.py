@@ -213,6 +213,25 @@ def test_edit_and_deletion_are_internal_notes_and_deletion_tags_the_ticket(world
     assert len(world.crm.activities) == 1  # edits and deletions are not new activity
 
 
+@pytest.mark.parametrize("refusal", [DeskUnavailableError("503 Service Unavailable"), DeskRateLimitedError(30)], ids=["503", "429"])
+def test_a_deletion_whose_tagging_failed_after_its_note_is_tagged_on_the_retry_and_noted_once(world: World, refusal: Exception) -> None:
+    # Given a Facebook comment on its ticket
+    world.handle(sample_event("meta-fb-comment"))
+    removed = sample_event("meta-fb-comment-removed")
+    # And Zendesk takes the deletion's note, then refuses the tag that goes with it
+    world.desk.failures.add("add_tags", refusal)
+    with pytest.raises(RetryLaterError):
+        world.handle(removed, delivery="sqs-1")
+    ticket = world.ticket_of(removed)
+    assert "socialdesk_deleted" not in ticket.tags
+    # When the deletion is tried again, after any Retry-After
+    world.now += timedelta(minutes=2)
+    world.handle(removed, delivery="sqs-1", attempt=2)
+    # Then the ticket is tagged, and the note is there once
+    assert "socialdesk_deleted" in ticket.tags
+    assert sum(1 for body in world.private_bodies(removed.conversation_key) if body.startswith("The customer deleted")) == 1
+
+
 def test_a_failed_whatsapp_delivery_is_shown_to_agents_and_others_are_not(world: World) -> None:
     world.handle(sample_event("meta-whatsapp-text"))
     failed = sample_event("meta-whatsapp-status-failed")

@@ -81,12 +81,18 @@ def test_each_function_writes_only_its_own_log_group(template: dict[str, Any]) -
             assert statement["Resource"] == {"Fn::GetAtt": [role.removesuffix("Role") + "LogGroup", "Arn"]}
 
 
-def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_only(template: dict[str, Any]) -> None:
+def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_only_and_no_index(template: dict[str, Any]) -> None:
+    # Given the template's role statements
     dynamodb = [(role, s) for role, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listed(s["Action"]))]
+    # Then only the process role touches DynamoDB: item reads, writes and key queries on the state table itself
     assert [role for role, _ in dynamodb] == ["ProcessRole"]
     [(_, statement)] = dynamodb
     assert set(statement["Action"]) == STATE_TABLE_ACTIONS
-    assert statement["Resource"] == [{"Fn::GetAtt": ["StateTable", "Arn"]}, {"Fn::Sub": "${StateTable.Arn}/index/*"}]
+    assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+    # And no index of it, as the table has none to grant
+    table = template["Resources"]["StateTable"]["Properties"]
+    assert "GlobalSecondaryIndexes" not in table
+    assert "LocalSecondaryIndexes" not in table
 
 
 def test_queue_and_secret_grants_are_exactly_what_each_function_uses(template: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.devtools.samples import body_json, load, redated, with_json_body
-from socialdesk.local.output import say
+from socialdesk.local.output import printable, say
 from socialdesk.local.send import send_event
 
 if TYPE_CHECKING:
@@ -152,9 +152,23 @@ def run_demo(runner_factory: Callable[[], LocalRunner], events_dir: Path) -> int
 
 
 def summary(rows: list[ConversationRow], statuses: list[int], url: str) -> str:
+    """The table of conversations and the totals. Every cell goes through `printable`, as every line the local stack prints
+    does: a customer's name (theirs to choose) shows its line breaks and escape sequences as escapes, never acting on the
+    terminal or starting a line of its own."""
     header = ("Platform", "Customer", "Msgs", "Ticket", "Salesforce", "Brand replies", "Response clock")
     table = [header] + [
-        (row.platform, row.customer, str(row.messages), row.ticket, _activities(row.salesforce_activities), str(row.brand_replies), row.clock)
+        tuple(
+            printable(cell)
+            for cell in (
+                row.platform,
+                row.customer,
+                str(row.messages),
+                row.ticket,
+                _activities(row.salesforce_activities),
+                str(row.brand_replies),
+                row.clock,
+            )
+        )
         for row in rows
     ]
     widths = [max(len(line[column]) for line in table) for column in range(len(header))]
@@ -166,7 +180,7 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str) -> str:
         f"{len(statuses)} webhooks sent, {accepted} accepted · {len(rows)} conversations · {sum(1 for row in rows if row.ticket != '—')} tickets · "
         f"{sum(row.salesforce_activities for row in rows)} Salesforce activities · {sum(row.brand_replies for row in rows)} brand replies recognised",
         "Auto-acknowledgements and SLA escalation are not built yet (README, Status): the response clock shows how long each customer has waited.",
-        f"The console showed this live at {url}/ (run `./uvw run socialdesk local` to keep it open).",
+        f"The console showed this live at {printable(url)}/ (run `./uvw run socialdesk local` to keep it open).",
     ]
     return "\n".join(lines)
 

@@ -436,6 +436,7 @@ class ProcessEvent:
                 return
             self._add_once(run, ticket_id, Comment(body=body, public=False))
             if event.kind is EventKind.DELETE:
+                run.progress.ticket_id = ticket_id  # noted there by this event: if the tag fails now, its retry still tags
                 self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
         except TicketClosedError:
             # A closed ticket takes no note: it waits for the follow-up ticket the customer's next message opens (whichever
@@ -455,11 +456,12 @@ class ProcessEvent:
         refuse a replay by (its payload is the post's id and author: xdevplatform/docs x-api/activity/event-payloads.mdx),
         so a captured deletion replayed later is checked against the ticket itself. A note found on a first try is
         someone else's (a replay, or a deletion X named twice): nothing is added, not even the tag an agent may have
-        removed since. A retry after a lost answer or a crash may have noted it itself and died before tagging.
+        removed since. A retry after a lost answer or a crash may have noted it itself and died before tagging, and one
+        whose tag was refused (a 503, a 429) after its note was made knows it did: each tags.
         """
         if not self._desk.has_comment(ticket_id, Comment(body=body, public=False), since=_EVER):
             return False
-        if run.progress.comments_uncertain:
+        if run.progress.comments_uncertain or run.progress.ticket_id == ticket_id:
             self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
         run.outcome.actions.append("comment_found")
         return True

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 from socialdesk.desk.port import DeskUser, Identity, NewTicket
 from socialdesk.model import Platform, SocialEvent
 from socialdesk.model.conversation import customer_key
-from socialdesk.process.labels import KIND_LABELS, PLATFORM_LABELS, customer_name, customer_reference, profile_url
+from socialdesk.process.labels import (
+    KIND_LABELS,
+    NAME_MAX_CHARS,
+    PLATFORM_LABELS,
+    customer_name,
+    customer_reference,
+    one_line,
+    profile_url,
+    shortened,
+)
 
 if TYPE_CHECKING:
     from socialdesk.rules import ZendeskRules
@@ -19,8 +28,6 @@ SUBJECT_WORDS_CHARS = 80
 SUBJECT_MAX_CHARS = 255
 # Enough for any real name or handle; a 2,000-character display name would otherwise be the whole subject.
 SUBJECT_NAME_CHARS = 60
-# Controls (CR/LF, ESC, ...), Unicode line and paragraph separators and bidi overrides: none belongs in a one-line subject.
-_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 TAG = "socialdesk"
 DELETED_TAG = "socialdesk_deleted"
 _LEADING_MENTIONS = re.compile(r"^(?:@\w+\s*)+")
@@ -53,19 +60,11 @@ def subject(event: SocialEvent) -> str:
     One line of at most SUBJECT_MAX_CHARS: customer-chosen names and text lose their control characters
     and are shortened, so no name can forge lines or push the words out of the subject.
     """
-    words = _LEADING_MENTIONS.sub("", _one_line(event.text or "")) or f"[{event.content_type}]"
+    words = _LEADING_MENTIONS.sub("", one_line(event.text or "")) or f"[{event.content_type}]"
     if len(words) > SUBJECT_WORDS_CHARS:
         words = words[:SUBJECT_WORDS_CHARS].rsplit(" ", 1)[0] + "…"
-    who = _shortened(_one_line(customer_reference(event)), SUBJECT_NAME_CHARS)
-    return _shortened(f"{PLATFORM_LABELS[event.platform]} {KIND_LABELS[event.kind]} from {who}: {words}", SUBJECT_MAX_CHARS)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(_NOT_ONE_LINE.sub(" ", text).split())
-
-
-def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    who = shortened(one_line(customer_reference(event)), SUBJECT_NAME_CHARS)
+    return shortened(f"{PLATFORM_LABELS[event.platform]} {KIND_LABELS[event.kind]} from {who}: {words}", SUBJECT_MAX_CHARS)
 
 
 def customer_words(event: SocialEvent) -> str:
@@ -126,7 +125,8 @@ def context_note(event: SocialEvent, conversation_key: str) -> str:
     author = event.author
     lines = ["Social context (socialdesk)", f"Platform: {PLATFORM_LABELS[event.platform]}"]
     if author:
-        handle = f" (@{author.handle})" if author.handle else ""
+        handle = shortened(one_line(author.handle or ""), NAME_MAX_CHARS)
+        handle = f" (@{handle})" if handle else ""
         lines.append(f"Customer: {customer_name(event)}{handle}, id {author.id}")
         if url := profile_url(event.platform, author):
             lines.append(f"Profile: {url}")

@@ -1,0 +1,173 @@
+"""The IAM grants in infra/template.yaml are what the code calls: every call is granted, and every grant is called.
+
+Every committed sample webhook runs through the real handlers on the `flow` stack (AWS in moto, created from the
+template; Zendesk and Salesforce as HTTP fakes). Each AWS call the functions' own clients make is recorded with the role
+of the function making it (ingest while a webhook is handled, process while a batch is), as the IAM action it needs
+and the template resource it names. A call the template does not grant would be refused in AWS; a grant nothing calls
+is access nobody needs.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from socialdesk.composition import clients
+from socialdesk.devtools.local_aws import TEMPLATE
+from socialdesk.devtools.template_stack import load_template
+from tests.support.process_stack import Flow
+from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
+
+# The parameter naming the resource of each service's calls, and the action a call needs where it is not its own name
+# (SendMessageBatch is authorised by sqs:SendMessage: SQS Developer Guide, "Amazon SQS API permissions").
+TARGET_PARAMETER = {"sqs": "QueueUrl", "dynamodb": "TableName", "secretsmanager": "SecretId", "s3": "Bucket"}
+ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage"}
+# What Lambda's SQS event source mapping polls with, on the function's own role (Lambda Developer Guide, "Using Lambda
+# with Amazon SQS", execution role permissions): granted to ProcessRole, called by Lambda, not by the code.
+EVENT_SOURCE_MAPPING = {(action, "InboundQueue") for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+ROLES = ("IngestRole", "ProcessRole")
+
+
+def granted(role: str) -> set[tuple[str, str]]:
+    """(action, template resource) of every statement of `role` but its log writes, read from infra/template.yaml."""
+    template = load_template(TEMPLATE)
+    grants: set[tuple[str, str]] = set()
+    for policy in template["Resources"][role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            grants |= {(action, logical_name(resource)) for action in actions for resource in resources if not action.startswith("logs:")}
+    return grants
+
+
+def logical_name(resource: dict[str, Any]) -> str:
+    """The template resource a grant names: itself (`Ref`, `GetAtt .Arn`) or, for S3, its objects (`${Bucket.Arn}/*`).
+
+    Anything else (an index, a wildcard) is not understood: the test fails rather than guess what it grants.
+    """
+    if "Ref" in resource:
+        return str(resource["Ref"])
+    if "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
+        return str(resource["Fn::GetAtt"][0])
+    objects = re.fullmatch(r"\$\{(\w+)\.Arn\}/\*", str(resource.get("Fn::Sub")))
+    assert objects is not None, f"a grant this test cannot read: {resource}"
+    return objects.group(1)
+
+
+@dataclass
+class AwsCalls:
+    """Every call of the functions' AWS clients: (role, action, template resource)."""
+
+    flow: Flow
+    role: str | None = None
+    made: set[tuple[str, str, str]] = field(default_factory=set)
+    unattributed: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        template = load_template(TEMPLATE)
+        self.names = {self.flow.aws.resource(name): name for name in template["Resources"] if name in self.flow.aws.stack.resources}
+        for service in TARGET_PARAMETER:
+            client = getattr(clients, service)()
+            client.meta.events.register(f"before-parameter-build.{service}", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        service = model.service_model.signing_name
+        action = f"{service}:{model.name}"
+        target = str(params.get(TARGET_PARAMETER[service]))
+        if self.role is None:
+            self.unattributed.append(action)
+            return
+        self.made.add((self.role, ACTION_OF.get(action, action), self.names.get(target, target)))
+
+    @contextmanager
+    def by(self, role: str) -> Iterator[None]:
+        self.role = role
+        try:
+            yield
+        finally:
+            self.role = None
+
+    def of(self, role: str) -> set[tuple[str, str]]:
+        return {(action, target) for made_by, action, target in self.made if made_by == role}
+
+    def webhook(self, event: dict[str, Any]) -> None:
+        with self.by("IngestRole"):
+            self.flow.webhook(event)
+
+    def process_all(self) -> None:
+        with self.by("ProcessRole"):
+            self.flow.process_all()
+
+    def process_once(self) -> None:
+        with self.by("ProcessRole"):
+            self.flow.process_once()
+
+
+def every_sample_through(calls: AwsCalls) -> None:
+    for name in SAMPLE_NAMES:
+        calls.webhook(sample(name))
+    calls.process_all()
+
+
+def test_the_process_role_grants_exactly_the_dynamodb_actions_the_code_calls(flow: Flow) -> None:
+    # Given the DynamoDB actions the template grants the process function
+    grants = {action for action, _ in granted("ProcessRole") if action.startswith("dynamodb:")}
+    calls = AwsCalls(flow)
+    # When every sample webhook runs through ingest and process
+    every_sample_through(calls)
+    made = {"dynamodb:" + name for name in flow.dynamodb_calls}
+    # Then each DynamoDB call made is granted, and each granted action is called
+    assert made <= grants, f"called but not granted: {made - grants}"
+    assert grants <= made, f"granted but never called: {grants - made}"
+    # And every call is the process function's, on the state table itself (no index: the table has none)
+    assert {(role, target) for role, action, target in calls.made if action.startswith("dynamodb:")} == {("ProcessRole", "StateTable")}
+    assert calls.unattributed == []
+
+
+def test_each_role_grants_exactly_the_sqs_s3_and_secrets_calls_its_function_makes(flow: Flow) -> None:
+    # Given what the template grants each function's role beyond logs and DynamoDB
+    grants = {role: {grant for grant in granted(role) if not grant[0].startswith("dynamodb:")} for role in ROLES}
+    calls = AwsCalls(flow)
+    # And an X edit whose post has not arrived, whose delayed copy SQS refuses (the message waits through its visibility)
+    calls.webhook(sample("x-activity-edit"))
+    refused = {"count": 0}
+
+    def refuse_one_requeue(model: Any, **_: Any) -> None:
+        if calls.role == "ProcessRole" and model.name == "SendMessage" and not refused["count"]:
+            refused["count"] += 1
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "refused by the test"}}, "SendMessage")
+
+    clients.sqs().meta.events.register("before-call.sqs.SendMessage", refuse_one_requeue)
+    calls.process_once()
+    assert refused["count"] == 1 and flow.visibility_changes
+    # When every sample webhook runs through, with a delivery holding an item too large for SQS (kept in S3, a pointer on
+    # the quarantine queue) and a queued body that is not an event (dead-lettered)
+    every_sample_through(calls)
+    calls.webhook(meta_post(to_bytes(oversize_delivery())))
+    flow.aws.sqs.send_message(QueueUrl=flow.aws.inbound_url, MessageBody='{"not": "an event"}')
+    calls.process_all()
+    # Then each function's calls are granted to its role, and each grant is called (by the function, or for the process
+    # role's polling of the inbound queue, by Lambda's event source mapping)
+    made = {role: {grant for grant in calls.of(role) if not grant[0].startswith("dynamodb:")} for role in ROLES}
+    assert made["IngestRole"] <= grants["IngestRole"], f"called but not granted: {made['IngestRole'] - grants['IngestRole']}"
+    assert made["ProcessRole"] <= grants["ProcessRole"], f"called but not granted: {made['ProcessRole'] - grants['ProcessRole']}"
+    assert grants["IngestRole"] <= made["IngestRole"], f"granted but never called: {grants['IngestRole'] - made['IngestRole']}"
+    unused = grants["ProcessRole"] - made["ProcessRole"]
+    assert unused == EVENT_SOURCE_MAPPING, f"granted but never called: {unused - EVENT_SOURCE_MAPPING}"
+    assert calls.unattributed == []
+
+
+def oversize_delivery() -> dict[str, Any]:
+    """A Messenger delivery whose one message is larger than an SQS message (about 300 KB)."""
+    payload = sample_body("meta-messenger-message")
+    entry = copy.deepcopy(payload["entry"][0])
+    entry["messaging"][0]["sender"]["id"] = "6789012345678999"
+    entry["messaging"][0]["message"].update(mid="m_oversize", text="Mi pedido no ha llegado. " * 12_000)
+    return {"object": "page", "entry": [entry]}
