@@ -44,3 +44,11 @@ def contains(matching_text: str, keyword: str) -> bool:
     if not is_spaced_script(folded):
         return folded in matching_text
     return re.search(r"(?<!\w)" + re.escape(folded), matching_text) is not None
+
+
+def is_short(text: str) -> bool:
+    """One to three words, as the language goals count them; Japanese and Chinese write no spaces: at most 8 characters."""
+    words = for_detection(text)
+    if not words or len(words.split()) > 3:
+        return False
+    return is_spaced_script(words) or "\uac00" <= words[0] <= "\ud7af" or len(words) <= 8
