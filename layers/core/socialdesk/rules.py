@@ -134,9 +134,67 @@ class SalesforceRules(Rules):
         return value
 
 
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+TagName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=60)]
+SEVEN_LANGUAGES = ("en", "ko", "ja", "es", "fr", "de", "pt")
+
+
+class PrioritySignals(Rules):
+    """The Zendesk priority each signal gives; unset: that signal raises nothing. Followers: `zendesk.influencer`."""
+
+    vip: ZendeskPriority | None = "urgent"
+    verified: ZendeskPriority | None = None
+    negative: ZendeskPriority | None = "high"
+    urgent_keywords: ZendeskPriority | None = "urgent"
+
+
+class Intent(Rules):
+    """A question customers ask often: detected by keywords (at a word start; anywhere in Korean, Japanese, Chinese) or regular
+    expressions (Python syntax, matched case-insensitively), per language; a key `any` applies to every language."""
+
+    name: TagName
+    keywords: dict[str, tuple[str, ...]] = {}
+    patterns: dict[str, tuple[str, ...]] = {}
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for language, patterns in value.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{language}: {pattern!r} is not a regular expression: {exc}") from exc
+        return value
+
+
+class ClassificationRules(Rules):
+    """Present to classify each customer message (language, sentiment, priority, intents) before its ticket is written."""
+
+    languages: Annotated[tuple[LanguageCode, ...], Field(min_length=1)] = SEVEN_LANGUAGES
+    fallback_language: LanguageCode = "en"
+    confidence_floor: Annotated[float, Field(ge=0, le=1)] = 0.3
+    sentiment: Literal["offline", "comprehend"] = "offline"
+    negative_keywords: dict[str, tuple[str, ...]] = {}
+    urgent_keywords: dict[str, tuple[str, ...]] = {}
+    vip: tuple[Annotated[str, Field(pattern=r"^(x|facebook|instagram|messenger|whatsapp):@?\S+$")], ...] = Field(
+        default=(), description="`<platform>:<user id>` or `<platform>:@<handle>`"
+    )
+    priority: PrioritySignals = PrioritySignals()
+    intents: tuple[Intent, ...] = ()
+
+    @field_validator("fallback_language")
+    @classmethod
+    def _fallback_is_configured(cls, value: str, info: ValidationInfo) -> str:
+        if value not in info.data.get("languages", (value,)):
+            raise ValueError(f"{value} is not one of classification.languages")
+        return value
+
+
 class RulesConfig(Rules):
     zendesk: ZendeskRules
     salesforce: SalesforceRules | None = None
+    classification: ClassificationRules | None = None
 
 
 class RulesError(Exception):

@@ -20,6 +20,7 @@ from socialdesk.observability import logger, quiet_third_party_loggers
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from mypy_boto3_comprehend import ComprehendClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -82,6 +83,12 @@ def secretsmanager() -> SecretsManagerClient:
 def s3() -> S3Client:
     """Built on the first oversize item only (S3BlobStore asks for it at put time), never during ingest's INIT."""
     return boto3.client("s3", config=_AWS_CONFIG)
+
+
+@once
+def comprehend() -> ComprehendClient:
+    """Built on the first message classified in comprehend mode only."""
+    return boto3.client("comprehend", config=_AWS_CONFIG)
 
 
 @once

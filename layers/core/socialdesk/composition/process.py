@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from socialdesk.aws.comprehend import ComprehendSentiment
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsQueue, SqsRedelivery
-from socialdesk.composition.clients import build_at_init, dynamodb, forget, once, secretsmanager, sqs
+from socialdesk.classify import Classifier
+from socialdesk.composition.clients import build_at_init, comprehend, dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
@@ -127,8 +129,17 @@ def build_process_batch(
         crm=_crm(rules, secret, sandbox),
         rules=rules,
         events=SqsQueue(config.inbound_queue_url, sqs),
+        classifier=_classifier(rules),
     )
     return SqsBatch(process=process, redelivery=_redelivery(config, sqs))
+
+
+def _classifier(rules: RulesConfig) -> Classifier | None:
+    """The rules' classifier; in comprehend mode with Amazon Comprehend's DetectSentiment (its client built on first use)."""
+    if rules.classification is None:
+        return None
+    service = ComprehendSentiment(comprehend) if rules.classification.sentiment == "comprehend" else None
+    return Classifier(rules.classification, influencer=rules.zendesk.influencer, service=service)
 
 
 def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:

@@ -30,6 +30,8 @@ class CrmActivity(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: datetime
     permalink: str | None = None
     ticket_url: str | None = None
+    classification: str | None = None
+    """`Classification: lang=ko sentiment=negative priority=urgent intents=refund_policy`, when the rules classify."""
 
 
 class RecordedActivity(msgspec.Struct, frozen=True, kw_only=True):

@@ -299,6 +299,8 @@ def _description(activity: CrmActivity) -> str:
         lines.append(f"On {activity.platform}: {activity.permalink}")
     if activity.ticket_url:
         lines.append(f"Zendesk ticket: {activity.ticket_url}")
+    if activity.classification:
+        lines.append(activity.classification)
     lines.append(f"socialdesk event: {activity.event_key}")
     return "\n".join(lines)[:32000]
 

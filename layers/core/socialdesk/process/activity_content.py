@@ -10,6 +10,7 @@ from socialdesk.process.labels import customer_name, profile_url
 from socialdesk.process.ticket_content import customer_words, subject
 
 if TYPE_CHECKING:
+    from socialdesk.classify import Classification
     from socialdesk.model import SocialEvent
 
 
@@ -24,7 +25,7 @@ def crm_contact(event: SocialEvent) -> CrmContact:
     )
 
 
-def crm_activity(event: SocialEvent, *, ticket_url: str | None) -> CrmActivity:
+def crm_activity(event: SocialEvent, *, ticket_url: str | None, classification: Classification | None = None) -> CrmActivity:
     return CrmActivity(
         event_key=event.dedupe_key,
         platform=event.platform,
@@ -34,4 +35,5 @@ def crm_activity(event: SocialEvent, *, ticket_url: str | None) -> CrmActivity:
         occurred_at=event.created_at,
         permalink=event.permalink,
         ticket_url=ticket_url,
+        classification=classification.summary() if classification is not None else None,
     )

@@ -16,6 +16,10 @@ side effect is guarded by what the store remembers:
   appears, so any delivery order gives the same tickets and notes;
 - aliases: a WhatsApp chat or customer keyed by phone number continues when Meta names the
   customer by a business-scoped user id (process/aliases.py).
+
+A customer's message is classified (classify/) before its ticket is written: the new ticket carries the
+priority and tags; a follow-up's tags are added before its comment, so a retry after any failure adds them again
+(tags are a set: adding twice is harmless) and the comment's own guards stay as they are.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from socialdesk.classify import Classification, Classifier
 from socialdesk.crm.port import Crm, CrmError, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
 from socialdesk.desk.port import (
     Comment,
@@ -121,6 +126,7 @@ class _Run:
     customer_key: str | None = None
     """The key the author goes by here (a WhatsApp customer's may be an alias), once resolved."""
     parked: bool = False
+    classification: Classification | None = None
 
     @property
     def owner(self) -> str:
@@ -139,7 +145,11 @@ class ProcessEvent:
         events: MessageQueue,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         jitter: Jitter = spread,
+        classifier: Classifier | None = None,
     ) -> None:
+        if classifier is None and rules.classification is not None:
+            classifier = Classifier(rules.classification, influencer=rules.zendesk.influencer)
+        self._classifier = classifier
         self._store = store
         self._desk = desk
         self._crm = crm
@@ -378,7 +388,12 @@ class ProcessEvent:
                 return
         if ticket_id is None:
             ticket = ticket_content.new_ticket(
-                event, requester_id=requester, conversation_key=key, rules=self._rules.zendesk, follow_up_of=follow_up_of
+                event,
+                requester_id=requester,
+                conversation_key=key,
+                rules=self._rules.zendesk,
+                follow_up_of=follow_up_of,
+                classification=self._classification(run),
             )
             ticket_id = self._desk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
             run.outcome.actions.append("ticket_created")
@@ -409,6 +424,8 @@ class ProcessEvent:
     def _customer_comment(self, run: _Run, ticket_id: int, *, may_follow_up: bool) -> None:
         comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
         try:
+            if (classification := self._classification(run)) is not None:
+                self._desk.add_tags(ticket_id, classification.tags)  # before the comment: see the module's docstring
             self._add_once(run, ticket_id, comment, reopen=True)
         except (TicketClosedError, TicketNotFoundError) as exc:
             if not may_follow_up:
@@ -486,6 +503,15 @@ class ProcessEvent:
             raise
         return True
 
+    def _classification(self, run: _Run) -> Classification | None:
+        """The customer's message classified once per try, shared by both sides; None for anything else or without rules for it."""
+        event = run.event
+        if self._classifier is None or event.from_brand or event.kind not in MESSAGE_KINDS:
+            return None
+        if run.classification is None:
+            run.classification = self._classifier.classify(event)
+        return run.classification
+
     def _conversation_exists(self, key: str) -> bool:
         return self._store.conversation(key) is not None
 
@@ -534,7 +560,8 @@ class ProcessEvent:
             return
         self._wait_for(SALESFORCE, "Salesforce API allocation used up")
         ticket_id = progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
-        activity = crm_activity(event, ticket_url=self._rules.zendesk.agent_url(ticket_id) if ticket_id else None)
+        ticket_url = self._rules.zendesk.agent_url(ticket_id) if ticket_id else None
+        activity = crm_activity(event, ticket_url=ticket_url, classification=self._classification(run))
         try:
             customer = self._customer(run)
             if progress.salesforce_attempted and (found := self._crm.find_activity(activity, contact_id=customer.crm_contact_id)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from socialdesk.classify.priority import highest
 from socialdesk.desk.port import DeskUser, Identity, NewTicket
 from socialdesk.model import Platform, SocialEvent
 from socialdesk.model.conversation import customer_key
@@ -20,6 +21,7 @@ from socialdesk.process.labels import (
 )
 
 if TYPE_CHECKING:
+    from socialdesk.classify import Classification
     from socialdesk.rules import ZendeskRules
 
 SUBJECT_WORDS_CHARS = 80
@@ -82,19 +84,29 @@ def customer_words(event: SocialEvent) -> str:
     return "\n".join(lines)
 
 
-def new_ticket(event: SocialEvent, *, requester_id: int, conversation_key: str, rules: ZendeskRules, follow_up_of: int | None = None) -> NewTicket:
+def new_ticket(
+    event: SocialEvent,
+    *,
+    requester_id: int,
+    conversation_key: str,
+    rules: ZendeskRules,
+    follow_up_of: int | None = None,
+    classification: Classification | None = None,
+) -> NewTicket:
     defaults = rules.ticket_defaults(event.platform)
-    priority = defaults.priority
+    priority: str | None = defaults.priority
     followers = event.author.follower_count if event.author else None
     if rules.influencer and followers is not None and followers >= rules.influencer.min_followers:
         priority = rules.influencer.priority
+    if classification is not None:  # the higher of the rules' priority and the classified one
+        priority = highest(priority, classification.priority)
     custom_fields = tuple((field.id, field.value) for field in defaults.custom_fields) + context_field_values(event, rules)
     return NewTicket(
         subject=subject(event),
         requester_id=requester_id,
         body=customer_words(event),
         external_id=conversation_key,
-        tags=tuple(dict.fromkeys((TAG, f"socialdesk_{event.platform}", f"socialdesk_{event.kind}", *defaults.tags))),
+        tags=tuple(dict.fromkeys((TAG, f"socialdesk_{event.platform}", f"socialdesk_{event.kind}", *defaults.tags, *_tags(classification)))),
         priority=priority,
         type=defaults.type,
         group_id=defaults.group_id,
@@ -102,6 +114,10 @@ def new_ticket(event: SocialEvent, *, requester_id: int, conversation_key: str, 
         custom_fields=custom_fields,
         follow_up_of=follow_up_of,
     )
+
+
+def _tags(classification: Classification | None) -> tuple[str, ...]:
+    return classification.tags if classification is not None else ()
 
 
 def context_field_values(event: SocialEvent, rules: ZendeskRules) -> tuple[tuple[int, str | int | float | bool], ...]:
