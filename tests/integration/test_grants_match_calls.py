@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from socialdesk.composition import clients
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.template_stack import load_template
+from tests.support.iam import statements
 from tests.support.process_stack import Flow
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
 
@@ -38,11 +39,10 @@ def granted(role: str) -> set[tuple[str, str]]:
     """(action, template resource) of every statement of `role` but its log writes, read from infra/template.yaml."""
     template = load_template(TEMPLATE)
     grants: set[tuple[str, str]] = set()
-    for policy in template["Resources"][role]["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            grants |= {(action, logical_name(resource)) for action in actions for resource in resources if not action.startswith("logs:")}
+    for statement in statements(template["Resources"][role]):  # as deployed by default (ComprehendSentiment=false)
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        grants |= {(action, logical_name(resource)) for action in actions for resource in resources if not action.startswith("logs:")}
     return grants
 
 

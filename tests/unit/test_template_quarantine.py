@@ -9,6 +9,7 @@ import pytest
 from socialdesk.aws.sqs import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.template_stack import load_template
+from tests.support.iam import statements
 
 RESOURCES: dict[str, Any] = load_template(TEMPLATE)["Resources"]
 QUEUES = [name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::SQS::Queue"]
@@ -48,8 +49,7 @@ def test_ingest_may_only_put_objects_into_the_quarantine_bucket() -> None:
     s3_statements = [
         (name, {key: value for key, value in statement.items() if key != "Sid"})
         for name in ("IngestRole", "ProcessRole")
-        for policy in RESOURCES[name]["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
+        for statement in statements(RESOURCES[name], true_conditions=frozenset({"UsesComprehend"}))
         if "s3" in str(statement.get("Action", ""))
     ]
     # PutObject only, on this bucket only, for ingest only (SAM's S3WritePolicy would grant more)

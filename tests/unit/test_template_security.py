@@ -14,6 +14,7 @@ import pytest
 
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.template_stack import load_template
+from tests.support.iam import statements
 
 STATE_TABLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}
 
@@ -31,12 +32,11 @@ def listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def role_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def role_statements(template: dict[str, Any], *, true_conditions: frozenset[str] = frozenset()) -> list[tuple[str, dict[str, Any]]]:
     return [
         (name, statement)
         for name, role in resources(template, "AWS::IAM::Role").items()
-        for policy in role["Properties"].get("Policies", [])
-        for statement in policy["PolicyDocument"]["Statement"]
+        for statement in statements(role, true_conditions=true_conditions)
     ]
 
 
@@ -58,12 +58,24 @@ def test_no_role_carries_an_aws_managed_policy(template: dict[str, Any]) -> None
 
 
 def test_every_statement_names_its_actions_and_resources(template: dict[str, Any]) -> None:
-    statements = role_statements(template)
-    assert statements
-    for role, statement in statements:
+    # Given the roles as deployed by default (ComprehendSentiment=false)
+    granted = role_statements(template)
+    assert granted
+    # Then no statement grants a wildcard action or resource
+    for role, statement in granted:
         assert statement["Effect"] == "Allow"
         assert all("*" not in action for action in listed(statement["Action"])), (role, statement)
         assert "*" not in listed(statement["Resource"]), (role, statement)
+
+
+def test_comprehend_sentiment_adds_only_detect_sentiment_to_the_process_role(template: dict[str, Any]) -> None:
+    # Given the stack deployed with ComprehendSentiment=true (rules with classification.sentiment = "comprehend")
+    default = role_statements(template)
+    with_comprehend = role_statements(template, true_conditions=frozenset({"UsesComprehend"}))
+    # Then the one statement it adds is DetectSentiment for the process function, the only action IAM takes on "*" alone
+    added = [(role, statement) for role, statement in with_comprehend if (role, statement) not in default]
+    assert [(role, statement["Action"], statement["Resource"]) for role, statement in added] == [("ProcessRole", "comprehend:DetectSentiment", "*")]
+    assert template["Parameters"]["ComprehendSentiment"]["Default"] == "false"
 
 
 def test_no_function_turns_on_tracing_that_no_code_writes_to(template: dict[str, Any]) -> None:
