@@ -283,3 +283,30 @@ def test_a_read_timeout_leaves_it_unknown_whether_the_comment_was_added(desk: Ze
     with pytest.raises(DeskUnavailableError) as raised:
         desk.add_comment(4014, Comment(body="hola", public=True))
     assert raised.value.uncertain
+
+
+def shown_ticket(priority: str | None) -> dict[str, Any]:
+    """Show Ticket as Zendesk answers it (api-reference/ticketing/tickets/tickets/#show-ticket), the fields zenpy reads."""
+    return {"ticket": {"id": 4014, "status": "open", "priority": priority, "subject": "X mention from @dana", "tags": ["socialdesk"]}}
+
+
+@pytest.mark.parametrize("current", [None, "low", "normal"])
+def test_a_higher_priority_is_set_with_one_read_and_one_write(desk: ZendeskDesk, api: responses.RequestsMock, current: str | None) -> None:
+    # Given a ticket below urgent
+    api.get(f"{API}/tickets/4014.json", json=shown_ticket(current))
+    api.put(f"{API}/tickets/4014.json", json=shown_ticket("urgent"))
+    # When an angrier follow-up asks for urgent
+    desk.raise_priority(4014, "urgent")
+    # Then the ticket is read once and only its priority is written
+    assert [call.request.method for call in api.calls] == ["GET", "PUT"]
+    assert sent(api, 1) == {"ticket": {"id": 4014, "priority": "urgent"}}
+
+
+@pytest.mark.parametrize("current", ["high", "urgent"])
+def test_a_priority_already_as_high_is_never_lowered(desk: ZendeskDesk, api: responses.RequestsMock, current: str) -> None:
+    # Given a ticket an agent (or an earlier message) set to high or urgent
+    api.get(f"{API}/tickets/4014.json", json=shown_ticket(current))
+    # When a follow-up asks for high
+    desk.raise_priority(4014, "high")
+    # Then nothing is written
+    assert [call.request.method for call in api.calls] == ["GET"]

@@ -116,6 +116,8 @@ class FakeZendesk:
                 return _json(404, {"error": "RecordNotFound", "description": "Not found"})
             if route == "GET /tickets/{id}/comments.json":
                 return _json(200, self._comments_answer(ticket_id), RATE_HEADERS)
+            if route == "GET /tickets/{id}.json":
+                return _json(200, {"ticket": self._ticket_answer(ticket_id)["ticket"]}, RATE_HEADERS)
             if route == "PUT /tickets/{id}/tags.json":
                 self.tickets[ticket_id]["tags"] += [tag for tag in body["tags"] if tag not in self.tickets[ticket_id]["tags"]]
                 return _json(200, {"tags": self.tickets[ticket_id]["tags"]})
@@ -153,6 +155,8 @@ class FakeZendesk:
             ticket["comments"].append({**update["comment"], "created_at": _now_z()})
         if "status" in update:
             ticket["status"] = update["status"]
+        if "priority" in update:
+            ticket["priority"] = update["priority"]
         return _json(200, self._ticket_answer(ticket_id), RATE_HEADERS)
 
     def _comments_answer(self, ticket_id: int) -> dict[str, Any]:

@@ -304,6 +304,31 @@ def test_a_follow_up_adds_its_tags_to_the_ticket_and_brand_replies_are_not_class
     assert world.ticket_of(first).tags == before
 
 
+def test_an_angrier_follow_up_raises_the_tickets_priority() -> None:
+    # Given a calm question that opened a ticket with no priority signal
+    world = classified_world()
+    first = message("where is my order?")
+    world.handle(first)
+    calm = world.ticket_of(first).priority
+    # When the customer comes back asking for a refund, angry
+    world.handle(said(first, 1, "this is ridiculous, I want a refund now 😡"))
+    # Then the ticket's priority went up to urgent
+    assert calm != "urgent"
+    assert world.ticket_of(first).priority == "urgent"
+
+
+def test_a_follow_up_never_lowers_a_priority_an_agent_raised() -> None:
+    # Given a ticket an agent set to urgent
+    world = classified_world()
+    first = message("where is my order?")
+    world.handle(first)
+    world.ticket_of(first).priority = "urgent"
+    # When a follow-up with a lower signal (negative sentiment only) arrives
+    world.handle(said(first, 1, "terrible service 😡"))
+    # Then the ticket stays urgent
+    assert world.ticket_of(first).priority == "urgent"
+
+
 def test_a_follow_up_tag_failure_is_retried_without_duplicating_the_comment() -> None:
     from socialdesk.desk.port import DeskUnavailableError
     from socialdesk.process.failures import RetryLaterError

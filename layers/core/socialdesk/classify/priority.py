@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialdesk.classify.text import contains, for_matching
+from socialdesk.model.priority import priority_rank as rank
 
 if TYPE_CHECKING:
     from socialdesk.classify.sentiment import Sentiment
     from socialdesk.model import SocialEvent
     from socialdesk.rules import ClassificationRules, InfluencerPriority
-
-PRIORITIES = ("low", "normal", "high", "urgent")
 
 
 class Prioritised(msgspec.Struct, frozen=True):
@@ -21,10 +20,6 @@ class Prioritised(msgspec.Struct, frozen=True):
     signals: tuple[str, ...]
     """Every signal that fired (`vip`, `followers`, `verified`, `negative`, `urgent_keywords`), highest first."""
     vip: bool
-
-
-def rank(priority: str | None) -> int:
-    return PRIORITIES.index(priority) + 1 if priority in PRIORITIES else 0
 
 
 def highest(*priorities: str | None) -> str | None:

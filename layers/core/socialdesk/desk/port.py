@@ -118,3 +118,7 @@ class Desk(Protocol):
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
         """Add tags without touching the ones already on the ticket."""
         ...
+
+    def raise_priority(self, ticket_id: int, priority: str) -> None:
+        """Set `priority` unless the ticket's is already as high (an agent's or an earlier message's is never lowered)."""
+        ...

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef, same_words
+from socialdesk.model.priority import priority_rank as rank
 from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
 if TYPE_CHECKING:
@@ -149,6 +150,16 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 raise TicketNotFoundError(f"ticket {ticket_id} not found")
             ticket.tags.extend(tag for tag in tags if tag not in ticket.tags)
             self._save()
+
+    def raise_priority(self, ticket_id: int, priority: str) -> None:
+        self._before("raise_priority")
+        with self._lock:
+            ticket = self.state.tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            if rank(ticket.priority) < rank(priority):
+                ticket.priority = priority
+                self._save()
 
 
 def load_desk_state(path: Path) -> SandboxDeskState:

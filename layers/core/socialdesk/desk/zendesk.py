@@ -35,6 +35,7 @@ from socialdesk.desk.port import (
     TicketRef,
     same_words,
 )
+from socialdesk.model.priority import priority_rank as rank
 from socialdesk.timeout_session import TimeoutSession
 
 _idempotency_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("zendesk_idempotency_key", default=None)
@@ -140,6 +141,13 @@ class ZendeskDesk:
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
         with _translated_errors(ticket_id):
             self._zendesk.tickets.add_tags(ticket_id, list(tags))
+
+    def raise_priority(self, ticket_id: int, priority: str) -> None:
+        """One read, and one write only when the priority goes up: repeating it after a crash changes nothing."""
+        with _translated_errors(ticket_id):
+            current = self._zendesk.tickets(id=ticket_id).priority
+            if rank(current) < rank(priority):
+                self._zendesk.tickets.update(Ticket(id=ticket_id, priority=priority))
 
 
 # Answers a retry gets past: a request timeout, and 409 Conflict (two updates of one ticket at once; integrations retry

@@ -18,8 +18,9 @@ side effect is guarded by what the store remembers:
   customer by a business-scoped user id (process/aliases.py).
 
 A customer's message is classified (classify/) before its ticket is written: the new ticket carries the
-priority and tags; a follow-up's tags are added before its comment, so a retry after any failure adds them again
-(tags are a set: adding twice is harmless) and the comment's own guards stay as they are.
+priority and tags; a follow-up's tags (and a higher priority, never a lower one) are added before its comment, so a
+retry after any failure adds them again (tags are a set, a priority only rises: repeating either is harmless) and the
+comment's own guards stay as they are.
 """
 
 from __future__ import annotations
@@ -426,6 +427,8 @@ class ProcessEvent:
         try:
             if (classification := self._classification(run)) is not None:
                 self._desk.add_tags(ticket_id, classification.tags)  # before the comment: see the module's docstring
+                if classification.priority is not None:  # an angrier follow-up raises the ticket, never lowers it
+                    self._desk.raise_priority(ticket_id, classification.priority)
             self._add_once(run, ticket_id, comment, reopen=True)
         except (TicketClosedError, TicketNotFoundError) as exc:
             if not may_follow_up:
