@@ -8,6 +8,7 @@ signed with a key made for the test.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -327,3 +328,36 @@ def test_without_an_event_key_field_the_task_subject_carries_a_short_reference(p
     assert task["Subject"].startswith("X post from @dana_r: my order #4411 never arrived [sd-")
     assert len(task["Subject"]) <= 255
     assert "Socialdesk_Event_Key__c" not in task
+
+
+def test_threads_that_start_together_log_in_once(private_key: str, api: responses.RequestsMock) -> None:
+    # Given a connection that has not logged in yet, and two events of a batch recording their Tasks at the same moment
+    rules = make_rules()
+    credentials = SalesforceCredentials(consumer_key="3MVG9-consumer-key", username="socialdesk@acme.example", private_key=private_key)
+    adapter = SalesforceCrm(SalesforceConnection(rules, credentials), rules)
+    logins: list[str] = []
+    another_login = threading.Event()
+
+    def token(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        logins.append(threading.current_thread().name)
+        if len(logins) == 1:
+            second.start()  # the other thread starts its call while this login is under way
+            another_login.wait(0.5)  # set only if it logs in too, which it must not: it waits for this login instead
+        else:
+            another_login.set()
+        answer = {"access_token": f"00Dxx0000001gPL!token{len(logins)}", "instance_url": "https://acme.my.salesforce.com", "token_type": "Bearer"}
+        return 200, {}, json.dumps(answer)
+
+    api.add_callback(responses.POST, TOKEN_URL, callback=token)
+    api.post(f"{DATA}/sobjects/Task", json={"id": "00TFIRST", "success": True, "errors": []}, status=201)
+    api.post(f"{DATA}/sobjects/Task", json={"id": "00TSECOND", "success": True, "errors": []}, status=201)
+    recorded: list[RecordedActivity] = []
+    second = threading.Thread(target=lambda: recorded.append(adapter.record_activity(ACTIVITY, contact=CONTACT, contact_id="003B", persona_id=None)))
+    # When both record their activity
+    recorded.append(adapter.record_activity(ACTIVITY, contact=CONTACT, contact_id="003A", persona_id=None))
+    second.join(5)
+    # Then one login served both: the other thread used its session rather than logging in a second time
+    assert len(logins) == 1
+    assert sorted(activity.activity_id for activity in recorded) == ["00TFIRST", "00TSECOND"]
+    sessions = {call.request.headers.get("Authorization") for call in api.calls if "/sobjects/" in str(call.request.url)}
+    assert sessions == {"Bearer 00Dxx0000001gPL!token1"}

@@ -6,6 +6,7 @@ Shapes from developer.zendesk.com (tickets, users, tags, idempotency) and zenpy 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 import responses
+from zenpy.lib import api as zenpy_api
 
 from socialdesk.desk.port import (
     Comment,
@@ -27,7 +29,7 @@ from socialdesk.desk.port import (
     TicketNotFoundError,
     TicketRef,
 )
-from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
+from socialdesk.desk.zendesk import ZendeskDesk, zendesk_clients
 
 API = "https://acme.zendesk.com/api/v2"
 RATE_HEADERS = {"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "699"}
@@ -61,7 +63,7 @@ def created(ticket_id: int = 4014, **headers: str) -> dict[str, Any]:
 @pytest.fixture
 def desk() -> ZendeskDesk:
     return ZendeskDesk(
-        zendesk_client(subdomain="acme", domain="zendesk.com", email="bot@acme.example", token="api-token", oauth_token=None, timeout=5)
+        zendesk_clients(subdomain="acme", domain="zendesk.com", email="bot@acme.example", token="api-token", oauth_token=None, timeout=5)
     )
 
 
@@ -310,3 +312,39 @@ def test_a_priority_already_as_high_is_never_lowered(desk: ZendeskDesk, api: res
     desk.raise_priority(4014, "high")
     # Then nothing is written
     assert [call.request.method for call in api.calls] == ["GET"]
+
+
+def test_a_comment_sent_while_another_threads_update_is_answered_keeps_its_words(
+    desk: ZendeskDesk, api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one thread's comment on ticket 4015 waiting for Zendesk's answer (the batch runs conversations side by side)
+    building, answered = threading.Event(), threading.Event()
+
+    def answer_when_the_other_builds(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        assert building.wait(5)
+        return 200, RATE_HEADERS, json.dumps({"ticket": {"id": 4015, "status": "open"}, "audit": {"id": 4}})
+
+    api.add_callback(responses.PUT, f"{API}/tickets/4015.json", callback=answer_when_the_other_builds)
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {"id": 4014, "status": "open"}, "audit": {"id": 5}}, headers=RATE_HEADERS)
+
+    def comment_then_say_so() -> None:
+        desk.add_comment(4015, Comment(body="first thread", public=False))
+        answered.set()
+
+    other = threading.Thread(target=comment_then_say_so)
+    other.start()
+    # When that answer arrives while this thread's comment on ticket 4014 is being turned into JSON
+    encode = zenpy_api.json_encode_for_zendesk
+
+    def encode_once_the_other_is_answered(obj: Any) -> Any:
+        if threading.current_thread() is not other and not building.is_set():
+            building.set()
+            assert answered.wait(5)
+        return encode(obj)
+
+    monkeypatch.setattr(zenpy_api, "json_encode_for_zendesk", encode_once_the_other_is_answered)
+    desk.add_comment(4014, Comment(body="second thread", public=True, author_id=494820284), reopen=True)
+    other.join(5)
+    # Then the comment goes out whole: the other thread's answer cleared nothing of it (zenpy's clients are per thread)
+    [sent_4014] = [json.loads(call.request.body or b"{}") for call in api.calls if call.request.url == f"{API}/tickets/4014.json"]
+    assert sent_4014 == {"ticket": {"id": 4014, "status": "open", "comment": {"body": "second thread", "public": True, "author_id": 494820284}}}

@@ -6,7 +6,7 @@ The unit tests of the process use case trust the fake; this keeps it honest.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
+from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
-from socialdesk.store.dynamodb import RECORD_RETENTION, DynamoDbConversationStore
+from socialdesk.store.dynamodb import ACTIVITY_FIELDS, RECORD_RETENTION, DynamoDbConversationStore, _sortable
 from socialdesk.store.port import Alias, Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
 from tests.support.dynamodb_capacity import MeteredClient
 from tests.support.events import follow_up, sample_event
@@ -62,6 +63,18 @@ def test_progress_is_kept_and_a_completed_event_is_open_to_every_delivery(store:
     store.save_progress("e2", done, now=NOW, release=True)
     # And the first try's time is kept for every later one
     assert store.begin_event("e2", owner="sqs-c", now=NOW + timedelta(hours=1), lease_seconds=90) == msgspec.structs.replace(done, first_tried_at=NOW)
+
+
+def test_a_redelivery_of_a_completed_event_leaves_its_record_as_it_was(store: ConversationStore) -> None:
+    # Given an event completed and released by its first delivery
+    store.begin_event("e5", owner="sqs-a", now=NOW, lease_seconds=90)
+    done = EventProgress(zendesk_done=True, salesforce_done=True, ticket_id=4014, salesforce_ref="00T1", completed=True)
+    store.save_progress("e5", done, now=NOW, release=True)
+    # When the platform redelivers it, and a minute later once more
+    again = store.begin_event("e5", owner="sqs-b", now=NOW + timedelta(hours=1), lease_seconds=90)
+    once_more = store.begin_event("e5", owner="sqs-c", now=NOW + timedelta(hours=1, minutes=1), lease_seconds=90)
+    # Then both read it completed, and neither took a lease: the second does not take the first for a try that died mid-way
+    assert again == once_more == msgspec.structs.replace(done, first_tried_at=NOW)
 
 
 def test_released_progress_is_resumed_by_the_next_delivery(store: ConversationStore) -> None:
@@ -285,24 +298,154 @@ def test_any_delivery_order_gives_the_facts_of_the_whole_set(store: Conversation
     assert conversation.activity == expected
 
 
-def test_a_message_costs_the_same_capacity_at_message_300_as_at_message_2(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the DynamoDB store on a metered client (AWS's sizing rules) and a chat whose customer and brand alternate
+@pytest.fixture
+def metered(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDbConversationStore, MeteredClient]]:
+    """The DynamoDB store (moto, the table from the template) on a client that counts capacity by AWS's sizing rules."""
     for name, value in AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     with local_aws() as aws:
         client = MeteredClient(boto3.client("dynamodb"))
-        store = DynamoDbConversationStore(aws.resource("StateTable"), lambda: client, clock=lambda: NOW)  # type: ignore[arg-type,return-value]
-        first = sample_event("meta-fb-comment")
-        costs = []
-        for minute in range(300):
-            client.reset()
-            store.record_activity(KEY, msgspec.structs.replace(follow_up(first, minute, minutes=1), from_brand=minute % 2 == 1), customer_key=None)
-            costs.append((dict(client.units), dict(client.calls)))
-        # Then the 300th message (and every one after the first) costs what the 2nd did: the record does not grow
-        assert costs[1] == costs[299]
-        assert all(cost == costs[1] for cost in costs[2:])
-        # And that is one read and two one-unit writes: the message's time and the conversation's facts
-        assert costs[299] == ({"RRU": 1, "WRU": 2}, {"PutItem": 1, "GetItem": 1, "UpdateItem": 1})
+        yield DynamoDbConversationStore(aws.resource("StateTable"), lambda: client, clock=lambda: NOW), client  # type: ignore[arg-type,return-value]
+
+
+Cost = tuple[dict[str, int], dict[str, int]]
+
+
+def cost_of(client: MeteredClient, step: Callable[[], object]) -> Cost:
+    """The capacity units and DynamoDB calls of one step."""
+    client.reset()
+    step()
+    return dict(client.units), dict(client.calls)
+
+
+def test_a_redelivery_of_a_completed_event_costs_one_read_and_no_write(metered: tuple[DynamoDbConversationStore, MeteredClient]) -> None:
+    store, client = metered
+    # Given an event's first delivery, and a duplicate that arrives while the first holds the lease
+    first = cost_of(client, lambda: store.begin_event("e6", owner="sqs-a", now=NOW, lease_seconds=90))
+    client.reset()
+    with pytest.raises(EventBusyError):
+        store.begin_event("e6", owner="sqs-b", now=NOW + timedelta(seconds=5), lease_seconds=90)
+    busy = dict(client.units), dict(client.calls)
+    done = EventProgress(zendesk_done=True, salesforce_done=True, ticket_id=4014, completed=True)
+    store.save_progress("e6", done, now=NOW, release=True)
+    # When the platform redelivers the completed event
+    redelivery = cost_of(client, lambda: store.begin_event("e6", owner="sqs-c", now=NOW + timedelta(days=6), lease_seconds=90))
+    # Then the redelivery costs one strongly consistent read and writes nothing (README: Exactly once)
+    assert redelivery == ({"RRU": 1}, {"GetItem": 1})
+    # And only a delivery that works takes the lease (a read, then a conditional write); the duplicate is answered by the read
+    assert first == ({"RRU": 1, "WRU": 1}, {"GetItem": 1, "UpdateItem": 1})
+    assert busy == ({"RRU": 1}, {"GetItem": 1})
+
+
+class ReadThen:
+    """A DynamoDB client that runs `then` once, right after its first GetItem answered: another worker acting in between."""
+
+    def __init__(self, client: Any, then: Callable[[], object]) -> None:
+        self._client, self._then = client, [then]
+
+    def get_item(self, **request: Any) -> Any:
+        response = self._client.get_item(**request)
+        while self._then:
+            self._then.pop()()
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_a_duplicate_that_takes_the_lease_between_the_read_and_the_write_is_refused_by_the_condition(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    with local_aws() as aws:
+        client, table = boto3.client("dynamodb"), aws.resource("StateTable")
+        first = DynamoDbConversationStore(table, lambda: client)
+        # Given a new event whose second delivery reads its record just before the first delivery takes the lease
+        racing = ReadThen(client, lambda: first.begin_event("e7", owner="sqs-a", now=NOW, lease_seconds=90))
+        second = DynamoDbConversationStore(table, lambda: racing)  # type: ignore[arg-type,return-value]
+        # When the second goes on to take the lease the read showed free
+        with pytest.raises(EventBusyError) as busy:
+            second.begin_event("e7", owner="sqs-b", now=NOW + timedelta(seconds=1), lease_seconds=90)
+        # Then the conditional write refuses it: the first delivery keeps the lease, the second waits for it to end
+        assert busy.value.retry_after == 89
+
+
+def deliver(store: ConversationStore, event: SocialEvent, *, customer_key: str | None) -> None:
+    """What the process use case asks the store for each message of a conversation: begin the event record, look the
+    message up, add it to the conversation (its time item, the facts), remember the message's anchor, complete the record."""
+    progress = store.begin_event(event.dedupe_key, owner=f"sqs-{event.event_id}", now=NOW, lease_seconds=90)
+    store.conversation_of_message(event, event.message_id)
+    store.record_activity(KEY, event, customer_key=customer_key)
+    store.remember_message(event, KEY)
+    completed = msgspec.structs.replace(progress, zendesk_done=True, salesforce_done=True, completed=True)
+    store.save_progress(event.dedupe_key, completed, now=NOW, release=True)
+
+
+def test_a_message_costs_the_same_capacity_at_message_2000_as_at_message_1(
+    metered: tuple[DynamoDbConversationStore, MeteredClient],
+) -> None:
+    # Given a chat on the DynamoDB store whose customer and brand alternate, metered by AWS's sizing rules
+    store, client = metered
+    first = sample_event("meta-fb-comment")
+    customer = "facebook:7012345678901234"
+
+    def message(index: int) -> SocialEvent:
+        return msgspec.structs.replace(follow_up(first, index, minutes=1), from_brand=index % 2 == 1)
+
+    def cost(index: int) -> Cost:
+        event = message(index)
+        return cost_of(client, lambda: deliver(store, event, customer_key=None if event.from_brand else customer))
+
+    # When message 1 opens it (and its ticket), messages 2 to 50 follow, 51 to 1,999 are stored, then message 2,000 comes
+    costs = [cost(0)]
+    store.claim_ticket(KEY, owner=message(0).dedupe_key, expected_ticket_id=None, now=NOW, stale_after=90)
+    store.set_ticket(KEY, ticket_id=4014, opened_by=message(0).dedupe_key, replaces=None)
+    costs += [cost(index) for index in range(1, 50)]
+    store_as_delivered(client, [message(index) for index in range(50, 1999)], customer=customer, facts_of=[message(i) for i in range(1999)])
+    costs.append(cost(1999))
+    # Then message 2,000 costs what message 1 and every one up to 50 did: nothing the store reads or writes grows with the conversation
+    assert all(each == costs[0] for each in costs)
+    # And that is 3 RRU and 5 WRU: the event record read and leased, the message looked up, its time written, the
+    # conversation's facts read and written, its anchor written, the record completed, each item under 1 KB
+    assert costs[-1] == ({"RRU": 3, "WRU": 5}, {"GetItem": 3, "UpdateItem": 4, "PutItem": 1})
+    # And the conversation is the one of 2,000 messages, as if each had come through the store
+    conversation = store.conversation(KEY)
+    assert conversation is not None and conversation.version == 2000
+    everything = [message(index) for index in range(2000)]
+    assert conversation.activity == ConversationActivity.of(
+        (event.created_at for event in everything if not event.from_brand), (event.created_at for event in everything if event.from_brand)
+    )
+
+
+def store_as_delivered(client: MeteredClient, events: list[SocialEvent], *, customer: str, facts_of: list[SocialEvent]) -> None:
+    """Write what delivering `events` one by one leaves under the conversation, in batches (moto takes ~20 ms a message).
+
+    Each message's time item, and the conversation item with the facts and the version of every message in `facts_of`. The
+    messages' event records and anchors are items of their own, which no later message reads, so they are left out.
+    """
+    raw: Any = client._client
+    table = raw.list_tables()["TableNames"][0]
+    expires = int((NOW + RECORD_RETENTION).timestamp())
+    items = [
+        {
+            "pk": {"S": f"CONV#{KEY}"},
+            "sk": {"S": f"T#{'B' if event.from_brand else 'C'}#{_sortable(event.created_at)}#{event.dedupe_key}"},
+            "expires_at": {"N": str(expires)},
+        }
+        for event in events
+    ]
+    for start in range(0, len(items), 25):
+        raw.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]})
+    facts = ConversationActivity.of(
+        (event.created_at for event in facts_of if not event.from_brand), (event.created_at for event in facts_of if event.from_brand)
+    )
+    values = {f":{name}": {"S": getattr(facts, name).isoformat()} for name in ACTIVITY_FIELDS if getattr(facts, name) is not None}
+    assert facts.waiting_since is not None  # message 1,999 is the customer's: every fact is set, as after message 2,000
+    raw.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"CONV#{KEY}"}, "sk": {"S": "CONV"}},
+        UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in ACTIVITY_FIELDS) + ", version = :version, customer_key = :customer",
+        ExpressionAttributeValues={**values, ":version": {"N": str(len(facts_of))}, ":customer": {"S": customer}},
+    )
 
 
 def test_a_note_for_a_closed_ticket_waits_for_the_ticket_that_replaces_it(store: ConversationStore) -> None:

@@ -11,7 +11,9 @@ It asserts what the README promises: one ticket per conversation, one Task per c
 message, every customer message on its ticket exactly once, every brand reply (WhatsApp
 Business app echoes included), edit, deletion and failed delivery a note on its ticket
 exactly once (deletions also tagged), nothing dead-lettered, and no Zendesk call before a
-Retry-After expired.
+Retry-After expired by an event begun after the 429. Each container runs a batch's conversations
+side by side, as deployed (so the figures vary a little from run to run with the threads' order;
+what is asserted holds for every order).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from socialdesk.process.sqs_batch import SqsBatch
 from socialdesk.rules import RulesConfig
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 from socialdesk.store.port import ConversationStore
-from tests.support.faulty_backends import Faults, FaultyCrm, FaultyDesk, Window
+from tests.support.faulty_backends import Faults, FaultyCrm, FaultyDesk, PausesKnown, Window
 from tests.support.process_fakes import InMemoryStore
 from tests.support.sqs_sim import SimQueue, SimQueueSender, SimRedelivery, VirtualClock
 from tests.support.webhooks import FakeLambdaContext
@@ -244,6 +246,7 @@ class Outcome:
     scenario: Scenario
     batches: int
     finished_at: float
+    known: PausesKnown
 
 
 def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], *, conversations: int, seed: int = 20261201) -> Outcome:
@@ -251,6 +254,7 @@ def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], 
     rng = random.Random(seed)
     clock = VirtualClock(START.timestamp())
     epoch = START.timestamp()
+    known = PausesKnown()
     desk = FaultyDesk(
         clock,
         Faults(
@@ -261,6 +265,7 @@ def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], 
             rate_limit_windows=(Window(epoch + 2.5 * HOUR, epoch + 2.5 * HOUR + 1200),),
         ),
         rng,
+        known=known,
     )
     crm = FaultyCrm(clock, Faults(unavailable=0.02, lost_response=0.01), rng, limit_windows=(Window(epoch + 3 * HOUR, epoch + 6 * HOUR),))
     queue = SimQueue(clock)
@@ -269,7 +274,8 @@ def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], 
         {"zendesk": {"subdomain": "acme"}, "salesforce": {"contact_external_id_field": "Social_Handle__c", "login_domain": "acme.my"}}
     )
     plan = scenario(rng, conversations)
-    with store_for(clock) as store:
+    with store_for(clock) as unwatched:
+        store = known.watch(unwatched)
 
         def container() -> SqsBatch:
             process = ProcessEvent(
@@ -307,7 +313,7 @@ def run(store_for: Callable[[VirtualClock], ContextManager[ConversationStore]], 
                 upcoming = [moment for moment in (queue.next_visible(), epoch + pending[0][0] if pending else None) if moment is not None]
                 clock.now = max(clock.now + 1, min(upcoming))
             assert clock.now < epoch + 48 * HOUR, "the queue never drained"
-    return Outcome(desk, crm, redelivery, queue, plan, batches, clock.now)
+    return Outcome(desk, crm, redelivery, queue, plan, batches, clock.now, known)
 
 
 @contextmanager
@@ -444,7 +450,11 @@ def test_nothing_is_dead_lettered_and_the_queue_drains(outcome: Outcome) -> None
 
 
 def test_zendesk_is_never_called_before_its_retry_after_expired(outcome: Outcome) -> None:
+    # No event that began once the process knew of a 429 calls Zendesk before its Retry-After is over. An event of another
+    # conversation already under way in the same batch may be making its call as the 429 comes (counted apart, printed).
     assert outcome.desk.early_calls == 0
+    # And the process recorded every 429 it was given, so no call escaped the count by a pause it never knew of
+    assert outcome.known.recorded("zendesk") == outcome.desk.rate_limited > 0
 
 
 NOTE_KINDS = (EventKind.EDIT, EventKind.DELETE, EventKind.DELIVERY_STATUS)
@@ -484,6 +494,7 @@ def test_the_figures_table(outcome: Outcome, capsys: pytest.CaptureFixture[str])
         ("duplicate customer comments", str(sum(count - 1 for count in counts.values() if count > 1))),
         ("messages lost / dead-lettered", f"{len(counts) - sum(1 for count in counts.values() if count > 0)} / {dead_lettered(outcome)}"),
         ("Zendesk calls before Retry-After expired", str(outcome.desk.early_calls)),
+        ("  and by events under way when the 429 came", str(outcome.desk.calls_under_way)),
         ("virtual hours until drained", f"{(outcome.finished_at - START.timestamp()) / HOUR:.1f}"),
     ]
     with capsys.disabled():

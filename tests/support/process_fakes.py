@@ -6,9 +6,13 @@ runs one set of behaviour tests against both, so this fake cannot drift from the
 
 from __future__ import annotations
 
+import functools
+import inspect
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -19,6 +23,8 @@ from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, SortedTimes
 from socialdesk.store.port import Alias, Claim, EventBusyError, message_anchor
+
+StoreT = TypeVar("StoreT")
 
 
 class CrashError(BaseException):
@@ -50,8 +56,9 @@ class FakeDesk(SandboxDesk):
         self.after: dict[str, Callable[[], None]] = {}
 
     def _before(self, operation: str) -> None:
-        self.calls[operation] += 1
-        self.failures.check(operation)
+        with self._lock:  # the batch driver calls from several threads
+            self.calls[operation] += 1
+            self.failures.check(operation)
 
     def create_ticket(self, ticket: NewTicket, *, idempotency_key: str) -> int:
         ticket_id = super().create_ticket(ticket, idempotency_key=idempotency_key)
@@ -86,8 +93,9 @@ class FakeCrm(SandboxCrm):
         self.after_record: Callable[[], None] | None = None
 
     def _before(self, operation: str) -> None:
-        self.calls[operation] += 1
-        self.failures.check("record_activity" if operation in ("record_activity", "insert_task") else operation)
+        with self._lock:
+            self.calls[operation] += 1
+            self.failures.check("record_activity" if operation in ("record_activity", "insert_task") else operation)
 
     def record_activity(self, activity: CrmActivity, *, contact: CrmContact, contact_id: str | None, persona_id: str | None) -> RecordedActivity:
         recorded = super().record_activity(activity, contact=contact, contact_id=contact_id, persona_id=persona_id)
@@ -105,10 +113,30 @@ class FakeCrm(SandboxCrm):
         return sum(self.calls.values())
 
 
+def _one_call_at_a_time(cls: type[StoreT]) -> type[StoreT]:
+    """Every public method of `cls` runs under the instance's lock: each call is atomic, as each DynamoDB request is on
+    its item (the batch driver calls from several threads)."""
+
+    def locked(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(self, *args, **kwargs)
+
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(member):
+            setattr(cls, name, locked(member))
+    return cls
+
+
+@_one_call_at_a_time
 class InMemoryStore:
     """The conversation store in memory, with the DynamoDB adapter's conditional semantics."""
 
     def __init__(self) -> None:
+        self._lock = threading.RLock()
         self.events: dict[str, tuple[EventProgress, str | None, int]] = {}
         self.conversations: dict[str, Conversation] = {}
         self.times: dict[str, SortedTimes] = {}
@@ -127,7 +155,11 @@ class InMemoryStore:
     def begin_event(self, event_key: str, *, owner: str, now: datetime, lease_seconds: int) -> EventProgress:
         progress, lease_owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
         epoch = int(now.timestamp())
-        if not progress.completed and lease_owner not in (None, owner) and lease_until >= epoch:
+        if progress.completed:  # a redelivery: read, never leased (one GetItem in DynamoDB)
+            return msgspec.structs.replace(
+                progress, first_tried_at=progress.first_tried_at or now, comments_uncertain=progress.comments_uncertain or lease_until != 0
+            )
+        if lease_owner not in (None, owner) and lease_until >= epoch:
             raise EventBusyError(max(1, lease_until - epoch))
         progress.first_tried_at = progress.first_tried_at or now
         progress.comments_uncertain = progress.comments_uncertain or lease_until != 0  # the last try died mid-way

@@ -10,6 +10,7 @@ maxReceiveCount times moves to the dead-letter queue instead of being delivered.
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +45,15 @@ class SimQueue:
     messages: dict[str, SimMessage] = field(default_factory=dict)
     dead_letters: list[SimMessage] = field(default_factory=list)
     _ids: Any = field(default_factory=itertools.count)
+    _lock: Any = field(default_factory=threading.Lock, repr=False)
+    """The batch driver's workers send (retries, released events) from several threads."""
 
     def send(self, message: QueueMessage, *, delay_seconds: int = 0) -> None:
         assert 0 <= delay_seconds <= 900, "SQS refuses DelaySeconds over 900"
-        message_id = f"m{next(self._ids)}"
-        now = self.clock()
-        self.messages[message_id] = SimMessage(message_id, message.body, dict(message.attributes), now + delay_seconds, now)
+        with self._lock:
+            message_id = f"m{next(self._ids)}"
+            now = self.clock()
+            self.messages[message_id] = SimMessage(message_id, message.body, dict(message.attributes), now + delay_seconds, now)
 
     def receive(self, limit: int = 10) -> list[SimMessage]:
         now, batch = self.clock(), list[SimMessage]()
@@ -100,8 +104,11 @@ class SimRedelivery:
     dead_letter_queue: list[QueueMessage] = field(default_factory=list)
     requeues: int = 0
 
+    _lock: Any = field(default_factory=threading.Lock, repr=False)
+
     def requeue(self, message: QueueMessage, *, delay_seconds: int) -> None:
-        self.requeues += 1
+        with self._lock:
+            self.requeues += 1
         self.queue.send(message, delay_seconds=delay_seconds)
 
     def retry_after(self, receipt_handle: str, seconds: int) -> None:
@@ -110,7 +117,8 @@ class SimRedelivery:
             message.visible_at = self.queue.clock() + seconds
 
     def dead_letter(self, message: QueueMessage) -> None:
-        self.dead_letter_queue.append(message)
+        with self._lock:
+            self.dead_letter_queue.append(message)
 
 
 @dataclass

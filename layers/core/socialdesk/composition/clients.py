@@ -9,8 +9,9 @@ the local runner, benchmarks) importing a handler builds nothing.
 from __future__ import annotations
 
 import os
-from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+import threading
+from functools import cache, update_wrapper
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -34,11 +35,32 @@ BuiltT = TypeVar("BuiltT")
 _built: list[Callable[[], None]] = []
 
 
-def once(build: Callable[[], BuiltT]) -> Callable[[], BuiltT]:
-    """`functools.cache` for a builder, remembered so that `reset()` forgets what it built."""
-    cached = cache(build)
-    _built.append(cached.cache_clear)
-    return cached
+class _Once(Generic[BuiltT]):
+    """`functools.cache` for a builder, under a lock: a batch's records run in threads, and the first two to need a lazy
+    client (SQS) would otherwise both build one, through boto3's default session, which is not safe to share while it
+    creates clients."""
+
+    def __init__(self, build: Callable[[], BuiltT]) -> None:
+        self._cached = cache(build)
+        self._lock = threading.Lock()
+        update_wrapper(self, build)
+
+    def __call__(self) -> BuiltT:
+        with self._lock:
+            return self._cached()
+
+    def cache_info(self) -> Any:
+        return self._cached.cache_info()
+
+    def cache_clear(self) -> None:
+        self._cached.cache_clear()
+
+
+def once(build: Callable[[], BuiltT]) -> _Once[BuiltT]:
+    """Build on first use, then reuse; remembered so that `reset()` forgets what it built."""
+    built = _Once(build)
+    _built.append(built.cache_clear)
+    return built
 
 
 def forget(clear: Callable[[], None]) -> None:

@@ -21,7 +21,7 @@ from socialdesk.composition.clients import build_at_init, comprehend, dynamodb, 
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
-from socialdesk.desk.zendesk import ZendeskDesk, zendesk_client
+from socialdesk.desk.zendesk import ZendeskDesk, zendesk_clients
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.ports.secrets import SecretsUnavailableError, require
 from socialdesk.process.process_event import ProcessEvent
@@ -148,7 +148,7 @@ def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
         return SandboxDesk(sandbox / "zendesk.json")
     return ZendeskDesk(
-        zendesk_client(
+        zendesk_clients(
             subdomain=rules.zendesk.subdomain,
             domain=rules.zendesk.domain,
             email=None if oauth else require(secret, "zendesk_email")[0],

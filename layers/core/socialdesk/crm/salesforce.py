@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -63,7 +64,7 @@ class SalesforceCredentials(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SalesforceConnection:
-    """A logged-in Salesforce client, renewed once when its session expires."""
+    """A logged-in Salesforce client, renewed once when its session expires; shared by threads, which log in once."""
 
     def __init__(
         self, rules: SalesforceRules, credentials: SalesforceCredentials, *, login: Callable[..., tuple[str, str]] = SalesforceLogin
@@ -73,16 +74,26 @@ class SalesforceConnection:
         self._login = login
         self._session = TimeoutSession(rules.timeout_seconds)
         self._client: Salesforce | None = None
+        self._login_lock = threading.Lock()
 
     def call(self, path: str, *, method: str = "GET", body: Any = None, params: dict[str, str] | None = None) -> Any:
+        client = self._logged_in()
         for renewed in (False, True):
-            client = self._client if self._client is not None and not renewed else self._connect()
             try:
                 return client.restful(path, params=params, method=method, json=body, timeout=self._rules.timeout_seconds)
             except SalesforceExpiredSession:
                 if renewed:
                     raise
+                client = self._logged_in(expired=client)
         raise AssertionError("unreachable")
+
+    def _logged_in(self, *, expired: Salesforce | None = None) -> Salesforce:
+        """The client, logging in when there is none or when the one found expired is still the current one: threads
+        that start together, or find the session expired together, log in once and all use that login."""
+        with self._login_lock:
+            if self._client is None or self._client is expired:
+                self._client = self._connect()
+            return self._client
 
     def data_path(self, path: str) -> str:
         """A path relative to the data API, as Composite subrequests need it."""
@@ -99,8 +110,7 @@ class SalesforceConnection:
         except SalesforceAuthenticationFailed as exc:
             reason = exc.content.decode("utf-8", "replace") if isinstance(exc.content, bytes) else str(exc.content)
             raise CrmUnavailableError(f"Salesforce login failed ({self._rules.auth}): {reason[:160]}") from exc
-        self._client = Salesforce(session_id=session_id, instance=instance, session=self._session, version=self._rules.api_version)
-        return self._client
+        return Salesforce(session_id=session_id, instance=instance, session=self._session, version=self._rules.api_version)
 
 
 class SalesforceCrm:

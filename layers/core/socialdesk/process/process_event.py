@@ -26,6 +26,7 @@ comment's own guards stay as they are.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -159,6 +160,8 @@ class ProcessEvent:
         self._clock = clock
         self._jitter = jitter
         self._paused_until: dict[str, datetime] = {}
+        """Until when each backend is paused, as this container knows: shared by the events it runs side by side."""
+        self._pauses_lock = threading.Lock()
 
     def begin_batch(self) -> None:
         """Nothing to prepare: the shared pauses are read before each event (`_learn_pauses`)."""
@@ -175,7 +178,7 @@ class ProcessEvent:
             logger.warning("backend pauses could not be read; using this container's own")
             return
         for backend, until in shared.items():
-            self._paused_until[backend] = max(until, self._paused_until.get(backend, until))
+            self._extend_pause(backend, until)
 
     def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int = 1) -> Outcome:
         """Do what is still missing for `event`; raise RetryLaterError or PermanentFailureError otherwise.
@@ -396,7 +399,7 @@ class ProcessEvent:
                 follow_up_of=follow_up_of,
                 classification=self._classification(run),
             )
-            ticket_id = self._desk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
+            ticket_id = self._zendesk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
             run.outcome.actions.append("ticket_created")
         self._context_note(run, ticket_id, key)
         self._ticket_ready(key, ticket_id=ticket_id, opened_by=run.owner, replaces=expected)
@@ -415,7 +418,7 @@ class ProcessEvent:
         earliest = made_since - CLOCK_SKEW if made_since is not None else None
         candidates = [
             ref.id
-            for ref in self._desk.find_tickets(key)
+            for ref in self._zendesk.find_tickets(key)
             if ref.status != "deleted"
             and (not_before is None or ref.id > not_before)
             and (earliest is None or ref.created_at is None or ref.created_at >= earliest)
@@ -426,9 +429,9 @@ class ProcessEvent:
         comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
         try:
             if (classification := self._classification(run)) is not None:
-                self._desk.add_tags(ticket_id, classification.tags)  # before the comment: see the module's docstring
+                self._zendesk.add_tags(ticket_id, classification.tags)  # before the comment: see the module's docstring
                 if classification.priority is not None:  # an angrier follow-up raises the ticket, never lowers it
-                    self._desk.raise_priority(ticket_id, classification.priority)
+                    self._zendesk.raise_priority(ticket_id, classification.priority)
             self._add_once(run, ticket_id, comment, reopen=True)
         except (TicketClosedError, TicketNotFoundError) as exc:
             if not may_follow_up:
@@ -457,7 +460,7 @@ class ProcessEvent:
             self._add_once(run, ticket_id, Comment(body=body, public=False))
             if event.kind is EventKind.DELETE:
                 run.progress.ticket_id = ticket_id  # noted there by this event: if the tag fails now, its retry still tags
-                self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
+                self._zendesk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
         except TicketClosedError:
             # A closed ticket takes no note: it waits for the follow-up ticket the customer's next message opens (whichever
             # of the two is processed first, the note lands there).
@@ -479,10 +482,10 @@ class ProcessEvent:
         removed since. A retry after a lost answer or a crash may have noted it itself and died before tagging, and one
         whose tag was refused (a 503, a 429) after its note was made knows it did: each tags.
         """
-        if not self._desk.has_comment(ticket_id, Comment(body=body, public=False), since=_EVER):
+        if not self._zendesk.has_comment(ticket_id, Comment(body=body, public=False), since=_EVER):
             return False
         if run.progress.comments_uncertain or run.progress.ticket_id == ticket_id:
-            self._desk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
+            self._zendesk.add_tags(ticket_id, [ticket_content.DELETED_TAG])
         run.outcome.actions.append("comment_found")
         return True
 
@@ -496,11 +499,11 @@ class ProcessEvent:
     def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False) -> bool:
         """Zendesk has no idempotency for comments: after a lost answer, a retry first looks whether the comment got through."""
         progress = run.progress
-        if progress.comments_uncertain and progress.first_tried_at and self._desk.has_comment(ticket_id, comment, since=progress.first_tried_at):
+        if progress.comments_uncertain and progress.first_tried_at and self._zendesk.has_comment(ticket_id, comment, since=progress.first_tried_at):
             run.outcome.actions.append("comment_found")
             return False
         try:
-            self._desk.add_comment(ticket_id, comment, reopen=reopen)
+            self._zendesk.add_comment(ticket_id, comment, reopen=reopen)
         except DeskUnavailableError as exc:
             progress.comments_uncertain = progress.comments_uncertain or exc.uncertain
             raise
@@ -540,7 +543,7 @@ class ProcessEvent:
         customer = self._customer(run)
         if customer.desk_user_id is None:
             user = msgspec.structs.replace(ticket_content.desk_user(run.event), external_id=customer.key)
-            customer.desk_user_id = self._desk.upsert_user(user)
+            customer.desk_user_id = self._zendesk.upsert_user(user)
             self._store.save_customer(customer)
         return customer.desk_user_id
 
@@ -567,13 +570,15 @@ class ProcessEvent:
         activity = crm_activity(event, ticket_url=ticket_url, classification=self._classification(run))
         try:
             customer = self._customer(run)
-            if progress.salesforce_attempted and (found := self._crm.find_activity(activity, contact_id=customer.crm_contact_id)):
+            if progress.salesforce_attempted and (found := self._salesforce.find_activity(activity, contact_id=customer.crm_contact_id)):
                 progress.salesforce_ref, progress.salesforce_done = found, True
                 return
             progress.salesforce_attempted = True
             self._store.save_progress(run.event.dedupe_key, progress, now=self._clock(), release=False)
             contact = msgspec.structs.replace(crm_contact(event), external_id=customer.key)
-            recorded = self._crm.record_activity(activity, contact=contact, contact_id=customer.crm_contact_id, persona_id=customer.crm_persona_id)
+            recorded = self._salesforce.record_activity(
+                activity, contact=contact, contact_id=customer.crm_contact_id, persona_id=customer.crm_persona_id
+            )
         except CrmError as exc:
             raise self._crm_failure(exc, run.attempt) from exc
         if (recorded.contact_id, recorded.persona_id) != (customer.crm_contact_id, customer.crm_persona_id):
@@ -596,13 +601,31 @@ class ProcessEvent:
 
     # --- pauses shared by every event and container -------------------------------------------
 
+    def _extend_pause(self, backend: str, until: datetime) -> None:
+        with self._pauses_lock:  # a read, then a write: two events learning two pauses at once keep the longer
+            self._paused_until[backend] = max(until, self._paused_until.get(backend, until))
+
     def _pause(self, backend: str, seconds: int) -> None:
         until = self._clock() + timedelta(seconds=seconds)
-        self._paused_until[backend] = max(until, self._paused_until.get(backend, until))
+        self._extend_pause(backend, until)
         try:
             self._store.pause(backend, until=until)
         except Exception:  # this container still pauses; others find out on their own first call
             logger.warning("backend pause could not be shared", extra={"backend": backend})
+
+    @property
+    def _zendesk(self) -> Desk:
+        """The helpdesk, asked for each call: an event already under way when another event of this container is answered
+        429 (the batch runs conversations side by side) makes no further call, so none goes out during the Retry-After."""
+        self._wait_for(ZENDESK, "Zendesk rate limit")
+        return self._desk
+
+    @property
+    def _salesforce(self) -> Crm:
+        """The CRM, asked for each call, for the same reason: no call while its allocation is paused."""
+        assert self._crm is not None
+        self._wait_for(SALESFORCE, "Salesforce API allocation used up")
+        return self._crm
 
     def _wait_for(self, backend: str, reason: str) -> None:
         """Raise WaitError while `backend` is paused: no call before its Retry-After (or allocation pause) is over."""

@@ -11,17 +11,27 @@ Powertools' BatchProcessor runs each record; this module decides what an outcome
 SQS's own receive count (the queue's maxReceiveCount) is then left for what this code
 never sees: a function that crashes or times out on the same message again and again.
 Nothing waits inside the function.
+
+Records of different conversations run side by side in a few threads (MAX_WORKERS), those of
+one conversation one after the other, in the order they came: an event spends nearly all its
+time waiting for Zendesk, Salesforce and DynamoDB, so a slow call of one conversation no longer
+holds up the rest of the batch. Each record's outcome is still reported on its own, through
+Powertools' BatchProcessor, exactly as when they ran one by one.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from socialdesk.model import decode_event
+from socialdesk.model import SocialEvent, decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.ports.queues import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 from socialdesk.privacy import log_key, log_text
@@ -31,10 +41,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from socialdesk.model import SocialEvent
     from socialdesk.process.process_event import Outcome
 
 # A record is not started with less time than this left: its calls could be cut off half-way.
@@ -48,6 +56,11 @@ RETRY_ATTRIBUTE = "socialdesk_retry"
 MAX_WAITING_SECONDS = 7 * 24 * 3600
 # How often an event waiting for an operator's fix is tried again.
 BLOCKED_WAIT_SECONDS = 300
+# Conversations of one batch processed at once. A batch holds at most 10 records (infra/template.yaml: BatchSize), and
+# an event is mostly waiting on the network, so threads suffice; four turn a batch of ten new conversations from ten
+# events' waits into three. Not ten: each worker is one more call at once against Zendesk's and Salesforce's rate
+# limits, in every one of the ProcessMaxConcurrency containers, and one more connection each side keeps open.
+MAX_WORKERS = 4
 
 
 class RetryState(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -98,7 +111,7 @@ class Blocked:
 
     def begin_batch(self) -> None:
         if not self._outage:
-            metrics.add_metric(name="ProcessBlocked", unit=MetricUnit.Count, value=1)  # ProcessBlockedAlarm
+            _count("ProcessBlocked")  # ProcessBlockedAlarm
         logger.error("no event is processed until this is fixed; events wait on the queue", extra={"reason": log_text(self._reason)})
 
     def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome:
@@ -112,20 +125,58 @@ class _RequeueFailedError(Exception):
 
 
 class SqsBatch:
-    def __init__(self, *, process: EventHandler, redelivery: Redelivery, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, process: EventHandler, redelivery: Redelivery, clock: Callable[[], float] = time.time, workers: int = MAX_WORKERS) -> None:
         self._process = process
         self._redelivery = redelivery
         self._clock = clock
+        self._workers = workers
 
     def run(self, event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+        records = [SQSRecord(raw) for raw in event.get("Records") or []]
+        _count("RecordsReceived", len(records))
         self._process.begin_batch()
+        outcomes = self._run_all(records, context)
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        return process_partial_response(
-            event=event, record_handler=lambda record: self._record(record, context), processor=processor, context=context
-        )
+        return process_partial_response(event=event, record_handler=outcomes.report, processor=processor, context=context)
 
-    def _record(self, record: SQSRecord, context: LambdaContext) -> None:
+    def _run_all(self, records: list[SQSRecord], context: LambdaContext) -> _Outcomes:
+        """Run every record, conversations side by side, each conversation's records in order; what each one came to.
+
+        A BaseException (the function dying: in tests, a simulated crash) stops every worker before its next record and
+        ends the invocation, as it did when records ran one by one; the records already under way finish their call.
+        """
+        events = [_decoded(record) for record in records]
+        outcomes = _Outcomes()
+        failures: list[Exception | None] = [None] * len(records)
+        died = threading.Event()
+
+        def run_conversation(indexes: list[int]) -> None:
+            for index in indexes:
+                if died.is_set():
+                    return
+                try:
+                    self._record(records[index], events[index], context)
+                except Exception as exc:  # reported as this record's failure, as BatchProcessor would have
+                    failures[index] = exc
+                except BaseException:
+                    died.set()
+                    raise
+
+        conversations = _conversations(events)
+        workers = min(self._workers, len(conversations))
+        if workers <= 1:
+            for indexes in conversations:
+                run_conversation(indexes)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="socialdesk-record") as pool:
+                running = [pool.submit(run_conversation, indexes) for indexes in conversations]
+            for finished in running:
+                finished.result()  # raises the BaseException that stopped a worker
+        for record, failure in zip(records, failures, strict=True):
+            outcomes.add(record, failure)
+        return outcomes
+
+    def _record(self, record: SQSRecord, social_event: SocialEvent | Exception, context: LambdaContext) -> None:
         now = int(self._clock())
         state = _retry_state(record)
         state = msgspec.structs.replace(state, first_seen=state.first_seen or now)
@@ -135,10 +186,8 @@ class SqsBatch:
         if context.get_remaining_time_in_millis() < MIN_REMAINING_MILLIS:
             self._requeue(record, state, NOT_STARTED_RETRY_SECONDS)
             return
-        try:
-            social_event = decode_event(record.body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            self._dead_letter(record, f"not a canonical event: {exc}")
+        if isinstance(social_event, Exception):
+            self._dead_letter(record, f"not a canonical event: {social_event}")
             return
         event_key = str(log_key(social_event.dedupe_key))
         try:
@@ -156,9 +205,9 @@ class SqsBatch:
             )
             return
         if outcome.duplicate:
-            metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=1)
+            _count("EventsDuplicate")
         for action in outcome.actions:
-            metrics.add_metric(name=_metric_name(action), unit=MetricUnit.Count, value=1)
+            _count(_metric_name(action))
         logger.info(
             "event processed",
             extra={
@@ -180,7 +229,7 @@ class SqsBatch:
             self._dead_letter(record, f"still waiting after {(now - state.first_seen) // 3600} hours: {exc.reason}", event_key=event_key)
             return
         waiting = not exc.counts_as_failure
-        metrics.add_metric(name="EventsWaiting" if waiting else "EventsDeferred", unit=MetricUnit.Count, value=1)
+        _count("EventsWaiting" if waiting else "EventsDeferred")
         logger.warning(
             "event waiting" if waiting else "event deferred",
             extra={
@@ -212,8 +261,64 @@ class SqsBatch:
         # Without the retry state: a message moved back from the dead-letter queue starts afresh.
         attributes = {name: value for name, value in _attributes(record).items() if name != RETRY_ATTRIBUTE}
         self._redelivery.dead_letter(QueueMessage(body=record.body, attributes={**attributes, FAILURE_REASON_ATTRIBUTE: reason[:1000]}))
-        metrics.add_metric(name="EventsDeadLettered", unit=MetricUnit.Count, value=1)
+        _count("EventsDeadLettered")
         logger.error("event dead-lettered", extra={"event": event_key, "message_id": record.message_id, "reason": log_text(reason[:500])})
+
+
+class _Outcomes:
+    """What each record came to, handed to BatchProcessor as it asks for each record: nothing (done), or its failure."""
+
+    def __init__(self) -> None:
+        self._by_message: defaultdict[str, deque[Exception | None]] = defaultdict(deque)
+
+    def add(self, record: SQSRecord, failure: Exception | None) -> None:
+        self._by_message[record.message_id].append(failure)
+
+    def report(self, record: SQSRecord) -> None:
+        if (failure := self._by_message[record.message_id].popleft()) is not None:
+            raise failure
+
+
+def _decoded(record: SQSRecord) -> SocialEvent | Exception:
+    try:
+        return decode_event(record.body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return exc
+
+
+def _conversations(events: list[SocialEvent | Exception]) -> list[list[int]]:
+    """The batch's records (their indexes) by conversation, in the order they came; a record that is no event stands alone.
+
+    Events that name a key in common (`conversation_key`, or the other key a WhatsApp chat goes by, `conversation_alias`)
+    are one conversation. Events of a thread that only the store can tell apart (an X reply to a post of another thread)
+    may still run side by side: the store's conditional writes keep them apart, as they do events in two containers.
+    """
+    parent = list(range(len(events)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = index = parent[parent[index]]
+        return index
+
+    first_with: dict[str, int] = {}
+    for index, event in enumerate(events):
+        if isinstance(event, SocialEvent):
+            for key in filter(None, (event.conversation_key, event.conversation_alias)):
+                parent[root(index)] = root(first_with.setdefault(key, index))
+    conversations: dict[int, list[int]] = {}
+    for index in range(len(events)):
+        conversations.setdefault(root(index), []).append(index)
+    return list(conversations.values())
+
+
+_metrics_lock = threading.Lock()
+
+
+def _count(name: str, value: int = 1) -> None:
+    """Powertools' Metrics is not thread-safe (add_metric reads a metric's entry from a shared dict, then stores it back,
+    and flushes and clears the dict at 100 metrics): records running side by side add their counts one at a time."""
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def _attributes(record: SQSRecord) -> dict[str, str]:

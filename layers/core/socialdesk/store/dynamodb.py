@@ -78,8 +78,29 @@ class DynamoDbConversationStore:
     # --- events ---------------------------------------------------------------------------
 
     def begin_event(self, event_key: str, *, owner: str, now: datetime, lease_seconds: int) -> EventProgress:
+        """A redelivery of a completed event costs one strongly consistent GetItem and writes nothing.
+
+        Any other event's record is read the same way, then leased with a conditional UpdateItem: the read only decides
+        whether to ask, the condition still decides who holds the lease (a duplicate that completes or takes the lease
+        between the two is caught by it). A lease the read shows held by another live delivery is answered at once.
+        """
+        item = self._get(_key("EVENT", event_key)) or {}
+        if not item.get("completed"):
+            held_until = int(item.get("lease_until", 0))
+            if held_until >= _epoch(now) and item.get("lease_owner") != owner:
+                raise EventBusyError(max(1, held_until - _epoch(now)))
+            item = self._lease(event_key, owner=owner, now=now, lease_seconds=lease_seconds)
+        progress = _progress(item)
+        # A lease never released means the last try died mid-way (a crash, a timeout): what it sent is unknown.
+        crashed = int(item.get("lease_until", 0)) != 0
+        return msgspec.structs.replace(
+            progress, first_tried_at=progress.first_tried_at or now, comments_uncertain=progress.comments_uncertain or crashed
+        )
+
+    def _lease(self, event_key: str, *, owner: str, now: datetime, lease_seconds: int) -> dict[str, Any]:
+        """Take the event's lease unless another live delivery holds it; the record as it was before."""
         try:
-            item = self._update(
+            return self._update(
                 _key("EVENT", event_key),
                 "SET lease_owner = :owner, lease_until = :until, expires_at = :expires, first_tried_at = if_not_exists(first_tried_at, :at)",
                 "attribute_not_exists(pk) OR completed = :true OR lease_until < :now OR lease_owner = :owner",
@@ -95,12 +116,6 @@ class DynamoDbConversationStore:
             )
         except _ConditionFailedError as failed:
             raise EventBusyError(max(1, int(failed.item.get("lease_until", 0)) - _epoch(now))) from None
-        progress = _progress(item)
-        # A lease never released means the last try died mid-way (a crash, a timeout): what it sent is unknown.
-        crashed = int(item.get("lease_until", 0)) != 0
-        return msgspec.structs.replace(
-            progress, first_tried_at=progress.first_tried_at or now, comments_uncertain=progress.comments_uncertain or crashed
-        )
 
     def save_progress(self, event_key: str, progress: EventProgress, *, now: datetime, release: bool) -> None:
         values: dict[str, Any] = {
