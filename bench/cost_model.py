@@ -454,7 +454,7 @@ def print_inputs(measured: Measured, options: Options, ingest: FunctionConfig, p
     print("\nFrom infra/template.yaml and the measurements:\n\n| input | value |\n|---|---|")
     print(f"| ingest function | {ingest.memory_mb} MB, {ingest.architecture}, tracing {'on' if ingest.tracing else 'off'} |")
     print(f"| process function | {process.memory_mb} MB, {process.architecture}, event source BatchSize {template_batch_size()} |")
-    print(f"| ingest time per request as deployed, at a full core (bench/ingest_bench.py) | {measured.ingest_cpu_ms:.2f} ms |")
+    print(f"| ingest CPU per request as deployed, at a full core (bench/ingest_bench.py) | {measured.ingest_cpu_ms:.2f} ms |")
     for size, cpu in sorted(measured.process_cpu_ms.items()):
         print(f"| process CPU per message, batches of {size}, at a full core (bench/process_memory_bench.py) | {cpu:.1f} ms |")
     print(f"| process function's peak resident memory, estimated (bench/process_memory_bench.py) | {measured.process_peak_mb:.0f} MB |")

@@ -4,8 +4,8 @@ They answer the endpoints socialdesk uses with the shapes the real APIs use
 (developer.zendesk.com and the Salesforce REST API Developer Guide), keep what was created, honour Zendesk's Idempotency-Key (same key and
 body: the first response again, `x-idempotency-lookup: hit`; another body: 400), refuse
 comments on closed tickets with the real 422, and let a test force an answer or block a call. Each counts its calls
-and the bytes sent to it (request line, headers and body, as HTTP/1.1 would send them; TLS framing not counted), for
-bench/process_calls_bench.py.
+and the bytes sent to it (request line, headers and body, as HTTP/1.1 would send them; TLS framing not counted;
+Salesforce logins apart), for bench/process_calls_bench.py.
 """
 
 from __future__ import annotations
@@ -188,6 +188,7 @@ class FakeSalesforce:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.calls: Counter[str] = Counter()
         self.sent_bytes = 0
+        self.login_bytes = 0
         self.forced = Forced()
         self._field = external_id_field
         self._lock = threading.Lock()
@@ -197,7 +198,7 @@ class FakeSalesforce:
 
     def _token(self, request: Any) -> Answer:
         self.calls["POST /oauth2/token"] += 1
-        self.sent_bytes += request_bytes(request)
+        self.login_bytes += request_bytes(request)
         return _json(200, {"access_token": "00Dxx0000001gPL!fake", "instance_url": SALESFORCE, "token_type": "Bearer", "scope": "api"})
 
     def _handle(self, request: Any) -> Answer:
