@@ -129,9 +129,7 @@ class FakeTime:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[FakeTime]:
-        with (
-            contextlib.ExitStack() as stack,
-        ):
+        with contextlib.ExitStack() as stack:
             for owner, name in ((BotocoreStubber, "__call__"), (responses.CallbackResponse, "get_response")):
                 original = getattr(owner, name)
                 setattr(owner, name, self.timing(original))
