@@ -1,6 +1,6 @@
 """Cold start of the artifact that is deployed: each handler imported from the `sam build` output, as Lambda runs it.
 
-Run: PATH="$(pyenv prefix 3.13.0)/bin:$PATH" uv run python -m bench.cold_start_bench [--runs 21] [--build-dir DIR]
+Run: PATH="$(pyenv prefix 3.13.0)/bin:$PATH" ./uvw run python -m bench.cold_start_bench [--runs 21] [--build-dir DIR]
 
 The built function and layer folders are copied, made read-only and run by the runtime's Python (3.13) with
 PYTHONDONTWRITEBYTECODE=1 and only those folders and the runtime SDK on sys.path (bench/deployed_artifact.py), so
@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import WITH_313, rerun
 from bench.deployed_artifact import Deployed, deploy, files, make_writable, probe, python_version, runtime_python, sam_build
 
 FIRST_REQUEST = {
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--build-dir", type=Path, help="an existing `sam build --build-dir` output (default: build one)")
     parser.add_argument("--function", choices=sorted(FIRST_REQUEST), action="append", help="only this function (repeatable)")
     args = parser.parse_args()
+    print(f"Command: {rerun('bench.cold_start_bench', WITH_313)}\n")
     with tempfile.TemporaryDirectory() as folder:
         deployed = deployed_artifact(args.build_dir, Path(folder))
         print(f"Runtime Python {python_version(deployed.python)} on {platform.machine()}, artifact {args.build_dir or 'built now'}\n")

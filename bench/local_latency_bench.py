@@ -1,6 +1,6 @@
 """Webhook to ticket on `socialdesk local`: how long from the POST until the sandbox helpdesk holds the message.
 
-Run: uv run python -m bench.local_latency_bench [--events 100]
+Run: ./uvw run python -m bench.local_latency_bench [--events 100]
 
 The local stack runs in this process exactly as `socialdesk local` runs it (the template's
 handlers, moto, the sandbox helpdesk and CRM, the SQS poller). Signed WhatsApp messages are
@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import rerun
 from socialdesk.desk.sandbox import SandboxDeskState, load_desk_state
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.samples import body_json, redated, with_json_body
@@ -120,6 +121,7 @@ def main() -> None:
         timings = measure(runner, events)
         runner.wait_until_idle()
         burst_latencies, burst_total = burst(runner, events)
+    print(f"Command: {rerun('bench.local_latency_bench')}\n")
     everything = timings["new customer: POST → ticket"] + timings["follow-up: POST → comment"]
     timings[f"all {events} events: POST → in the helpdesk"] = everything
     print(f"| measurement ({events} signed WhatsApp webhooks, one at a time) | n | median | p95 | max |")

@@ -3,7 +3,9 @@
 They answer the endpoints socialdesk uses with the shapes the real APIs use
 (developer.zendesk.com and the Salesforce REST API Developer Guide), keep what was created, honour Zendesk's Idempotency-Key (same key and
 body: the first response again, `x-idempotency-lookup: hit`; another body: 400), refuse
-comments on closed tickets with the real 422, and let a test force an answer or block a call.
+comments on closed tickets with the real 422, and let a test force an answer or block a call. Each counts its calls
+and the bytes sent to it (request line, headers and body, as HTTP/1.1 would send them; TLS framing not counted;
+Salesforce logins apart), for bench/process_calls_bench.py.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ Answer = tuple[int, dict[str, str], str]
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
     return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body)
+
+
+def request_bytes(request: Any) -> int:
+    """What an HTTP/1.1 client writes for `request` (a requests.PreparedRequest): request line, Host, headers, body."""
+    url = urlparse(request.url)
+    target = url.path + (f"?{url.query}" if url.query else "")
+    head = f"{request.method} {target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items()) + "\r\n"
+    body = request.body or b""
+    return len(head.encode()) + len(body if isinstance(body, bytes) else body.encode())
 
 
 @dataclass
@@ -61,6 +73,7 @@ class FakeZendesk:
         self.users: dict[str, dict[str, Any]] = {}
         self.tickets: dict[int, dict[str, Any]] = {}
         self.calls: Counter[str] = Counter()
+        self.sent_bytes = 0
         self.forced = Forced()
         self.gates: dict[str, Gate] = {}
         self._idempotency: dict[str, tuple[bytes, int]] = {}
@@ -82,6 +95,7 @@ class FakeZendesk:
         path = urlparse(request.url).path.removeprefix("/api/v2")
         route = f"{request.method} {_ID.sub('/{id}', path)}"
         self.calls[route] += 1
+        self.sent_bytes += request_bytes(request)
         gate = self.gates.get(route)
         if gate is not None and not gate.used:
             gate.used = True
@@ -95,14 +109,6 @@ class FakeZendesk:
                 return self._upsert_user(body["user"])
             if route == "POST /tickets.json":
                 return self._create_ticket(body["ticket"], request.headers.get("Idempotency-Key"), request.body)
-            if route == "GET /users/search.json":  # used only by the naive baseline in bench/
-                wanted = parse_qs(urlparse(request.url).query).get("external_id", [None])[0]
-                return _json(200, {"users": [user for key, user in self.users.items() if key == wanted], "count": 1}, RATE_HEADERS)
-            if route == "GET /search.json":  # the lagging Search API, also only for the naive baseline
-                query = parse_qs(urlparse(request.url).query)["query"][0]
-                wanted = query.split("external_id:", 1)[1].strip('"')
-                found = [{"id": t["id"], "result_type": "ticket"} for t in self.tickets.values() if t["external_id"] == wanted]
-                return _json(200, {"results": found, "count": len(found), "next_page": None}, RATE_HEADERS)
             if route == "GET /tickets.json":
                 wanted = parse_qs(urlparse(request.url).query).get("external_id", [None])[0]
                 found = [
@@ -188,6 +194,8 @@ class FakeSalesforce:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.calls: Counter[str] = Counter()
+        self.sent_bytes = 0
+        self.login_bytes = 0
         self.forced = Forced()
         self._field = external_id_field
         self._lock = threading.Lock()
@@ -197,11 +205,13 @@ class FakeSalesforce:
 
     def _token(self, request: Any) -> Answer:
         self.calls["POST /oauth2/token"] += 1
+        self.login_bytes += request_bytes(request)
         return _json(200, {"access_token": "00Dxx0000001gPL!fake", "instance_url": SALESFORCE, "token_type": "Bearer", "scope": "api"})
 
     def _handle(self, request: Any) -> Answer:
         path = re.sub(r"^/services/data/v\d+\.0", "", urlparse(request.url).path)
         self.calls[f"{request.method} {path}"] += 1
+        self.sent_bytes += request_bytes(request)
         with self._lock:
             if forced := self.forced.take(request.method, path):
                 return forced
@@ -210,11 +220,6 @@ class FakeSalesforce:
             if path == "/sobjects/Task":
                 status, body = self._insert_task(json.loads(request.body))
                 return _json(status, body)
-            if path == "/sobjects/Contact":  # the naive baseline inserts contacts itself
-                contact = json.loads(request.body)
-                contact_id = f"003{len(self.contacts):015d}"
-                self.contacts[contact[self._field]] = {**contact, "Id": contact_id}
-                return _json(201, {"id": contact_id, "success": True, "errors": []})
             if path == "/query":
                 return _json(200, self._query(parse_qs(urlparse(request.url).query)["q"][0]))
         return _json(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
@@ -250,11 +255,7 @@ class FakeSalesforce:
         return 201, {"id": task_id, "success": True, "errors": []}
 
     def _query(self, soql: str) -> dict[str, Any]:
-        """The recovery queries socialdesk makes (Task by event-key field or subject reference), and the naive Contact lookup."""
-        if contact := re.search(rf"FROM Contact WHERE {self._field} = '([^']*)'", soql):
-            found = self.contacts.get(contact.group(1))
-            records = [{"attributes": {"type": "Contact"}, "Id": found["Id"]}] if found else []
-            return {"totalSize": len(records), "done": True, "records": records}
+        """The recovery queries socialdesk makes: a Task by its event-key field or by the reference in its subject."""
         by_field = re.search(r"WHERE (\w+__c) = '([^']*)'", soql)
         by_reference = re.search(r"Subject LIKE '%(sd-[0-9a-f]+)\]'", soql)
         matches = [
