@@ -47,7 +47,7 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import customer_key
 from socialdesk.observability import logger
 from socialdesk.platforms.meta import MetaWebhook
-from socialdesk.store.dynamodb import EVENT_RETENTION, PAUSE_RETENTION, RECORD_RETENTION
+from socialdesk.store.dynamodb import EVENT_RETENTION, MESSAGE_TIME_RETENTION, PAUSE_RETENTION, RECORD_RETENTION
 from tests.support.dynamodb_capacity import MeteredClient, item_size
 from tests.support.http_fakes import SALESFORCE, ZENDESK
 from tests.support.process_stack import Flow, private_key_pem, process_stack
@@ -303,6 +303,8 @@ class Meter:
             for item in page["Items"]:
                 kind = item["pk"]["S"].split("#", 1)[0]
                 kept = {"EVENT": EVENT_RETENTION, "PARK": EVENT_RETENTION, "PAUSE": PAUSE_RETENTION}.get(kind, RECORD_RETENTION)
+                if item["sk"]["S"].startswith("T#"):  # a message's time, under its conversation's partition
+                    kept = MESSAGE_TIME_RETENTION
                 stored[kept.days] += item_size(item) + ITEM_OVERHEAD_BYTES
         return dict(stored)
 

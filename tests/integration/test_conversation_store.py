@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
-from socialdesk.store.dynamodb import ACTIVITY_FIELDS, RECORD_RETENTION, DynamoDbConversationStore, _sortable
+from socialdesk.store.dynamodb import ACTIVITY_FIELDS, MESSAGE_TIME_RETENTION, RECORD_RETENTION, DynamoDbConversationStore, _sortable
 from socialdesk.store.port import Alias, Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
 from tests.support.dynamodb_capacity import MeteredClient
 from tests.support.events import follow_up, sample_event
@@ -274,6 +274,27 @@ def test_an_alias_in_use_outlives_its_first_retention(monkeypatch: pytest.Monkey
         # Then only the later read extends it (a month of use costs one write), to 400 days from then
         assert unchanged == bound_until == int((NOW + RECORD_RETENTION).timestamp())
         assert expires_at() == int((NOW + timedelta(days=40) + RECORD_RETENTION).timestamp())
+
+
+def test_a_messages_time_is_kept_45_days_and_its_conversation_400(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    with local_aws() as aws:
+        client: Any = boto3.client("dynamodb")
+        table = aws.resource("StateTable")
+        store = DynamoDbConversationStore(table, lambda: client, clock=lambda: NOW)
+        # Given a customer's message recorded on its conversation
+        event = sample_event("x-mention")
+        store.record_activity(event.conversation_key, event, customer_key=None)
+        # Then its time item lasts 45 days, past the latest an out-of-order neighbour can arrive (8 days old at ingest,
+        # 7 waiting, 14 dead-lettered), and the conversation itself 400 days: a message's time no longer costs storage
+        # for as long as the conversation is remembered
+        items = client.query(
+            TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"CONV#{event.conversation_key}"}}
+        )
+        kept = {item["sk"]["S"].split("#", 1)[0]: int(item["expires_at"]["N"]) for item in items["Items"]}
+        assert kept == {"T": int((NOW + MESSAGE_TIME_RETENTION).timestamp()), "CONV": int((NOW + RECORD_RETENTION).timestamp())}
+        assert timedelta(days=8 + 7 + 14) <= MESSAGE_TIME_RETENTION
 
 
 # Distinct minutes, each a customer (False) or brand (True) message, in the order they are delivered.

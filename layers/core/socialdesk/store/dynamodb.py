@@ -6,7 +6,7 @@ Items, all keyed `pk` + `sk`:
 |---|---|---|---|
 | `EVENT#<dedupe key>` | `EVENT` | processing lease, per-side progress | 30 days after the last attempt |
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts | 400 days after the last message |
-| `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 400 days |
+| `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 45 days |
 | `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message (`x:<account>:broadcasts`: an X brand broadcast) | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
 | `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
@@ -54,6 +54,11 @@ if TYPE_CHECKING:
 EVENT_RETENTION = timedelta(days=30)
 PAUSE_RETENTION = timedelta(days=1)
 RECORD_RETENTION = timedelta(days=400)
+# A message's time matters only to an event of the same conversation that arrives out of order, and an event reaches
+# process within 29 days of being made (ingest refuses it after 8, it waits at most 7 and stays 14 on the dead-letter
+# queue): the times are kept that long and more, not for the conversation's 400 days. An event later still (moved back
+# from the dead-letter queue twice) could only misdate a response-time fact; its message is handled all the same.
+MESSAGE_TIME_RETENTION = timedelta(days=45)
 # An alias in use is extended once it is this old: at most one write a month keeps a customer's chat continuing.
 ALIAS_REFRESH = timedelta(days=30)
 ACTIVITY_WRITE_ATTEMPTS = 3
@@ -200,7 +205,7 @@ class DynamoDbConversationStore:
             {
                 "pk": f"CONV#{key}",
                 "sk": f"T#{side}#{_sortable(event.created_at)}#{event.dedupe_key}",
-                "expires_at": _epoch(self._clock() + RECORD_RETENTION),
+                "expires_at": _epoch(self._clock() + MESSAGE_TIME_RETENTION),
             }
         )
         times = _StoredTimes(self, key)
