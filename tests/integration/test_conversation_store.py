@@ -77,6 +77,17 @@ def test_a_redelivery_of_a_completed_event_leaves_its_record_as_it_was(store: Co
     assert again == once_more == msgspec.structs.replace(done, first_tried_at=NOW)
 
 
+def test_a_kept_classification_is_what_every_later_try_reads(store: ConversationStore) -> None:
+    # Given a first try that kept the classification Comprehend gave it, then crashed
+    store.begin_event("e5", owner="sqs-a", now=NOW, lease_seconds=90)
+    kept = '{"language":"en","reply_language":"en","sentiment":"negative","sentiment_score":-0.9,"priority":"high"}'
+    store.save_progress("e5", EventProgress(classification=kept), now=NOW, release=False)
+    # When the next delivery begins after the lease ran out
+    progress = store.begin_event("e5", owner="sqs-b", now=NOW + timedelta(minutes=5), lease_seconds=90)
+    # Then it reads the same classification
+    assert progress.classification == kept
+
+
 def test_released_progress_is_resumed_by_the_next_delivery(store: ConversationStore) -> None:
     store.begin_event("e3", owner="sqs-a", now=NOW, lease_seconds=90)
     partial = EventProgress(zendesk_done=True, salesforce_attempted=True, ticket_id=4014)

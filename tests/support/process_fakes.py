@@ -171,7 +171,10 @@ class InMemoryStore:
             return
         stored, owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
         kept = msgspec.structs.replace(
-            progress, first_tried_at=stored.first_tried_at, edit_as_message=stored.edit_as_message or progress.edit_as_message
+            progress,
+            first_tried_at=stored.first_tried_at,
+            edit_as_message=stored.edit_as_message or progress.edit_as_message,
+            classification=progress.classification or stored.classification,
         )
         self.events[event_key] = (kept, owner, 0 if release else lease_until)
 

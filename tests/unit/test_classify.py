@@ -365,3 +365,57 @@ def test_classify_stays_pure_domain() -> None:
 
 def test_author_model_has_the_fields_priority_reads() -> None:
     assert {"follower_count", "verified", "handle", "id"} <= set(Author.__struct_fields__)
+
+
+class AnswersOnce:
+    """Comprehend that answers the first call and then is unreachable."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, text: str, language: str) -> Sentiment:
+        self.calls += 1
+        if self.calls > 1:
+            raise TimeoutError("Comprehend did not answer")
+        return Sentiment("negative", -0.9)
+
+
+def test_a_retry_writes_the_ticket_with_the_classification_comprehend_gave_the_first_try() -> None:
+    from socialdesk.desk.port import DeskUnavailableError
+    from socialdesk.process.failures import RetryLaterError
+    from socialdesk.process.process_event import ProcessEvent
+
+    # Given comprehend mode, where Comprehend answers the first try (negative) and is unreachable afterwards
+    config = rules().model_copy(update={"classification": SHIPPED.model_copy(update={"sentiment": "comprehend"})})
+    world, service = World(config), AnswersOnce()
+    assert config.classification is not None
+
+    def container() -> ProcessEvent:
+        classifier = Classifier(config.classification, influencer=config.zendesk.influencer, service=service)  # type: ignore[arg-type]
+        return ProcessEvent(
+            store=world.store,
+            desk=world.desk,
+            crm=world.crm,
+            rules=config,
+            events=world.queue,
+            clock=lambda: world.now,
+            jitter=lambda _: 0,
+            classifier=classifier,
+        )
+
+    world.process = container()
+    # When the ticket's creation fails on the first try and a new container retries
+    world.desk.failures.add("create_ticket", DeskUnavailableError("503"))
+    event = message("where is my parcel?")
+    with pytest.raises(RetryLaterError):
+        world.handle(event, attempt=1)
+    world.process = container()
+    world.handle(event, attempt=2)
+    # Then the ticket and the Task carry the first try's classification (the same request Zendesk's key was given),
+    # not the offline fallback's, and Comprehend was asked once
+    ticket = world.ticket_of(event)
+    assert "sentiment_negative" in ticket.tags
+    assert "sentiment_neutral" not in ticket.tags
+    [activity] = world.crm.activities.values()
+    assert "sentiment=negative" in (activity.classification or "")
+    assert service.calls == 1

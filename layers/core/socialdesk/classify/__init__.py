@@ -63,6 +63,11 @@ class Classifier:
         self._influencer = influencer
         self._service = service if rules.sentiment == "comprehend" else None
 
+    @property
+    def remote(self) -> bool:
+        """Whether a service answers part of it (Comprehend): its answer may differ, or fail, on another try."""
+        return self._service is not None
+
     def classify(self, event: SocialEvent) -> Classification:
         return classify(event, self._rules, influencer=self._influencer, service=self._service)
 

@@ -149,6 +149,9 @@ class EventProgress(msgspec.Struct, kw_only=True):
     """When processing of this event first began: what a retry finds made since then may be its own."""
     edit_as_message: bool = False
     """An X edit of a post that never arrived, handled as the customer's message: decided once, so every retry agrees."""
+    classification: str | None = None
+    """The message's classification as JSON, kept when it came from a remote service (Comprehend), whose answer a retry
+    might not get again: every try writes the same ticket (one Zendesk Idempotency-Key, one request body) and Task."""
 
 
 def customer_key(platform: str, user_id: str) -> str:

@@ -514,8 +514,13 @@ class ProcessEvent:
         event = run.event
         if self._classifier is None or event.from_brand or event.kind not in MESSAGE_KINDS:
             return None
+        if run.classification is None and run.progress.classification is not None:
+            run.classification = msgspec.json.decode(run.progress.classification, type=Classification)
         if run.classification is None:
             run.classification = self._classifier.classify(event)
+            if self._classifier.remote:  # kept before anything is written with it, so every retry writes the same
+                run.progress.classification = msgspec.json.encode(run.classification).decode()
+                self._store.save_progress(event.dedupe_key, run.progress, now=self._clock(), release=False)
         return run.classification
 
     def _conversation_exists(self, key: str) -> bool:
