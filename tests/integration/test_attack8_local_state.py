@@ -27,7 +27,6 @@ from socialdesk.local.runner import LocalRunner, RunnerOptions
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a start deletes everything in <state dir>/sandbox, files the sandboxes never wrote included")
 def test_a_start_clears_only_the_sandbox_files_it_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a folder of one's own, given as --state-dir, that already holds a `sandbox` folder with the user's files
     monkeypatch.delenv("AWS_PROFILE", raising=False)
@@ -42,7 +41,6 @@ def test_a_start_clears_only_the_sandbox_files_it_writes(tmp_path: Path, monkeyp
     assert notes.read_text() == "not socialdesk's"
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a state dir whose `sandbox` is a file stops local with a FileExistsError traceback")
 def test_a_state_dir_whose_sandbox_is_a_file_is_refused_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,7 +58,6 @@ def test_a_state_dir_whose_sandbox_is_a_file_is_refused_in_one_line(
     assert err.count("\n") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a deeply nested rules file stops local with a RecursionError traceback")
 def test_local_refuses_a_deeply_nested_rules_file_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

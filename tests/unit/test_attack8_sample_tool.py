@@ -16,12 +16,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from tests.support.webhooks import EVENTS_DIR
 
 
-@pytest.mark.xfail(strict=True, reason="attack: the documented `python -m socialdesk.devtools.samples --now` dies with NameError")
 def test_the_documented_now_command_re_dates_a_sample_in_place(tmp_path: Path) -> None:
     # Given a copy of the X mention sample, recorded in 2025
     sample = tmp_path / "x-mention.json"
