@@ -191,6 +191,21 @@ def test_a_taken_port_is_a_clear_error_without_a_traceback(tmp_path: Path, capsy
     assert err.endswith("; choose another with --port\n")
 
 
+def test_a_port_it_may_not_listen_on_is_not_called_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a port this user may not listen on (below 1024, not root): binding it is refused with EACCES
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+    def refused(self: socket.socket, address: Any) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refused)
+    # When socialdesk local is asked to use port 80
+    code = main(["local", "--port", "80", "--state-dir", str(tmp_path / "state")])
+    # Then it says it is not allowed to listen there, not that something holds the port
+    assert code == 1
+    assert capsys.readouterr().err == "socialdesk local: not allowed to listen on port 80 (Permission denied); choose another with --port\n"
+
+
 def test_the_live_output_says_what_each_event_did_including_a_duplicate(runner: LocalRunner, capsys: pytest.CaptureFixture[str]) -> None:
     # When Meta delivers the same WhatsApp message twice
     for _ in range(2):

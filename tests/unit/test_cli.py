@@ -196,8 +196,12 @@ def test_each_port_keeps_its_own_local_state_and_the_demo_its_own() -> None:
 @pytest.mark.filterwarnings("ignore:A test tried to use socket.socket")
 @pytest.mark.parametrize(
     ("content", "problem"),
-    [("Resources: [\n", "cannot be read"), ("just text\n", "is not a SAM template (no Resources section)")],
-    ids=["yaml", "shape"],
+    [
+        ("Resources: [\n", "cannot be read"),
+        ("Resources: " + "[" * 5000 + "]" * 5000 + "\n", "cannot be read: its nodes are nested too deeply"),
+        ("just text\n", "is not a SAM template (no Resources section)"),
+    ],
+    ids=["yaml", "nested-too-deeply", "shape"],
 )
 def test_a_template_that_is_no_template_stops_local_before_anything_starts(
     tmp_path: Path, content: str, problem: str, capsys: pytest.CaptureFixture[str]
@@ -212,4 +216,4 @@ def test_a_template_that_is_no_template_stops_local_before_anything_starts(
 @pytest.mark.filterwarnings("ignore:A test tried to use socket.socket")
 def test_a_credentials_path_that_is_a_directory_stops_local_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["local", "--credentials", str(tmp_path), "--state-dir", str(tmp_path / "state")]) == 1
-    assert capsys.readouterr().err == f"socialdesk local: {tmp_path}: {tmp_path} is a directory, not a file\n"
+    assert capsys.readouterr().err == f"socialdesk local: {tmp_path}: a directory, not a file\n"  # the path said once

@@ -60,3 +60,22 @@ def test_body_option_replaces_the_body_with_the_files_exact_bytes(edited_sample:
     event = json.loads(edited_sample.read_text())
     assert event["body"] == '{"object":"page","entry":[],"note":"caf\\u00e9"}'
     assert samples.main(["--check", str(edited_sample)]) == 0
+
+
+def test_a_body_file_that_is_not_there_is_one_line_and_a_usage_error(edited_sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = edited_sample.read_bytes()
+    # When --body names a file that does not exist
+    assert samples.main(["--body", str(tmp_path / "missing.json"), str(edited_sample)]) == 2
+    # Then one line says which and why, and the sample is left as it was
+    err = capsys.readouterr().err
+    assert err == f"python -m socialdesk.devtools.samples: --body {tmp_path / 'missing.json'}: cannot be read: No such file or directory\n"
+    assert edited_sample.read_bytes() == before
+
+
+def test_an_event_file_that_is_not_json_is_one_line_and_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "event.json"
+    path.write_text("[" * 5000)
+    assert samples.main(["--now", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"python -m socialdesk.devtools.samples: {path}: not a sample event this tool can sign (")
+    assert err.count("\n") == 1

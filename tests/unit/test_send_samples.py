@@ -75,6 +75,20 @@ def test_a_body_that_is_not_json_is_sent_as_it_is_signed(tmp_path: Path) -> None
     assert matches_any(ready["headers"]["x-hub-signature-256"], MetaWebhook().signatures(b"not json {", [TEST_SECRETS["meta_app_secret"]]))
 
 
+@pytest.mark.parametrize("depth", [990, 5000], ids=["readable-too-deep-to-rewrite", "too-deep-to-read"])
+def test_a_body_nested_too_deeply_to_rewrite_is_sent_as_it_is_signed(tmp_path: Path, depth: int) -> None:
+    # Given a Meta event whose body nests thousands deep (json, redating and new ids each recurse per level)
+    event = json.loads((EVENTS_DIR / "meta-whatsapp-text.json").read_text())
+    event["body"] = '{"object":"page","entry":' + "[" * depth + "]" * depth + "}"
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(event))
+    # When it is prepared with its times moved to now and fresh ids
+    ready = prepared(path, now=datetime.now(UTC), fresh=True)
+    # Then it goes byte for byte, signed, as any body it cannot rewrite, instead of a RecursionError
+    assert raw_body(ready) == event["body"].encode()
+    assert matches_any(ready["headers"]["x-hub-signature-256"], MetaWebhook().signatures(raw_body(ready), [TEST_SECRETS["meta_app_secret"]]))
+
+
 def test_fresh_gives_the_message_a_new_id_under_a_valid_signature() -> None:
     at = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     recorded = json.loads(raw_body(json.loads((EVENTS_DIR / "meta-whatsapp-text.json").read_text())))

@@ -4,21 +4,23 @@ Each command imports what it needs only when it runs, so `--help` and `config ch
 instantly, and failures end with one line and an exit code, never a traceback: 0 done, 1 failed
 (the stack cannot start, nothing answers, a non-2xx answer, an invalid rules file), 2 a usage error
 (a bad argument, an unknown sample, a file that cannot be read as what it should be), and
-128 + the signal number when `local` or `demo` is stopped (130 for Ctrl+C, 143 for SIGTERM).
+128 + the signal number when a command is stopped (130 for Ctrl+C or SIGINT, 143 for SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from socialdesk.local.runner import LocalRunner
 
@@ -28,17 +30,31 @@ STATE_ROOT = Path(".socialdesk")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    parser.set_defaults(command=_usage(parser), name="")
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.command(args)
-    except KeyboardInterrupt:
-        return 130
-    except _CommandError as exc:
-        print(f"socialdesk {args.name}: {exc}", file=sys.stderr)
-        return exc.code
-    return code
+    # SIGINT and SIGTERM are handled from the first line: a script that starts `socialdesk local &` (SIGINT ignored, as
+    # shells start background jobs) and stops it while it is still importing its runner must not lose that signal.
+    from socialdesk.local.stopping import Stopped, raise_if_stopped, stop_on_signals
+
+    name = ""
+    with stop_on_signals():
+        try:
+            parser = _parser()
+            parser.set_defaults(command=_usage(parser), name="")
+            args = parser.parse_args(argv)
+            name = args.name
+            code: int = args.command(args)
+            raise_if_stopped()  # a signal that came while the command ran is its outcome, even if its Stopped was lost
+        except KeyboardInterrupt:
+            return 130
+        except Stopped as stop:
+            if name in ("local", "demo"):
+                from socialdesk.local.output import say
+
+                say(name, f"socialdesk {name} stopped ({stop.signal.name})")
+            return stop.exit_code
+        except _CommandError as exc:
+            print(f"socialdesk {name}: {exc}", file=sys.stderr)
+            return exc.code
+        return code
 
 
 class _CommandError(Exception):
@@ -188,27 +204,33 @@ def _runner(args: argparse.Namespace) -> LocalRunner:
     return LocalRunner(options)
 
 
+@contextmanager
+def _started(args: argparse.Namespace) -> Iterator[LocalRunner]:
+    """The stack, started; stopped at once if SIGINT or SIGTERM came while it started (see raise_if_stopped)."""
+    from socialdesk.local.stopping import raise_if_stopped
+
+    with _runner(args) as runner:
+        raise_if_stopped()
+        yield runner
+
+
 def default_state_dir(command: str, port: int) -> Path:
     """`local` keeps state per port, so a second stack on another port (the advice for a taken port) never touches the first's."""
     return STATE_ROOT / "local" / str(port) if command == "local" else STATE_ROOT / command
 
 
 def _local(args: argparse.Namespace) -> int:
+    """Runs until SIGINT or SIGTERM, which `main` handles (it says the stack stopped, and exits 130 or 143)."""
     from socialdesk.local.output import say
     from socialdesk.local.runner import RunnerError
-    from socialdesk.local.stopping import Stopped, stop_on_signals
 
-    with stop_on_signals():
-        try:
-            with _runner(args):
-                say("local", f"stop it with Ctrl+C, or from a script: kill -INT {os.getpid()} (or kill -TERM {os.getpid()})")
-                while True:
-                    time.sleep(3600)
-        except Stopped as stop:
-            say("local", f"socialdesk local stopped ({stop.signal.name})")
-            return stop.exit_code
-        except RunnerError as exc:
-            raise _CommandError(str(exc)) from exc
+    try:
+        with _started(args):
+            say("local", f"stop it with Ctrl+C, or from a script: kill -INT {os.getpid()} (or kill -TERM {os.getpid()})")
+            while True:
+                time.sleep(3600)
+    except RunnerError as exc:
+        raise _CommandError(str(exc)) from exc
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -252,24 +274,41 @@ def _stack_url(given: str) -> str:
         raise _CommandError(f"--url {given}: {exc}", code=2) from exc
     if split.scheme not in ("http", "https") or not split.hostname:
         raise _CommandError(f"--url {given}: not an http:// address such as http://127.0.0.1:{DEFAULT_PORT}", code=2)
+    if not _is_host(split.hostname):
+        raise _CommandError(f"--url {given}: {split.hostname!r} is not a host name or IP address", code=2)
     return url.rstrip("/")
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _is_host(host: str) -> bool:
+    """An IP address, or a DNS name of labels of 1 to 63 letters, digits, hyphens (and underscores); international names too."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")  # what the resolver does with it (UnicodeError for a label over 63)
+    except UnicodeError:
+        return False
+    labels = ascii_host.removesuffix(".").split(".")
+    return len(ascii_host) <= 253 and all(_LABEL.fullmatch(label) for label in labels)
 
 
 def _demo(args: argparse.Namespace) -> int:
     """Every demo starts from nothing: the runner clears its sandbox state, once it holds the state directory."""
     from socialdesk.local.demo import run_demo
-    from socialdesk.local.output import say
     from socialdesk.local.runner import RunnerError
-    from socialdesk.local.stopping import Stopped, stop_on_signals
 
-    with stop_on_signals():
-        try:
-            return run_demo(lambda: _runner(args), CHECKOUT / "events")
-        except Stopped as stop:
-            say("demo", f"socialdesk demo stopped ({stop.signal.name})")
-            return stop.exit_code
-        except RunnerError as exc:
-            raise _CommandError(str(exc)) from exc
+    try:
+        return run_demo(lambda: _started(args), CHECKOUT / "events")
+    except RunnerError as exc:
+        raise _CommandError(str(exc)) from exc
 
 
 def _config_check(args: argparse.Namespace) -> int:

@@ -207,6 +207,9 @@ class RulesError(Exception):
         self.unreadable = unreadable
 
 
+_TOO_DEEP = "cannot be read as TOML: its arrays or tables are nested too deeply"
+
+
 def load_rules(path: Path) -> RulesConfig:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -220,6 +223,8 @@ def load_rules(path: Path) -> RulesConfig:
         raise RulesError(path, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"], unreadable=True) from exc
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(path, [f"not valid TOML: {exc}"], unreadable=True) from exc
+    except RecursionError as exc:  # tomllib recurses once per nested array or inline table
+        raise RulesError(path, [_TOO_DEEP], unreadable=True) from exc
     try:
         return RulesConfig.model_validate(document)
     except ValidationError as exc:

@@ -16,6 +16,12 @@ StateT = TypeVar("StateT", bound=msgspec.Struct)
 # Local runs print this logger's lines; every one of them names the sandbox it comes from.
 report = logging.getLogger("socialdesk.sandbox")
 
+# The files the sandboxes keep in a sandbox directory: the helpdesk's and the CRM's state (each written through a
+# `.partial` file beside it). Nothing else there is theirs.
+DESK_FILE = "zendesk.json"
+CRM_FILE = "salesforce.json"
+PARTIAL_SUFFIX = ".partial"
+
 
 class JsonSandbox(Generic[StateT]):
     """A sandbox's state: in memory, guarded by one lock, and written to `path` (when given) after every change."""
@@ -46,9 +52,20 @@ def save_state(path: Path | None, state: msgspec.Struct) -> None:
 def write_atomically(path: Path, content: bytes) -> None:
     """Readers (the console, a person) never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    partial = path.with_suffix(PARTIAL_SUFFIX)
     partial.write_bytes(content)
     partial.replace(path)
+
+
+def clear_sandbox_files(directory: Path) -> None:
+    """Remove the state the sandboxes wrote in `directory` (creating it if need be), leaving everything else in it alone.
+
+    OSError when it cannot: `directory` is a file, or one of the sandbox files is a directory or may not be removed.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (DESK_FILE, CRM_FILE):
+        for path in (directory / name, (directory / name).with_suffix(PARTIAL_SUFFIX)):
+            path.unlink(missing_ok=True)
 
 
 def first_line(text: str, limit: int = 80) -> str:

@@ -27,6 +27,7 @@ from socialdesk.ports.secrets import SecretsUnavailableError, require
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules
+from socialdesk.sandbox_state import CRM_FILE, DESK_FILE
 from socialdesk.settings import ProcessConfig, load_config
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 
@@ -146,7 +147,7 @@ def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
     oauth = _optional(secret, "zendesk_oauth_token")
     if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
-        return SandboxDesk(sandbox / "zendesk.json")
+        return SandboxDesk(sandbox / DESK_FILE)
     return ZendeskDesk(
         zendesk_clients(
             subdomain=rules.zendesk.subdomain,
@@ -164,7 +165,7 @@ def _crm(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Crm | Non
         return None
     if sandbox is not None and not _optional(secret, SALESFORCE_CREDENTIAL):
         logger.info("no Salesforce credentials: using the sandbox CRM", extra={"sandbox": str(sandbox)})
-        return SandboxCrm(sandbox / "salesforce.json")
+        return SandboxCrm(sandbox / CRM_FILE)
     jwt = rules.salesforce.auth == "jwt"
     credentials = SalesforceCredentials(
         consumer_key=require(secret, SALESFORCE_CREDENTIAL)[0],

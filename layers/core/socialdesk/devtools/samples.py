@@ -72,12 +72,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report stale signatures instead of rewriting")
     parser.add_argument("--now", action="store_true", help="move the body's timestamps to now first (ingest quarantines events over 8 days old)")
     args = parser.parse_args(argv)
+    try:
+        body = args.body.read_bytes() if args.body else None
+    except OSError as exc:
+        return _mistake(parser, f"--body {args.body}: cannot be read: {exc.strerror or exc}")
     stale = []
     for path in args.events:
-        event = load(path)
-        if args.body:
-            event = with_body(event, args.body.read_bytes())
-        fresh = with_json_body(event, redated(body_json(event), datetime.now(UTC))) if args.now and event.get("body") else signed(event)
+        try:
+            event = load(path)
+            if body is not None:
+                event = with_body(event, body)
+            fresh = with_json_body(event, redated(body_json(event), datetime.now(UTC))) if args.now and event.get("body") else signed(event)
+        except OSError as exc:
+            return _mistake(parser, f"{path}: cannot be read: {exc.strerror or exc}")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:  # not JSON, not an event, a body not UTF-8
+            return _mistake(parser, f"{path}: not a sample event this tool can sign ({type(exc).__name__}: {exc})")
         if args.check:
             if fresh != event:
                 stale.append(path)
@@ -89,8 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if stale else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _mistake(parser: argparse.ArgumentParser, message: str) -> int:
+    """One line on stderr and exit 2, as for a usage error, instead of a traceback."""
+    print(f"{parser.prog}: {message}", file=sys.stderr)
+    return 2
 
 
 # --- bodies ---------------------------------------------------------------------------------------
@@ -133,3 +144,7 @@ def _moved(value: Any, at: datetime) -> Any:
     except ValueError:
         return value
     return at.strftime(_X_TIME)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

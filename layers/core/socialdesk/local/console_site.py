@@ -14,6 +14,7 @@ from socialdesk.devtools.local_aws import REGION
 from socialdesk.local import attention
 from socialdesk.local.console import ConversationRow, StoreItems, Thread, conversation_rows, conversation_thread, duration, read_store
 from socialdesk.local.console_page import PAGE_HEADERS, asset, render_page
+from socialdesk.sandbox_state import CRM_FILE, DESK_FILE
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -108,4 +109,4 @@ class ConsoleSite:
 
     def _sandboxes(self) -> tuple[SandboxDeskState, SandboxCrmState]:
         sandbox = self._stack.sandbox_dir
-        return load_desk_state(sandbox / "zendesk.json"), load_crm_state(sandbox / "salesforce.json")
+        return load_desk_state(sandbox / DESK_FILE), load_crm_state(sandbox / CRM_FILE)

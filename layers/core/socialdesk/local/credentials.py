@@ -38,6 +38,8 @@ def local_credentials(path: Path | None, environ: Mapping[str, str]) -> dict[str
             document = tomllib.loads(_text(path, path))
         except tomllib.TOMLDecodeError as exc:
             raise CredentialsError(f"{path}: not valid TOML: {exc}") from exc
+        except RecursionError as exc:  # tomllib recurses once per nested array or inline table
+            raise CredentialsError(f"{path}: cannot be read as TOML: its arrays or tables are nested too deeply") from exc
         if key_file := document.pop("salesforce_private_key_file", None):
             key_path = path.parent / str(key_file)
             if not key_path.is_file():
@@ -54,11 +56,13 @@ def local_credentials(path: Path | None, environ: Mapping[str, str]) -> dict[str
 
 
 def _text(path: Path, named_in: Path) -> str:
+    """The text of the credentials file itself (`path` is `named_in`) or of the key file it names; errors name each path once."""
+    subject = f"{named_in}:" if path == named_in else f"{named_in}: salesforce_private_key_file {path} is"
     try:
         return path.read_text(encoding="utf-8")
     except IsADirectoryError as exc:
-        raise CredentialsError(f"{named_in}: {path} is a directory, not a file") from exc
+        raise CredentialsError(f"{subject} a directory, not a file") from exc
     except OSError as exc:
-        raise CredentialsError(f"{named_in}: {path} cannot be read: {exc.strerror or exc}") from exc
+        raise CredentialsError(f"{subject} unreadable ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:
-        raise CredentialsError(f"{named_in}: {path} is not UTF-8 text") from exc
+        raise CredentialsError(f"{subject} not UTF-8 text") from exc

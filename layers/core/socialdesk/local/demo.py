@@ -22,6 +22,7 @@ from socialdesk.local.send import send_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from socialdesk.local.console import ConversationRow
@@ -131,7 +132,7 @@ class Scenario:
         return self._signed(event, payload, minutes_ago)
 
 
-def run_demo(runner_factory: Callable[[], LocalRunner], events_dir: Path) -> int:
+def run_demo(runner_factory: Callable[[], AbstractContextManager[LocalRunner]], events_dir: Path) -> int:
     """Replay the scenario against a fresh local stack, print the summary, and return the exit code."""
     with runner_factory() as runner:
         say("demo", "replaying a morning of social customer service")

@@ -10,8 +10,8 @@ anything listens or any state is cleared, and refused with the reason.
 
 from __future__ import annotations
 
+import errno
 import os
-import shutil
 import threading
 import time
 from contextlib import ExitStack
@@ -36,6 +36,7 @@ from socialdesk.local.output import say, show_function_lines, show_sandbox_lines
 from socialdesk.local.state_lock import StateDirInUseError, state_lock
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.rules import PLACEHOLDER_SUBDOMAIN, RulesError, load_rules
+from socialdesk.sandbox_state import clear_sandbox_files
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -126,6 +127,8 @@ class LocalRunner:
             loaded = load_template(template)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise RunnerError(f"template {template} cannot be read: {exc}") from exc
+        except RecursionError as exc:  # the YAML parser recurses once per nested node
+            raise RunnerError(f"template {template} cannot be read: its nodes are nested too deeply") from exc
         if not isinstance(loaded, dict) or not isinstance(loaded.get("Resources"), dict):
             raise RunnerError(f"template {template} is not a SAM template (no Resources section)")
 
@@ -179,8 +182,7 @@ class LocalRunner:
             self.aws.put_secret("CrmSecret", dict(options.credentials))
         environment = self._environment()
         self._check_rules_and_credentials(environment)
-        shutil.rmtree(self.sandbox_dir, ignore_errors=True)  # moto starts empty: the sandboxes start with it
-        self.sandbox_dir.mkdir(parents=True)
+        self._clear_sandboxes()
         os.environ.update(environment)
         composition.reset()
         self._exit.callback(composition.reset)
@@ -189,8 +191,12 @@ class LocalRunner:
         routes = Routes(self.aws.stack, self.functions)
         try:
             server = start_gateway(options.port, routes, self.console)
+        except PermissionError as exc:  # ports below 1024 are root's (or a sandbox's policy forbids listening)
+            raise RunnerError(f"not allowed to listen on port {options.port} ({exc.strerror}); choose another with --port") from exc
         except OSError as exc:
-            raise RunnerError(f"port {options.port} is in use ({exc.strerror}); choose another with --port") from exc
+            in_use = exc.errno == errno.EADDRINUSE
+            what = "is in use" if in_use else "cannot be listened on"
+            raise RunnerError(f"port {options.port} {what} ({exc.strerror or exc}); choose another with --port") from exc
         self._exit.callback(server.shutdown)
         self.sources = queue_sources(self.aws, self.functions)
         self.schedules = schedules(self.aws, self.functions, self.clock())
@@ -201,6 +207,16 @@ class LocalRunner:
         self.backends = f"Zendesk: {zendesk} · Salesforce: {salesforce} · AWS: moto"
         say("local", f"socialdesk is running at {self.url} ({self.backends})")
         say("local", f"webhooks: {', '.join(routes.paths())}; console: {self.url}/; sandbox state: {self.sandbox_dir}")
+
+    def _clear_sandboxes(self) -> None:
+        """moto starts empty: the sandboxes start with it. Only their own files go; anything else in the folder is the user's."""
+        try:
+            clear_sandbox_files(self.sandbox_dir)
+        except FileExistsError as exc:
+            raise RunnerError(f"state directory {self.options.state_dir} cannot be used: {self.sandbox_dir} is not a directory") from exc
+        except OSError as exc:
+            where = exc.filename or self.sandbox_dir
+            raise RunnerError(f"state directory {self.options.state_dir} cannot be used: {where}: {exc.strerror or exc}") from exc
 
     def _environment(self) -> dict[str, str]:
         """Every function's variables together (one process hosts them all), refusing any that disagree."""

@@ -60,13 +60,13 @@ def prepared(path: Path, *, now: datetime | None, fresh: bool = False) -> dict[s
         return signed(event)
     try:
         payload = json.loads(body)
-    except ValueError:
+        if now is not None:
+            payload = redated(payload, now)
+        if fresh:
+            payload = with_fresh_ids(payload, now or datetime.now(UTC))
+        return with_json_body(event, payload)
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read or rewrite: no platform sends such a body
         return signed(event)
-    if now is not None:
-        payload = redated(payload, now)
-    if fresh:
-        payload = with_fresh_ids(payload, now or datetime.now(UTC))
-    return with_json_body(event, payload)
 
 
 def read_event(path: Path) -> dict[str, Any]:
@@ -79,8 +79,12 @@ def read_event(path: Path) -> dict[str, Any]:
         raise SampleError(f"{path}: not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise SampleError(f"{path}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:  # json recurses once per nested array or object
+        raise SampleError(f"{path}: cannot be read as JSON: its arrays or objects are nested too deeply") from exc
     if problem := _not_an_event(event):
         raise SampleError(f"{path}: not an API Gateway HTTP API event ({problem}); the samples in events/ show the shape")
+    if problem := _not_sendable(event):
+        raise SampleError(f"{path}: not an event that can be sent over HTTP ({problem})")
     return dict(event)
 
 
@@ -98,6 +102,29 @@ def _not_an_event(event: Any) -> str | None:
         return "headers must be an object of strings"
     if not isinstance(event.get("body") or "", str) or not isinstance(event.get("rawQueryString") or "", str):
         return "body and rawQueryString must be strings"
+    return None
+
+
+# RFC 9110: a method and a header name are tokens; a header value is visible Latin-1 text, spaces and tabs (no CR, LF
+# or other control character, which would end the header and start another); the request target is visible ASCII.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile("[\t\x20-\x7e\x80-\xff]*")
+_TARGET = re.compile("[\x21-\x7e]*")
+
+
+def _not_sendable(event: dict[str, Any]) -> str | None:
+    """What in the event an HTTP request cannot carry as written (http.client would fail on it or send something else)."""
+    method = event["requestContext"]["http"]["method"]
+    if not _TOKEN.fullmatch(method):
+        return f"method {method!r} is not an HTTP method name"
+    for name, value in event.get("headers", {}).items():
+        if not _TOKEN.fullmatch(name):
+            return f"header name {name!r} is not an HTTP header name"
+        if not _FIELD_VALUE.fullmatch(value):
+            return f"header {name}: a header carries Latin-1 text without control characters such as CR or LF"
+    for key, text in (("rawPath", event["rawPath"]), ("rawQueryString", event.get("rawQueryString") or "")):
+        if not _TARGET.fullmatch(text) or "#" in text:
+            return f"{key} must be percent-encoded ASCII without spaces or #, as a request carries it: {text!r}"
     return None
 
 
