@@ -82,7 +82,9 @@ class Calendar:
     def is_holiday(self, day: date) -> bool:
         return day in self.closed_dates or (self.country is not None and day in _holidays(self.country, self.subdivision, day.year))
 
-    def is_open(self, at: datetime) -> bool:
+    def is_open(self, at: datetime | None = None) -> bool:
+        """Open at `at` (now when not given)."""
+        at = at or datetime.now(UTC)
         if self.always_open:
             return True
         return any(start <= at < end for start, end in self._day_spans(at.astimezone(self.tz).date()))
