@@ -1,7 +1,7 @@
 """Whether, where and what to answer a customer's message automatically: pure functions over the rules.
 
 `decide` gives nothing, an acknowledgement or a self-service answer (an intent with a configured answer) with its channel
-and text; `job` turns it into the outbound job. Platform rules decided here (../shared/reference/answering.md §2.1):
+and text; `job` turns it into the outbound job. Platform rules decided here (as the platforms document them this month):
 
 - X: a public reply only to a post that mentions the brand (`x_handles`): a self-serve app is refused otherwise; never
   a URL in a public reply (one costs 20 times a summoned reply): URLs are removed from it. DMs go as DMs.
