@@ -395,3 +395,18 @@ def test_the_brands_own_messages_and_idless_mentions_are_never_answered() -> Non
     assert decide(at_now("x-dm-brand")).kind is None
     assert decide(at_now("meta-instagram-mention")).kind is None
     assert decide(at_now("x-dm"), rules=ACK.model_copy(update={"enabled": False})).kind is None
+
+
+def test_the_rules_file_refuses_an_unknown_calendar_or_an_answer_no_intent_selects() -> None:
+    document = SHIPPED.model_dump(mode="json", exclude_none=True)
+    # Given the shipped rules naming a calendar that does not exist
+    unknown_calendar = {**document, "acknowledgement": {**document["acknowledgement"], "calendar": "weekends"}}
+    with pytest.raises(ValueError, match="calendar 'weekends' is not one of"):
+        RulesConfig.model_validate(unknown_calendar)
+    # And an answer for an intent classification does not define
+    answers = {**document["acknowledgement"]["answers"], "warranty": {"en": "Two years."}}
+    unknown_intent = {**document, "acknowledgement": {**document["acknowledgement"], "answers": answers}}
+    with pytest.raises(ValueError, match=r"warranty: not a classification\.intents name"):
+        RulesConfig.model_validate(unknown_intent)
+    # Then the shipped rules themselves pass
+    assert RulesConfig.model_validate(document).acknowledgement == SHIPPED.acknowledgement

@@ -280,8 +280,14 @@ class RulesConfig(Rules):
     @field_validator("acknowledgement")
     @classmethod
     def _calendar_is_defined(cls, value: AcknowledgementRules | None, info: ValidationInfo) -> AcknowledgementRules | None:
-        if value is not None and value.calendar is not None and value.calendar not in info.data.get("calendars", {}):
+        if value is None:
+            return value
+        if value.calendar is not None and value.calendar not in info.data.get("calendars", {}):
             raise ValueError(f"calendar {value.calendar!r} is not one of [calendars.*]")
+        classification = info.data.get("classification")
+        known = {intent.name for intent in classification.intents} if classification is not None else set()
+        if unknown := sorted((set(value.answers) | set(value.intent_templates)) - known):
+            raise ValueError(f"answers or intent_templates for {', '.join(unknown)}: not a classification.intents name (nothing would select it)")
         return value
 
 
