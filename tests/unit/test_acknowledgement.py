@@ -19,9 +19,11 @@ from socialdesk.classify import Classification
 from socialdesk.desk.port import DeskUnavailableError
 from socialdesk.model import SocialEvent
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.x import XWebhook
 from socialdesk.process.failures import RetryLaterError
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.rules import AcknowledgementRules, RulesConfig, load_rules
+from tests.support import x_activity
 from tests.support.events import sample_event
 from tests.support.process_fakes import CrashError
 from tests.support.process_world import NOW, World, said
@@ -410,3 +412,36 @@ def test_the_rules_file_refuses_an_unknown_calendar_or_an_answer_no_intent_selec
         RulesConfig.model_validate(unknown_intent)
     # Then the shipped rules themselves pass
     assert RulesConfig.model_validate(document).acknowledgement == SHIPPED.acknowledgement
+
+
+def test_an_x_post_quoting_the_brands_post_may_be_answered_in_public_without_a_mention() -> None:
+    # Given X Activity deliveries: a customer's post quoting the brand's post (post.quote.create), and a plain post
+    quoted = x_activity.activity("post.quote.create", {"id": "1950000000000000101", "text": "this is why I left", "created_at": x_activity.at(30)})
+    plain = x_activity.activity("post.create", {"id": "1950000000000000102", "text": "this is why I left", "created_at": x_activity.at(30)})
+    # Then the quote carries the fact, and only it is answered in public
+    assert quoted.quotes_brand and not plain.quotes_brand
+    assert decide(quoted, now=x_activity.RECEIVED).channel is Channel.PUBLIC_REPLY
+    assert decide(plain, now=x_activity.RECEIVED).kind is None
+
+
+def test_an_account_activity_tweet_quoting_the_brand_says_so() -> None:
+    # Given an Account Activity tweet whose quoted_status is the brand's, and one quoting someone else
+    def tweet(quoted_author: str) -> SocialEvent:
+        body = {
+            "for_user_id": x_activity.BRAND,
+            "tweet_create_events": [
+                {
+                    "id_str": "1950000000000000201",
+                    "text": "look at this",
+                    "timestamp_ms": "1795341600000",
+                    "user": {"id_str": x_activity.CUSTOMER, "screen_name": "dana_r", "name": "Dana R"},
+                    "quoted_status": {"id_str": "1950000000000000001", "user": {"id_str": quoted_author}},
+                }
+            ],
+        }
+        [event] = XWebhook().normalise(body, x_activity.RECEIVED).events
+        return event
+
+    # Then only the first quotes the brand
+    assert tweet(x_activity.BRAND).quotes_brand
+    assert not tweet("3333333333333333333").quotes_brand

@@ -3,8 +3,8 @@
 `decide` gives nothing, an acknowledgement or a self-service answer (an intent with a configured answer) with its channel
 and text; `job` turns it into the outbound job. Platform rules decided here (as the platforms document them this month):
 
-- X: a public reply only to a post that mentions the brand (`x_handles`): a self-serve app is refused otherwise; never
-  a URL in a public reply (one costs 20 times a summoned reply): URLs are removed from it. DMs go as DMs.
+- X: a public reply only to a post that mentions the brand (`x_handles`) or quotes its post: a self-serve app is refused
+  otherwise; never a URL in a public reply (one costs 20 times a summoned reply): URLs are removed from it. DMs go as DMs.
 - Facebook: a comment reply, or one private reply per comment within 7 days of it.
 - Instagram: public replies only to top-level comments; private replies within 7 days; DMs inside 24 hours.
 - Messenger: a `RESPONSE` inside 24 hours of the customer's message.
@@ -174,8 +174,8 @@ def _platform_refusal(event: SocialEvent, channel: Channel, rules: Acknowledgeme
             return None, rules.whatsapp_template
         return None, None
     if platform is Platform.X:
-        if channel is Channel.PUBLIC_REPLY and not mentions_brand(event.text, rules.x_handles):
-            return "x: a public reply only to a post that mentions the brand", None
+        if channel is Channel.PUBLIC_REPLY and not (event.quotes_brand or mentions_brand(event.text, rules.x_handles)):
+            return "x: a public reply only to a post that mentions the brand or quotes its post", None
         if channel is Channel.PRIVATE_REPLY:
             return "x has no private replies", None
         return None, None
