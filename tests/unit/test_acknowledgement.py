@@ -445,3 +445,18 @@ def test_an_account_activity_tweet_quoting_the_brand_says_so() -> None:
     # Then only the first quotes the brand
     assert tweet(x_activity.BRAND).quotes_brand
     assert not tweet("3333333333333333333").quotes_brand
+
+
+def test_an_x_public_reply_longer_than_a_post_as_x_counts_it_is_not_sent() -> None:
+    # Given a Japanese answer of 150 characters: 300 as X counts them (CJK twice)
+    rules = ACK.model_copy(update={"answers": {"refund_policy": {"ja": "返" * 150}}})
+    refund = classified("ja", reply_language="ja", intents=("refund_policy",))
+    # Then it is not posted in public (X would refuse it), while a DM carries it
+    assert "longer than a post" in decide(at_now("x-mention"), refund, rules).reason
+    assert decide(at_now("x-dm"), refund, rules).kind is JobKind.SELF_SERVICE
+    # And the shipped texts fit: every language's acknowledgement and answer, with its disclosure, as a public reply
+    for language in ("en", "ko", "ja", "es", "fr", "de", "pt"):
+        for intents in ((), ("refund_policy",), ("opening_hours",)):
+            decision = decide(at_now("x-mention"), classified(language, reply_language=language, intents=intents))
+            assert decision.kind is not None, (language, intents, decision.reason)
+    assert policy.x_weighted_length("abc 한국") == 8

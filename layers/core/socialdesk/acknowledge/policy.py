@@ -36,6 +36,9 @@ ACKNOWLEDGED_TAG = "auto_acknowledged"
 ANSWERED_TAG = "auto_answered"
 MESSAGING_WINDOW = timedelta(hours=24)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
+X_POST_LIMIT = 280
+# X counts these code points once and every other (CJK, emoji) twice: twitter-text's v3 configuration.
+_X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.!?;:、。])")
 
@@ -121,6 +124,8 @@ def decide(
     text = _join(text, _in(rules.disclosure, language, rules.fallback_language))
     if channel is Channel.PUBLIC_REPLY and event.platform is Platform.X:
         text = _tidy(_URL.sub("", text))
+        if x_weighted_length(text) > X_POST_LIMIT:
+            return Decision(None, f"x: the public reply is longer than a post ({x_weighted_length(text)} of {X_POST_LIMIT})")
     return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template)
 
 
@@ -157,6 +162,11 @@ def mentions_brand(text: str | None, handles: tuple[str, ...]) -> bool:
         return False
     names = {handle.lstrip("@").lower() for handle in handles}
     return any(match.group(1).lower() in names for match in re.finditer(r"(?<![\w@])@(\w{1,15})(?!\w)", text))
+
+
+def x_weighted_length(text: str) -> int:
+    """A post's length as X counts it (without URLs, which a public reply never has): CJK and emoji count twice."""
+    return sum(1 if any(low <= ord(char) <= high for low, high in _X_LIGHT_RANGES) else 2 for char in text)
 
 
 def _platform_refusal(event: SocialEvent, channel: Channel, rules: AcknowledgementRules, *, now: datetime) -> tuple[str | None, str | None]:
