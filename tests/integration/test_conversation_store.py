@@ -468,6 +468,12 @@ def test_a_note_for_a_closed_ticket_waits_for_the_ticket_that_replaces_it(store:
     assert not store.park(anchor, reply, now=NOW, replacing=4014)
 
 
+def test_an_events_automatic_message_done_is_kept_with_its_progress(store: ConversationStore) -> None:
+    store.begin_event("e-auto", owner="sqs-a", now=NOW, lease_seconds=90)
+    store.save_progress("e-auto", EventProgress(zendesk_done=True, ticket_id=4014, automatic_done=True), now=NOW, release=True)
+    assert store.begin_event("e-auto", owner="sqs-b", now=NOW, lease_seconds=90).automatic_done
+
+
 def test_one_automatic_message_per_conversation_per_window(store: ConversationStore) -> None:
     window = timedelta(hours=24)
     # Given a message claiming its conversation's automatic message

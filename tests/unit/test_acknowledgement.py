@@ -16,6 +16,7 @@ import pytest
 
 from socialdesk.acknowledge import policy
 from socialdesk.classify import Classification
+from socialdesk.crm.port import CrmUnavailableError
 from socialdesk.desk.port import DeskUnavailableError
 from socialdesk.model import SocialEvent
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
@@ -190,6 +191,23 @@ def test_a_retry_after_tagging_failed_queues_the_same_job_id_again_which_outboun
     # Then the job was queued twice under one id (outbound sends it once), and the ticket is tagged
     assert len(world.outbound.jobs) == 2 and len(world.outbound.distinct) == 1
     assert "auto_acknowledged" in world.ticket_of(event).tags
+
+
+def test_a_retry_for_salesforce_alone_queues_and_tags_nothing_again() -> None:
+    # Given Salesforce down for the first try of a message: its ticket is made and its acknowledgement queued
+    world = AckWorld()
+    event = at_now("meta-whatsapp-text")
+    world.crm.failures.add("record_activity", CrmUnavailableError("503"))
+    with pytest.raises(RetryLaterError):
+        world.handle(event, attempt=1)
+    tag_calls = world.desk.calls["add_tags"]
+    # When the retry records the Salesforce activity
+    world.process = world.fresh_process()
+    world.handle(event, attempt=2)
+    # Then the acknowledgement was queued once and the ticket not tagged again
+    assert len(world.outbound.jobs) == 1
+    assert world.desk.calls["add_tags"] == tag_calls
+    assert len(world.crm.activities) == 1
 
 
 def test_a_crash_between_the_claim_and_the_queue_is_recovered_by_the_retry() -> None:

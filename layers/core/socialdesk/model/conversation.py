@@ -149,6 +149,8 @@ class EventProgress(msgspec.Struct, kw_only=True):
     """When processing of this event first began: what a retry finds made since then may be its own."""
     edit_as_message: bool = False
     """An X edit of a post that never arrived, handled as the customer's message: decided once, so every retry agrees."""
+    automatic_done: bool = False
+    """The automatic message was decided, and if one, queued and its ticket tagged: a retry for the other side skips it."""
 
 
 def customer_key(platform: str, user_id: str) -> str:

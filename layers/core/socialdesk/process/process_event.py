@@ -597,7 +597,7 @@ class ProcessEvent:
     def _automatic_message(self, run: _Run) -> None:
         """Queue the acknowledgement or answer the rules choose, once per conversation per window, then tag the ticket."""
         rules, event, progress = self._rules.acknowledgement, run.event, run.progress
-        if self._outbound is None or self._calendar is None or rules is None or run.parked or run.own_echo:
+        if self._outbound is None or self._calendar is None or rules is None or run.parked or run.own_echo or progress.automatic_done:
             return
         if event.from_brand or event.kind not in MESSAGE_KINDS or not progress.zendesk_done or progress.ticket_id is None:
             return
@@ -606,10 +606,12 @@ class ProcessEvent:
         decision = policy.decide(event, self._classification(run), rules, calendar=self._calendar, ticket_id=ticket_id, now=now)
         if decision.kind is None or decision.tag is None:
             logger.info("no automatic message", extra={"reason": decision.reason})
+            progress.automatic_done = True
             return
         run.automatic_pending = True
         if not self._store.claim_automatic(key, owner=run.owner, now=now, window=timedelta(hours=rules.window_hours)):
             run.automatic_pending = False
+            progress.automatic_done = True
             run.outcome.actions.append("automatic_message_already_sent")
             return
         job = policy.job(event, decision, conversation_key=key, ticket_id=ticket_id, now=now)
@@ -623,6 +625,7 @@ class ProcessEvent:
         except DeskError as exc:
             raise self._desk_failure(exc, run.attempt) from exc
         run.automatic_pending = False
+        progress.automatic_done = True  # saved with the event's progress: a retry for Salesforce queues and tags nothing again
 
     # --- Salesforce -----------------------------------------------------------------------
 

@@ -134,6 +134,9 @@ class DynamoDbConversationStore:
         if progress.edit_as_message:
             update += ", edit_as_message = :as_message"
             values[":as_message"] = True
+        if progress.automatic_done:
+            update += ", automatic_done = :automatic"
+            values[":automatic"] = True
         for name, value in (("ticket_id", progress.ticket_id), ("salesforce_ref", progress.salesforce_ref)):
             if value is not None:
                 update += f", {name} = :{name}"
@@ -501,6 +504,7 @@ def _progress(item: Mapping[str, Any]) -> EventProgress:
         comments_uncertain=bool(item.get("comments_uncertain", False)),
         first_tried_at=datetime.fromisoformat(item["first_tried_at"]) if "first_tried_at" in item else None,
         edit_as_message=bool(item.get("edit_as_message", False)),
+        automatic_done=bool(item.get("automatic_done", False)),
     )
 
 
