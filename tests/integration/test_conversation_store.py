@@ -5,10 +5,11 @@ The unit tests of the process use case trust the fake; this keeps it honest.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import msgspec
@@ -24,6 +25,9 @@ from socialdesk.store.port import Alias, Claim, ConversationStore, EventBusyErro
 from tests.support.dynamodb_capacity import MeteredClient
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import InMemoryStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 KEY = "facebook:448242228374517:post:448242228374517_1221316769125949"
@@ -494,3 +498,72 @@ def test_a_note_for_a_closed_ticket_waits_for_the_ticket_that_replaces_it(store:
     assert [event.event_id for event in store.parked(anchor)] == [reply.event_id]
     # And once it exists, parking against the closed ticket again is refused: the event goes straight to the new one
     assert not store.park(anchor, reply, now=NOW, replacing=4014)
+
+
+def test_an_events_automatic_message_done_is_kept_with_its_progress(store: ConversationStore) -> None:
+    store.begin_event("e-auto", owner="sqs-a", now=NOW, lease_seconds=90)
+    store.save_progress("e-auto", EventProgress(zendesk_done=True, ticket_id=4014, automatic_done=True), now=NOW, release=True)
+    assert store.begin_event("e-auto", owner="sqs-b", now=NOW, lease_seconds=90).automatic_done
+
+
+def test_one_automatic_message_per_conversation_per_window(store: ConversationStore) -> None:
+    window = timedelta(hours=24)
+    # Given a message claiming its conversation's automatic message
+    assert store.claim_automatic(KEY, owner="event-1", now=NOW, window=window)
+    # When the same event claims again (its retry), and another message of the conversation claims within the window
+    retry = store.claim_automatic(KEY, owner="event-1", now=NOW + timedelta(minutes=6), window=window)
+    other = store.claim_automatic(KEY, owner="event-2", now=NOW + timedelta(hours=23, minutes=59), window=window)
+    # Then the retry keeps its claim, the other is refused
+    assert retry and not other
+    # And another conversation is not concerned
+    assert store.claim_automatic(KEY + "-other", owner="event-2", now=NOW, window=window)
+    # When the window has passed, the next message takes the next window; the old claimant no longer holds it
+    assert store.claim_automatic(KEY, owner="event-3", now=NOW + timedelta(hours=24), window=window)
+    assert not store.claim_automatic(KEY, owner="event-1", now=NOW + timedelta(hours=24, minutes=1), window=window)
+
+
+def test_a_retry_keeps_the_time_its_claim_was_taken(store: ConversationStore) -> None:
+    window = timedelta(hours=1)
+    # Given a claim, and its retry 50 minutes later
+    assert store.claim_automatic(KEY, owner="event-1", now=NOW, window=window)
+    assert store.claim_automatic(KEY, owner="event-1", now=NOW + timedelta(minutes=50), window=window)
+    # Then the window still ends an hour after the first claim, not after the retry
+    assert store.claim_automatic(KEY, owner="event-2", now=NOW + timedelta(hours=1), window=window)
+
+
+class OneRequestAtATime:
+    """A DynamoDB client whose requests are each atomic, as DynamoDB's are on an item (moto's are not across threads)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self._lock = client, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(*args, **kwargs)
+
+        return call
+
+
+def test_two_events_claiming_at_once_get_one_automatic_message(store: ConversationStore) -> None:
+    if isinstance(store, DynamoDbConversationStore):
+        client = cast("DynamoDBClient", OneRequestAtATime(store._client()))
+        store = DynamoDbConversationStore(store._table, lambda: client, clock=lambda: NOW)
+    # Given eight messages of one conversation claiming at the same moment from eight workers
+    barrier = threading.Barrier(8)
+    won: list[str] = []
+
+    def claim(owner: str) -> None:
+        barrier.wait()
+        if store.claim_automatic(KEY, owner=owner, now=NOW, window=timedelta(hours=24)):
+            won.append(owner)
+
+    workers = [threading.Thread(target=claim, args=(f"event-{number}",)) for number in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    # Then exactly one holds the window
+    assert len(won) == 1

@@ -11,7 +11,7 @@ import inspect
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import msgspec
@@ -149,6 +149,8 @@ class InMemoryStore:
         self.creators: dict[str, str] = {}
         self.creators_since: dict[str, datetime] = {}
         self.paused: dict[str, datetime] = {}
+        self.automatic: dict[str, tuple[str, datetime]] = {}
+        """Each conversation's automatic-message claim: who took it, when."""
         self.failures = Failures()
         self.dead = False  # after a simulated crash nothing more is written
 
@@ -275,6 +277,13 @@ class InMemoryStore:
         if bound is None or (owner is not None and bound.owner in (None, owner)):
             bound = self.aliases[key] = Alias(target=target, owner=owner)
         return bound
+
+    def claim_automatic(self, conversation_key: str, *, owner: str, now: datetime, window: timedelta) -> bool:
+        held = self.automatic.get(conversation_key)
+        if held is not None and int(held[1].timestamp()) > int((now - window).timestamp()):
+            return held[0] == owner
+        self.automatic[conversation_key] = (owner, now)
+        return True
 
     def customer(self, key: str) -> Customer | None:
         found = self.customers.get(key)

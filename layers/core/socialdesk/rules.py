@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -191,10 +193,102 @@ class ClassificationRules(Rules):
         return value
 
 
+ChannelChoice = Literal["public_reply", "private_reply", "direct_message", "none"]
+MessageKindName = Literal["post", "reply", "comment", "direct_message"]
+_INTERVAL = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+PerLanguage = dict[LanguageCode, Annotated[str, Field(min_length=1)]]
+
+
+class CalendarRules(Rules):
+    """Business hours: an IANA time zone, opening intervals per weekday (several a day), a country's public holidays
+    (the `holidays` package; ISO 3166 code, optional subdivision) plus explicit closed dates; or `always_open` (24/7)."""
+
+    zone: str = "UTC"
+    hours: dict[Weekday, tuple[Annotated[str, Field(pattern=_INTERVAL)], ...]] = {}
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    subdivision: str | None = None
+    closed: tuple[date, ...] = ()
+    always_open: bool = False
+
+    @field_validator("zone")
+    @classmethod
+    def _zone_is_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _intervals_end_after_they_start(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for day, intervals in value.items():
+            for interval in intervals:
+                start, _, end = interval.partition("-")
+                if end != "24:00" and end <= start:
+                    raise ValueError(f"{day}: {interval} ends before it starts (use 24:00 for midnight)")
+        return value
+
+
+class AcknowledgementRules(Rules):
+    """Automatic messages on the platform: an acknowledgement in the customer's language, or the answer to a recognised
+    question (`answers`, by intent). At most one per conversation per `window_hours`, always disclosed as automated."""
+
+    enabled: bool = True
+    window_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24
+    channels: dict[Platform, dict[MessageKindName, ChannelChoice]] = {}
+    """Per platform and message kind: where the automatic message goes; unset: none."""
+    fallback_language: LanguageCode = "en"
+    calendar: str | None = None
+    """The `[calendars.<name>]` whose hours decide between `templates` and `closed_templates`; unset: always open."""
+    templates: PerLanguage = {}
+    closed_templates: PerLanguage = {}
+    intent_templates: dict[TagName, PerLanguage] = {}
+    """An acknowledgement worded for an intent (no answer configured for it), per language."""
+    answers: dict[TagName, PerLanguage] = {}
+    """Self-service: the real answer (FAQ) to an intent, per language; the ticket is still opened, tagged auto_answered."""
+    reach_person: PerLanguage = {}
+    """Appended to every answer: how to reach a person."""
+    disclosure: PerLanguage = {}
+    """Appended to every automatic message: "Automated reply" in the customer's language."""
+    response_time: PerLanguage = {}
+    """`{response_time}` during business hours."""
+    closed_response_time: PerLanguage = {}
+    """`{response_time}` outside business hours; `{opens}` in it is the next opening, local time."""
+    x_handles: tuple[Annotated[str, Field(pattern=r"^@?\w{1,15}$")], ...] = ()
+    """The brand's X handles: a public reply on X only to posts that mention one (self-serve apps are refused otherwise)."""
+    whatsapp_template: str | None = None
+    """A pre-approved WhatsApp template for outside the 24-hour window; unset: nothing is sent there."""
+
+    @field_validator("templates")
+    @classmethod
+    def _fallback_has_a_template(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        fallback = info.data.get("fallback_language")
+        if value and fallback not in value:
+            raise ValueError(f"no template for the fallback language {fallback}")
+        return value
+
+
 class RulesConfig(Rules):
     zendesk: ZendeskRules
     salesforce: SalesforceRules | None = None
     classification: ClassificationRules | None = None
+    calendars: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")], CalendarRules] = {}
+    acknowledgement: AcknowledgementRules | None = None
+
+    @field_validator("acknowledgement")
+    @classmethod
+    def _calendar_is_defined(cls, value: AcknowledgementRules | None, info: ValidationInfo) -> AcknowledgementRules | None:
+        if value is None:
+            return value
+        if value.calendar is not None and value.calendar not in info.data.get("calendars", {}):
+            raise ValueError(f"calendar {value.calendar!r} is not one of [calendars.*]")
+        classification = info.data.get("classification")
+        known = {intent.name for intent in classification.intents} if classification is not None else set()
+        if unknown := sorted((set(value.answers) | set(value.intent_templates)) - known):
+            raise ValueError(f"answers or intent_templates for {', '.join(unknown)}: not a classification.intents name (nothing would select it)")
+        return value
 
 
 class RulesError(Exception):

@@ -152,6 +152,8 @@ class EventProgress(msgspec.Struct, kw_only=True):
     classification: str | None = None
     """The message's classification as JSON, kept when it came from a remote service (Comprehend), whose answer a retry
     might not get again: every try writes the same ticket (one Zendesk Idempotency-Key, one request body) and Task."""
+    automatic_done: bool = False
+    """The automatic message was decided, and if one, queued and its ticket tagged: a retry for the other side skips it."""
 
 
 def customer_key(platform: str, user_id: str) -> str:

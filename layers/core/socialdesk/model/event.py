@@ -109,6 +109,8 @@ class SocialEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     standby: bool = False
     delivery: Delivery | None = None
     conversation_alias: PlatformId | None = None
+    quotes_brand: bool = False
+    """An X post quoting one of the brand's posts: like an @mention, it lets the brand reply in public (X self-serve rule)."""
     schema_version: int = SCHEMA_VERSION
 
     @property

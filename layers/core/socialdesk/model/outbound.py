@@ -57,6 +57,8 @@ class OutboundJob(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     customer_message_at: UtcTime | None = None
     """The customer's latest message: Messenger's and WhatsApp's 24-hour windows are counted from it."""
     decided_at: UtcTime | None = None
+    template: str | None = None
+    """A pre-approved WhatsApp template to send instead of `text` (outside the 24-hour window); `text` stays for the note."""
 
 
 def encode_job(job: OutboundJob) -> str:

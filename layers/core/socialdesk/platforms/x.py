@@ -129,6 +129,7 @@ def _v1_tweet(tweet: Mapping[str, Any], *, account: str | None) -> SocialEvent |
         created_at=created,
         language=tweet.get("lang"),
         attachments=[{"type": item.get("type", "photo"), "id": item.get("id_str"), "url": item.get("media_url_https")} for item in media],
+        quotes_brand=((tweet.get("quoted_status") or {}).get("user") or {}).get("id_str") == account,
     )
 
 
@@ -161,14 +162,17 @@ def _activity(activity: Mapping[str, Any], batch: NormalisedBatch, received_at: 
             batch.add(dm, partial(_direct_message, dm, account=account, users=users))
     elif event_type in _ACTIVITY_POST_TYPES:
         users = {_unwrap(user).get("id"): user for user in (activity.get("includes") or {}).get("users") or []}
-        batch.add(activity, partial(_v2_post, body, account=account, users=users, received_at=received_at))
+        quotes_brand = event_type == "post.quote.create"  # the filter's user is the brand: its post was quoted
+        batch.add(activity, partial(_v2_post, body, account=account, users=users, received_at=received_at, quotes_brand=quotes_brand))
     elif event_type == "post.delete":
         batch.add(activity, partial(_v2_post_delete, body, account=account, received_at=received_at))
     else:
         batch.ignore(f"x:{event_type}")
 
 
-def _v2_post(post: Mapping[str, Any], *, account: str | None, users: Mapping[str, Any], received_at: datetime) -> SocialEvent | Ignored:
+def _v2_post(
+    post: Mapping[str, Any], *, account: str | None, users: Mapping[str, Any], received_at: datetime, quotes_brand: bool = False
+) -> SocialEvent | Ignored:
     account = _require_account(account)
     references = {ref["type"]: ref["id"] for ref in post.get("referenced_tweets") or []}
     if "retweeted" in references:
@@ -188,6 +192,7 @@ def _v2_post(post: Mapping[str, Any], *, account: str | None, users: Mapping[str
         created_at=from_iso(post["created_at"]) if post.get("created_at") else from_x_snowflake(post["id"]),
         language=post.get("lang"),
         attachments=[],
+        quotes_brand=quotes_brand,
     )
 
 
@@ -211,6 +216,7 @@ def _post_event(
     created_at: datetime,
     language: str | None,
     attachments: list[dict[str, Any]],
+    quotes_brand: bool = False,
 ) -> SocialEvent:
     """A post, reply or edit. An edited post has a new id; its `message_id` stays the first one.
 
@@ -235,6 +241,7 @@ def _post_event(
         permalink=_permalink(author.get("handle"), post_id),
         in_reply_to=in_reply_to,
         language=language if language and language != "und" else None,
+        quotes_brand=quotes_brand,
     )
 
 

@@ -21,6 +21,13 @@ A customer's message is classified (classify/) before its ticket is written: the
 priority and tags; a follow-up's tags (and a higher priority, never a lower one) are added before its comment, so a
 retry after any failure adds them again (tags are a set, a priority only rises: repeating either is harmless) and the
 comment's own guards stay as they are.
+
+Once the customer's message is on its ticket, it may be answered on the platform (acknowledge/policy.py): an
+acknowledgement or a self-service answer, queued for the outbound function as one job. At most one per conversation per
+window: a conditional write in the store claims the window before the job is queued, and the claimant's retry (after a
+crash or a failure between the claim and the queue) queues the same job id again, which outbound sends once. Our own
+sends coming back from the platform (echoes, found by `SentMessages`) are neither a brand reply nor an answer: no note,
+no response-time fact, nothing queued.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from socialdesk.acknowledge import policy
 from socialdesk.classify import Classification, Classifier
 from socialdesk.crm.port import Crm, CrmError, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
 from socialdesk.desk.port import (
@@ -57,6 +65,8 @@ from socialdesk.store.port import ConversationStore, EventBusyError, conversatio
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from socialdesk.acknowledge.ports import OutboundJobs, SentMessages
+    from socialdesk.calendars import Calendar
     from socialdesk.ports.queues import MessageQueue
     from socialdesk.rules import RulesConfig
 
@@ -129,6 +139,10 @@ class _Run:
     """The key the author goes by here (a WhatsApp customer's may be an alias), once resolved."""
     parked: bool = False
     classification: Classification | None = None
+    own_echo: bool = False
+    """The brand's message is one of our own automatic or agent sends, come back from the platform."""
+    automatic_pending: bool = False
+    """An automatic message was decided but not yet queued and tagged: the event is not complete."""
 
     @property
     def owner(self) -> str:
@@ -148,10 +162,17 @@ class ProcessEvent:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         jitter: Jitter = spread,
         classifier: Classifier | None = None,
+        outbound: OutboundJobs | None = None,
+        sent: SentMessages | None = None,
     ) -> None:
         if classifier is None and rules.classification is not None:
             classifier = Classifier(rules.classification, influencer=rules.zendesk.influencer)
         self._classifier = classifier
+        self._outbound = outbound
+        self._sent = sent
+        self._calendar: Calendar | None = policy.calendar_of(rules) if outbound is not None and rules.acknowledgement is not None else None
+        if self._calendar is not None:
+            self._calendar.is_open(clock())  # the holidays import and this year's table (~0.6 s) at INIT, not on a first answer
         self._store = store
         self._desk = desk
         self._crm = crm
@@ -195,12 +216,13 @@ class ProcessEvent:
             run.outcome.duplicate = True
             return run.outcome
         self._learn_pauses()
+        run.own_echo = self._is_own_echo(event)
         # Each side runs even when the other failed; a permanent failure outranks a retry, the longest retry wins.
         permanent: PermanentFailureError | None = None
         retry: RetryLaterError | None = None
         try:
             self._resolve_conversation(run)
-            for side in (self._helpdesk_side, self._crm_side):
+            for side in (self._helpdesk_side, self._automatic_message, self._crm_side):
                 if run.parked:
                     break
                 try:
@@ -210,7 +232,7 @@ class ProcessEvent:
                 except RetryLaterError as exc:
                     retry = later(retry, exc)
         finally:
-            progress.completed = progress.zendesk_done and progress.salesforce_done
+            progress.completed = progress.zendesk_done and progress.salesforce_done and not run.automatic_pending
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
         if permanent:
             raise permanent
@@ -241,7 +263,12 @@ class ProcessEvent:
             return
         assert isinstance(target, str)  # an edit taken for the customer's message is an edit no more
         run.outcome.conversation_key = target
-        if event.kind in MESSAGE_KINDS:
+        if event.kind in MESSAGE_KINDS and run.own_echo:
+            # Our own send: its id leads a customer's reply to it here, but it answers nobody (no response-time fact).
+            run.conversation = self._store.conversation(target)
+            if self._store.remember_message(event, target):
+                self._release(message_anchor(event.platform, event.account_id, event.message_id))
+        elif event.kind in MESSAGE_KINDS:
             customer = self._customer_key(run) if event.author and not event.from_brand else None
             run.conversation = self._store.record_activity(target, event, customer_key=customer)
             if self._store.remember_message(event, target):
@@ -336,6 +363,10 @@ class ProcessEvent:
         event, conversation, key = run.event, run.conversation, run.outcome.conversation_key
         assert key is not None
         customer_message = event.kind in MESSAGE_KINDS and not event.from_brand
+        if run.own_echo:
+            run.progress.zendesk_done = True  # no "brand replied" note: the ticket notes our sends itself (outbound)
+            run.outcome.actions.append("own_message")
+            return
         if not customer_message and not _needs_note(event):
             run.progress.zendesk_done = True
             return
@@ -559,6 +590,47 @@ class ProcessEvent:
         if isinstance(exc, DeskRejectedError | TicketClosedError | TicketNotFoundError):
             return PermanentFailureError(f"Zendesk refused the request: {exc}")
         return RetryLaterError(backoff(attempt, self._jitter), f"Zendesk unavailable: {exc}")
+
+    # --- automatic messages on the platform ------------------------------------------------------
+
+    def _is_own_echo(self, event: SocialEvent) -> bool:
+        """A brand message we sent ourselves (an acknowledgement, an answer, an agent's reply), come back as a webhook."""
+        if self._sent is None or not event.from_brand or event.kind not in MESSAGE_KINDS:
+            return False
+        return self._sent.find_sent(event.platform, event.message_id) is not None
+
+    def _automatic_message(self, run: _Run) -> None:
+        """Queue the acknowledgement or answer the rules choose, once per conversation per window, then tag the ticket."""
+        rules, event, progress = self._rules.acknowledgement, run.event, run.progress
+        if self._outbound is None or self._calendar is None or rules is None or run.parked or run.own_echo or progress.automatic_done:
+            return
+        if event.from_brand or event.kind not in MESSAGE_KINDS or not progress.zendesk_done or progress.ticket_id is None:
+            return
+        key, now, ticket_id = run.outcome.conversation_key, self._clock(), progress.ticket_id
+        assert key is not None
+        decision = policy.decide(event, self._classification(run), rules, calendar=self._calendar, ticket_id=ticket_id, now=now)
+        if decision.kind is None or decision.tag is None:
+            logger.info("no automatic message", extra={"reason": decision.reason})
+            progress.automatic_done = True
+            return
+        run.automatic_pending = True
+        if not self._store.claim_automatic(key, owner=run.owner, now=now, window=timedelta(hours=rules.window_hours)):
+            run.automatic_pending = False
+            progress.automatic_done = True
+            run.outcome.actions.append("automatic_message_already_sent")
+            return
+        job = policy.job(event, decision, conversation_key=key, ticket_id=ticket_id, now=now)
+        try:
+            self._outbound.enqueue(job)
+        except Exception as exc:  # the claim is this event's: its retry queues the same job id
+            raise RetryLaterError(backoff(run.attempt, self._jitter), f"outbound queue unavailable: {exc}") from exc
+        run.outcome.actions.append("acknowledgement_queued")
+        try:
+            self._zendesk.add_tags(ticket_id, [decision.tag])
+        except DeskError as exc:
+            raise self._desk_failure(exc, run.attempt) from exc
+        run.automatic_pending = False
+        progress.automatic_done = True  # saved with the event's progress: a retry for Salesforce queues and tags nothing again
 
     # --- Salesforce -----------------------------------------------------------------------
 

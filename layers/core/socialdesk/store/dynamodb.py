@@ -11,6 +11,7 @@ Items, all keyed `pk` + `sk`:
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
 | `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
+| `AUTO#<conversation key>` | `AUTO` | who claimed the conversation's automatic message, and when | the window, plus a day |
 | `PAUSE` | `PAUSE` | until when each backend is paused (429 Retry-After, spent allocation) | 1 day |
 
 Parking is race-free because both sides meet on the anchor item: the parker writes its
@@ -138,6 +139,9 @@ class DynamoDbConversationStore:
         if progress.edit_as_message:
             update += ", edit_as_message = :as_message"
             values[":as_message"] = True
+        if progress.automatic_done:
+            update += ", automatic_done = :automatic"
+            values[":automatic"] = True
         for name, value in (
             ("ticket_id", progress.ticket_id),
             ("salesforce_ref", progress.salesforce_ref),
@@ -307,6 +311,21 @@ class DynamoDbConversationStore:
     def pauses(self) -> dict[str, datetime]:
         item = self._get(_key("PAUSE", "ALL")) or {}
         return {name.removesuffix("_until"): datetime.fromtimestamp(int(value), tz=UTC) for name, value in item.items() if name.endswith("_until")}
+
+    # --- automatic messages: one per conversation per window -----------------------------------
+
+    def claim_automatic(self, conversation_key: str, *, owner: str, now: datetime, window: timedelta) -> bool:
+        """One conditional UpdateItem: the claim is taken when there is none, or the last one is `window` old."""
+        try:
+            self._update(
+                _key("AUTO", conversation_key),
+                "SET auto_owner = :owner, auto_at = :now, expires_at = :expires",
+                "attribute_not_exists(auto_owner) OR auto_at <= :window_start",
+                {":owner": owner, ":now": _epoch(now), ":window_start": _epoch(now - window), ":expires": _epoch(now + window + PAUSE_RETENTION)},
+            )
+        except _ConditionFailedError as failed:
+            return failed.item.get("auto_owner") == owner  # a retry of the claimant keeps its claim (and its time)
+        return True
 
     # --- aliases: one WhatsApp chat or customer under two keys --------------------------------
 
@@ -495,6 +514,7 @@ def _progress(item: Mapping[str, Any]) -> EventProgress:
         first_tried_at=datetime.fromisoformat(item["first_tried_at"]) if "first_tried_at" in item else None,
         edit_as_message=bool(item.get("edit_as_message", False)),
         classification=item.get("classification"),
+        automatic_done=bool(item.get("automatic_done", False)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -128,6 +128,14 @@ class ConversationStore(Protocol):
         """Bind `key` to `target` unless it is bound already, and return the binding in force: the first writer wins.
 
         With `owner`, a binding nobody owns is taken over, and the owner may re-point its own.
+        """
+        ...
+
+    def claim_automatic(self, conversation_key: str, *, owner: str, now: datetime, window: timedelta) -> bool:
+        """Take the conversation's one automatic message of the window that starts now, unless one was taken within `window`.
+
+        True for the first claimant, and again for the same `owner` (an event's retry, which re-queues the same job:
+        outbound sends a job id once); False for any other event until `window` has passed since the claim.
         """
         ...
 
