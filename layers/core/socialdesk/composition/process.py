@@ -125,7 +125,7 @@ def build_process_batch(
         raise CrmSecretIncompleteError(missing)
     process = ProcessEvent(
         store=DynamoDbConversationStore(config.state_table_name, dynamodb),
-        desk=_desk(rules, secret, sandbox),
+        desk=build_desk(rules, secret, sandbox),
         crm=_crm(rules, secret, sandbox),
         rules=rules,
         events=SqsQueue(config.inbound_queue_url, sqs),
@@ -142,7 +142,7 @@ def _classifier(rules: RulesConfig) -> Classifier | None:
     return Classifier(rules.classification, influencer=rules.zendesk.influencer, service=service)
 
 
-def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
+def build_desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
     oauth = _optional(secret, "zendesk_oauth_token")
     if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
