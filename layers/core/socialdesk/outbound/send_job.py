@@ -149,7 +149,9 @@ def sent_note(job: OutboundJob, message_id: str) -> str:
 
 
 def token_rejected_note(job: OutboundJob, exc: SendTokenRejectedError) -> str:
-    said = "there is no token for it" if exc.code == "missing" else f"the {_on(job)} token was rejected (code {exc.code})"
+    if exc.code == "missing":
+        return f"{_what(job)} not delivered: {exc.reason}; an admin must add the {_on(job)} token to PlatformSecret. Not sent: {job.text}"
+    said = f"the {_on(job)} token was rejected (code {exc.code})"
     return f"{_what(job)} not delivered: {said}; an admin must renew it in PlatformSecret. Not sent: {job.text}"
 
 
