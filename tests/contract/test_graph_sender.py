@@ -1,7 +1,7 @@
-"""The Graph sender (Facebook, Instagram, Messenger) at the HTTP level: the calls of answering.md §2.1, Graph's answers.
+"""The Graph sender (Facebook, Instagram, Messenger) at the HTTP level: the documented calls, Graph's answers.
 
 Error bodies are Graph's `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`
-(developers.facebook.com/docs/graph-api/guides/error-handling; codes in answering.md §2.2).
+(developers.facebook.com/docs/graph-api/guides/error-handling).
 """
 
 from __future__ import annotations

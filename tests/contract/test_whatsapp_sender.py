@@ -1,4 +1,4 @@
-"""The WhatsApp sender at the HTTP level: a Cloud API text message, and the error codes of answering.md §2.2.
+"""The WhatsApp sender at the HTTP level: a Cloud API text message, and its error codes.
 
 Error bodies as the Cloud API returns them (`error.code`, `error.error_data.details`: the codes and texts as in
 `david-lev/pywa` `pywa/errors.py`, which mirrors Meta's table).

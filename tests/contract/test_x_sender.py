@@ -95,7 +95,7 @@ def test_a_401_is_our_token_rejected(api: responses.RequestsMock) -> None:
 @pytest.mark.parametrize(
     "detail",
     [
-        # Self-serve accounts may reply only when summoned (answering.md §0 #3); wording as X's 403 for such replies
+        # Self-serve accounts may reply only when summoned (xdevplatform/docs changelog, 23 Feb 2026); wording as X's 403 for such replies
         "You are not permitted to reply to this post.",
         # The same text twice (v1.1's code 187, "Status is a duplicate")
         "You are not allowed to create a Tweet with duplicate content.",

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 class Sent(msgspec.Struct, frozen=True, kw_only=True):
     platform_message_id: str
     """What the platform calls the message we sent (X post or DM event id, Graph comment or message id, WhatsApp wamid):
-    its echo carries it (answering.md §2.3)."""
+    its echo carries it (X `dm.sent` and `post.create`, Messenger `message_echoes`, WhatsApp `statuses[].id`: xdevplatform/docs
+    `x-api/activity/event-payloads.mdx`; developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events)."""
 
 
 class SendError(Exception):

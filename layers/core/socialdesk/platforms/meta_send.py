@@ -1,4 +1,4 @@
-"""Replies on Facebook, Instagram, Messenger and WhatsApp through the Graph API (answering.md §2.1, §2.2).
+"""Replies on Facebook, Instagram, Messenger and WhatsApp through the Graph API.
 
 | job | call | answered |
 |---|---|---|
@@ -9,8 +9,16 @@
 | Instagram DM | `POST /{ig-id}/messages` `{"recipient": {"id": IGSID}, "message": {"text"}}` | same |
 | WhatsApp | `POST /{phone-number-id}/messages` `{"messaging_product", "to", "type": "text", "text": {"body"}}` | `{"messages": [{"id"}]}` |
 
+Sources: developers.facebook.com/docs/messenger-platform/reference/send-api (v25.0 in its current examples);
+developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies (one private reply
+per comment, within 7 days); developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies;
+developers.facebook.com/documentation/business-messaging/instagram-messaging/features/private-replies; the WhatsApp Cloud
+API's messages reference (`type: "text"` inside the 24-hour customer-service window).
+
 The token goes in an `Authorization: Bearer` header, never in the URL (which access logs keep). Errors are read from
-`error.code` (Meta advises `code` over the deprecated `error_subcode`: answering.md §2.2):
+`error.code` (Meta advises `code` over the deprecated `error_subcode`; the codes as in `david-lev/pywa` `pywa/errors.py`,
+which mirrors developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes, and
+developers.facebook.com/docs/graph-api/guides/error-handling):
 - 190 (OAuthException, HTTP 401): the token expired or was invalidated: an admin must renew it;
 - 4, 17, 32, 613, 80001-80007: throttling (Graph's rate-limiting codes), 130429 WhatsApp throughput, 131056 WhatsApp
   pair rate: nothing sent, wait (the usage header's `estimated_time_to_regain_access`, in minutes, when given);

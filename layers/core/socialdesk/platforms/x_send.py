@@ -1,12 +1,13 @@
-"""Replies on X through API v2, signed with OAuth 1.0a user context (answering.md §2.1; platforms/oauth1.py).
+"""Replies on X through API v2, signed with OAuth 1.0a user context (xdevplatform/docs
+`x-api/posts/manage-tweets/integrate.mdx`, `x-api/direct-messages/manage/integrate.mdx`; signing: platforms/oauth1.py).
 
 - public reply: `POST /2/tweets` `{"text", "reply": {"in_reply_to_tweet_id"}}`, answered `{"data": {"id", "text"}}`;
 - direct message: `POST /2/dm_conversations/with/{participant_id}/messages` `{"text"}`, answered
-  `{"data": {"dm_conversation_id", "dm_event_id"}}` (the echo, XAA `dm.sent`, carries `dm_event_id`: answering.md §2.3).
+  `{"data": {"dm_conversation_id", "dm_event_id"}}` (the echo, XAA `dm.sent`, carries `dm_event_id`: `x-api/activity/event-payloads.mdx`).
 
 Answers read (xdevplatform/docs `x-api/fundamentals/rate-limits.mdx`, `response-codes-and-errors.mdx`): 429 with
 `x-rate-limit-reset` (epoch seconds when the window resets) is a wait, nothing sent; 401 is our token refused; 403 is a
-refusal for good (self-serve replies only when summoned since 23 Feb 2026, answering.md §0 #3; "You are not permitted to
+refusal for good (self-serve replies only when summoned since 23 Feb 2026, xdevplatform/docs `changelog.mdx`; "You are not permitted to
 reply…"; duplicate content, v1.1 code 187; DMs the recipient does not accept); other 4xx refusals; 5xx unknown.
 """
 
