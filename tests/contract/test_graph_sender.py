@@ -15,9 +15,9 @@ import responses
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.outbound.ports import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError
 from socialdesk.platforms.meta_send import GRAPH_API, GraphSender
 from socialdesk.platforms.send_http import platform_session
+from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError
 
 PAGE = "448242228374517"
 COMMENT = "448242228374517_1221316769125949"

@@ -14,9 +14,9 @@ import responses
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.outbound.ports import SendRateLimitedError, SendRefusedError, SendTokenRejectedError
 from socialdesk.platforms.meta_send import GRAPH_API, WhatsAppSender
 from socialdesk.platforms.send_http import platform_session
+from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError
 
 PHONE_NUMBER_ID = "106540352242922"
 URL = f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages"

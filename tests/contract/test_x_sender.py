@@ -17,10 +17,10 @@ import responses
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.outbound.ports import SendNotSentError, SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError
 from socialdesk.platforms.oauth1 import OAuth1Credentials
 from socialdesk.platforms.send_http import platform_session
 from socialdesk.platforms.x_send import XSender
+from socialdesk.ports.outbound import SendNotSentError, SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError
 
 NOW = 1_796_000_000
 CREDENTIALS = OAuth1Credentials(consumer_key="ck", consumer_secret="cs", token="1700000000000000001-tok", token_secret="ts")

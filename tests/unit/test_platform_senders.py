@@ -11,12 +11,12 @@ import pytest
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.outbound.ports import SendRefusedError, SendTokenRejectedError
-from socialdesk.outbound.senders import PlatformSenders, PlatformTokens
 from socialdesk.platforms.meta_send import GraphSender, WhatsAppSender
 from socialdesk.platforms.sandbox_send import SandboxPlatforms, SandboxPlatformState
 from socialdesk.platforms.send_http import platform_session
+from socialdesk.platforms.senders import PlatformSenders, PlatformTokens
 from socialdesk.platforms.x_send import XSender
+from socialdesk.ports.outbound import SendRefusedError, SendTokenRejectedError
 from socialdesk.sandbox_state import load_state
 
 PAGE, PHONE = "448242228374517", "106540352242922"

@@ -11,7 +11,8 @@ from socialdesk.desk.port import DeskUnavailableError, NewTicket
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
 from socialdesk.outbound import send_job
-from socialdesk.outbound.ports import (
+from socialdesk.outbound.send_job import SendJob
+from socialdesk.ports.outbound import (
     SendNotSentError,
     SendRateLimitedError,
     SendRefusedError,
@@ -19,7 +20,6 @@ from socialdesk.outbound.ports import (
     SendUncertainError,
     Sent,
 )
-from socialdesk.outbound.send_job import SendJob
 from socialdesk.process.failures import RetryLaterError, WaitError
 from tests.support.process_fakes import FakeDesk, InMemoryStore
 

@@ -16,9 +16,9 @@ from socialdesk.composition.clients import build_at_init, dynamodb, forget, once
 from socialdesk.composition.process import build_desk
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.outbound.send_job import JOBS, SendJob
-from socialdesk.outbound.senders import PlatformSenders, PlatformTokens
 from socialdesk.platforms.sandbox_send import SandboxPlatforms
 from socialdesk.platforms.send_http import platform_session
+from socialdesk.platforms.senders import PlatformSenders, PlatformTokens
 from socialdesk.ports.secrets import SecretsUnavailableError
 from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules

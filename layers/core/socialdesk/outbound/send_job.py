@@ -10,6 +10,7 @@ a ticket, an internal note the agent sees.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from socialdesk.desk.port import Comment, DeskError
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
 from socialdesk.observability import logger
-from socialdesk.outbound.ports import (
+from socialdesk.ports.outbound import (
     SendError,
     SendNotSentError,
     SendRateLimitedError,
@@ -27,14 +28,13 @@ from socialdesk.outbound.ports import (
 )
 from socialdesk.privacy import log_key, log_text
 from socialdesk.process.failures import RetryLaterError, WaitError, backoff
-from socialdesk.process.process_event import Outcome
 from socialdesk.process.sqs_batch import MessageKind, count_metric
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from socialdesk.desk.port import Desk
-    from socialdesk.outbound.ports import Senders
+    from socialdesk.ports.outbound import Senders
     from socialdesk.store.port import SendLedger, SendStatus
 
 # The metric ConnectionHealthAlarm watches (infra/template.yaml).
@@ -53,6 +53,17 @@ CHANNEL_NAMES = {Channel.PUBLIC_REPLY: "a public reply", Channel.PRIVATE_REPLY: 
 JOBS: MessageKind[OutboundJob] = MessageKind(
     decode=decode_job, conversation_keys=lambda job: (job.conversation_key,), log_name=lambda job: job.job_id, label="outbound job"
 )
+
+
+@dataclass
+class Outcome:
+    """What handling one job did, for the batch driver's log line and metrics (the fields process's Outcome has)."""
+
+    event_key: str
+    conversation_key: str | None = None
+    ticket_id: int | None = None
+    duplicate: bool = False
+    actions: list[str] = field(default_factory=list)
 
 
 class SendJob:

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, OutboundJob
-from socialdesk.outbound.ports import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 from socialdesk.platforms.send_http import json_body, post
+from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

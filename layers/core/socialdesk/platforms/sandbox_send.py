@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialdesk.model.outbound import Channel, OutboundJob
-from socialdesk.outbound.ports import SendRefusedError, Sent
+from socialdesk.ports.outbound import SendRefusedError, Sent
 from socialdesk.sandbox_state import JsonSandbox, first_line, report
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 
-from socialdesk.outbound.ports import SendNotSentError, SendUncertainError
+from socialdesk.ports.outbound import SendNotSentError, SendUncertainError
 from socialdesk.timeout_session import TimeoutSession
 
 

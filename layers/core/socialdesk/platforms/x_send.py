@@ -17,9 +17,9 @@ import time
 from typing import TYPE_CHECKING
 
 from socialdesk.model.outbound import Channel, OutboundJob
-from socialdesk.outbound.ports import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 from socialdesk.platforms.oauth1 import OAuth1Credentials, authorization_header
 from socialdesk.platforms.send_http import json_body, post
+from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
 if TYPE_CHECKING:
     from collections.abc import Callable

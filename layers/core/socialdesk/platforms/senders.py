@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from socialdesk.model.event import Platform
-from socialdesk.outbound.ports import SendTokenRejectedError
 from socialdesk.platforms.meta_send import GraphSender, WhatsAppSender
 from socialdesk.platforms.oauth1 import OAuth1Credentials
 from socialdesk.platforms.x_send import XSender
+from socialdesk.ports.outbound import SendTokenRejectedError
 
 if TYPE_CHECKING:
     import requests
 
     from socialdesk.model.outbound import OutboundJob
-    from socialdesk.outbound.ports import PlatformSender, Sent
     from socialdesk.platforms.sandbox_send import SandboxPlatforms
+    from socialdesk.ports.outbound import PlatformSender, Sent
 
 X_KEYS = ("x_api_key", "x_api_secret", "x_access_token", "x_access_token_secret")
 

@@ -1,4 +1,5 @@
-"""The ports the outbound use case needs: a sender per platform, what a send can come to, and the jobs' queue.
+"""The outbound ports: a sender per platform and what a send can come to (the outbound use case and the platform
+senders), the jobs' queue and the messages we sent (process's acknowledgement policy and the outbound function).
 
 Every sender answers in these terms, whatever its platform says, so send_job.py decides once what each outcome means:
 - `Sent`: the platform took the message and named it;
