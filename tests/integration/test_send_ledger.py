@@ -98,3 +98,23 @@ def test_send_records_expire_like_event_records_and_sent_messages_like_message_r
         sent = client.get_item(TableName=table, Key={"pk": {"S": "SENT#x:m1"}, "sk": {"S": "SENT"}})["Item"]
         assert int(send["expires_at"]["N"]) == int((NOW + EVENT_RETENTION).timestamp())
         assert int(sent["expires_at"]["N"]) == int((NOW + RECORD_RETENTION).timestamp())
+
+
+def test_a_claim_abandoned_by_a_dead_try_is_settled_unknown_once_and_a_live_or_finished_one_never(ledger: Ledger) -> None:
+    # Given a claim taken at NOW by a try that then died, and another still under way
+    assert ledger.claim_send(JOB, NOW)
+    assert ledger.claim_send("live", NOW + timedelta(minutes=9))
+    # When a redelivery 10 minutes later finds claims older than 5 minutes abandoned
+    later = NOW + timedelta(minutes=10)
+    # Then the dead try's claim is settled unknown, for one caller only, and the live one is left alone
+    assert ledger.settle_abandoned(JOB, claimed_before=later - timedelta(minutes=5), now=later)
+    assert not ledger.settle_abandoned(JOB, claimed_before=later - timedelta(minutes=5), now=later)
+    assert not ledger.settle_abandoned("live", claimed_before=later - timedelta(minutes=5), now=later)
+    assert (ledger.send_record(JOB) or {})["send_state"] == "unknown"
+    assert (ledger.send_record("live") or {})["send_state"] == "claimed"
+    # And a finished send is never settled again
+    ledger.finish_send("live", status="sent", platform_message_id="m", reason=None, now=later)
+    assert not ledger.settle_abandoned("live", claimed_before=later + timedelta(hours=1), now=later)
+    assert (ledger.send_record("live") or {})["send_state"] == "sent"
+    # And no settled claim can be claimed again
+    assert not ledger.claim_send(JOB, later)

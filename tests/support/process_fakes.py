@@ -302,6 +302,14 @@ class InMemoryStore:
         if record is not None and record["send_state"] == "claimed":
             record.update(send_state="released", released_at=int(now.timestamp()))
 
+    def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
+        self.failures.check("settle_abandoned")
+        record = self.sends.get(job_id)
+        if record is None or record["send_state"] != "claimed" or record["claimed_at"] >= int(claimed_before.timestamp()):
+            return False
+        record.update(send_state="unknown", finished_at=int(now.timestamp()), reason="the try that claimed it stopped before it finished")
+        return True
+
     def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
         self.failures.check("finish_send")
         record = self.sends.setdefault(job_id, {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -198,4 +198,29 @@ def test_a_job_without_a_ticket_is_sent_without_a_note(world: World) -> None:
     world.sender.script = ["wamid.HBgL"]
     outcome = world.use_case.handle(world.job(ticket_id=None), delivery_id="m1", attempt=1)
     assert outcome.actions == ["reply_sent"]
+    assert world.notes() == []
+
+
+def test_a_job_whose_earlier_try_died_mid_send_is_noted_as_maybe_delivered_once_and_never_resent(world: World) -> None:
+    # Given a try that claimed the job 10 minutes ago and died before it finished (a crash, a timeout)
+    job = world.job()
+    assert world.store.claim_send(job.job_id, NOW - timedelta(minutes=10))
+    world.sender.script = ["never"]
+    # When SQS delivers the job again, twice
+    first = world.use_case.handle(job, delivery_id="m2", attempt=1)
+    second = world.use_case.handle(job, delivery_id="m3", attempt=1)
+    # Then nothing is sent, the send is settled unknown, and the agent is told once
+    assert world.sender.sent == []
+    assert first.duplicate and first.actions == ["reply_uncertain"]
+    assert second.duplicate and second.actions == []
+    assert (world.store.send_record(job.job_id) or {})["send_state"] == "unknown"
+    [note] = world.notes()
+    assert "may not have been delivered on X (the try that sent it stopped before it finished)" in note
+
+
+def test_a_duplicate_arriving_while_the_first_try_sends_is_skipped_without_a_note(world: World) -> None:
+    job = world.job()
+    assert world.store.claim_send(job.job_id, NOW - timedelta(seconds=20))
+    outcome = world.use_case.handle(job, delivery_id="m2", attempt=1)
+    assert outcome.duplicate and outcome.actions == []
     assert world.notes() == []

@@ -11,7 +11,7 @@ a ticket, an internal note the agent sees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from socialdesk.desk.port import Comment, DeskError
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from socialdesk.ports.outbound import Senders
     from socialdesk.store.port import SendLedger, SendStatus
 
+# A claim older than this and never finished belongs to a try that died (the outbound function's timeout is 60 s;
+# SQS redelivers after its 360 s visibility timeout): its send is settled as unknown, once, and the ticket told.
+ABANDONED_AFTER = timedelta(minutes=5)
 # The metric ConnectionHealthAlarm watches (infra/template.yaml).
 TOKEN_REJECTED_METRIC = "PlatformTokenRejected"
 
@@ -80,8 +83,13 @@ class SendJob:
 
     def handle(self, job: OutboundJob, *, delivery_id: str, attempt: int) -> Outcome:
         outcome = Outcome(event_key=job.job_id, conversation_key=job.conversation_key, ticket_id=job.ticket_id)
-        if not self._ledger.claim_send(job.job_id, self._clock()):
+        now = self._clock()
+        if not self._ledger.claim_send(job.job_id, now):
             outcome.duplicate = True  # claimed before (this job's earlier try, or a duplicate of it): never sent twice
+            if self._ledger.settle_abandoned(job.job_id, claimed_before=now - ABANDONED_AFTER, now=now):
+                # Its earlier try died between the claim and the end (a crash, a timeout): what it sent is unknown.
+                self._note(job, uncertain_note(job, "the try that sent it stopped before it finished"))
+                outcome.actions.append("reply_uncertain")
             return outcome
         try:
             sent = self._senders.sender_for(job).send(job)

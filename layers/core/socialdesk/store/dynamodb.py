@@ -371,6 +371,24 @@ class DynamoDbConversationStore:
                 {":released": "released", ":claimed": "claimed", ":now": _epoch(now)},
             )
 
+    def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
+        try:
+            self._update(
+                _key("SEND", job_id),
+                "SET send_state = :unknown, finished_at = :now, reason = :reason",
+                "send_state = :claimed AND claimed_at < :before",
+                {
+                    ":unknown": "unknown",
+                    ":claimed": "claimed",
+                    ":before": _epoch(claimed_before),
+                    ":now": _epoch(now),
+                    ":reason": "the try that claimed it stopped before it finished",
+                },
+            )
+        except _ConditionFailedError:
+            return False
+        return True
+
     def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
         values: dict[str, Any] = {":status": status, ":now": _epoch(now), ":expires": _epoch(now + EVENT_RETENTION)}
         update = "SET send_state = :status, finished_at = :now, expires_at = :expires"

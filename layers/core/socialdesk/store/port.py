@@ -152,6 +152,11 @@ class SendLedger(Protocol):
         connection): the next try may claim it again. A finished send is never released."""
         ...
 
+    def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
+        """Mark `unknown` a claim taken before `claimed_before` and never finished (its function died mid-send); True
+        for the one caller that did so, which tells the agent. A send under way, finished or released is left alone."""
+        ...
+
     def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
         """Record how the claimed send ended (a finished job stays claimed: it is never sent again)."""
         ...
