@@ -224,3 +224,31 @@ def test_a_duplicate_arriving_while_the_first_try_sends_is_skipped_without_a_not
     outcome = world.use_case.handle(job, delivery_id="m2", attempt=1)
     assert outcome.duplicate and outcome.actions == []
     assert world.notes() == []
+
+
+def test_a_whatsapp_text_past_the_24_hour_window_is_refused_before_the_call_and_noted(world: World) -> None:
+    # Given an agent reply to a WhatsApp customer who last wrote 30 hours ago (Meta would take it, then fail it later)
+    world.sender.script = ["wamid.never"]
+    job = world.job(
+        platform=Platform.WHATSAPP,
+        channel=Channel.DIRECT_MESSAGE,
+        kind=JobKind.AGENT_REPLY,
+        reply_to_id=None,
+        customer_message_at=NOW - timedelta(hours=30),
+    )
+    # When the job runs
+    outcome = world.use_case.handle(job, delivery_id="m1", attempt=1)
+    # Then nothing is sent, the send is failed, and the agent reads why
+    assert world.sender.sent == []
+    assert outcome.actions == ["reply_refused"]
+    assert (world.store.send_record(job.job_id) or {})["send_state"] == "failed"
+    [note] = world.notes()
+    assert note.startswith("Agent reply not delivered on WhatsApp: the customer last wrote 30 hours ago, outside WhatsApp's 24-hour window (131047)")
+
+
+def test_inside_the_window_and_on_other_platforms_the_customers_last_message_time_stops_nothing(world: World) -> None:
+    world.sender.script = ["wamid.1", "1880000000000000099"]
+    inside = world.job(job_id="a", platform=Platform.WHATSAPP, channel=Channel.DIRECT_MESSAGE, customer_message_at=NOW - timedelta(hours=23))
+    x_reply = world.job(job_id="b", customer_message_at=NOW - timedelta(days=3))
+    assert world.use_case.handle(inside, delivery_id="m1", attempt=1).actions == ["reply_sent"]
+    assert world.use_case.handle(x_reply, delivery_id="m2", attempt=1).actions == ["reply_sent"]

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 # A claim older than this and never finished belongs to a try that died (the outbound function's timeout is 60 s;
 # SQS redelivers after its 360 s visibility timeout): its send is settled as unknown, once, and the ticket told.
 ABANDONED_AFTER = timedelta(minutes=5)
+# WhatsApp takes free text only within 24 hours of the customer's last message, counted from it; outside, the send
+# often returns a wamid and fails later, asynchronously, with 131047 (a `statuses` webhook: `david-lev/pywa`
+# docs/source/content/errors/overview.rst), so a job known to be outside is refused before the call.
+WHATSAPP_WINDOW = timedelta(hours=24)
 # The metric ConnectionHealthAlarm watches (infra/template.yaml).
 TOKEN_REJECTED_METRIC = "PlatformTokenRejected"
 
@@ -92,6 +96,8 @@ class SendJob:
                 outcome.actions.append("reply_uncertain")
             return outcome
         try:
+            if (outside := _outside_window(job, now)) is not None:
+                raise SendRefusedError(outside)
             sent = self._senders.sender_for(job).send(job)
         except SendRateLimitedError as exc:
             # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
@@ -145,6 +151,14 @@ class SendJob:
         except DeskError as exc:
             count_metric("SendNoteFailed")
             logger.warning("the note about a send could not be written", extra={"ticket": job.ticket_id, "reason": log_text(str(exc))})
+
+
+def _outside_window(job: OutboundJob, now: datetime) -> str | None:
+    """Why a WhatsApp text cannot reach the customer any more, when the job says when they last wrote."""
+    if job.platform != Platform.WHATSAPP or job.customer_message_at is None or now - job.customer_message_at <= WHATSAPP_WINDOW:
+        return None
+    hours = int((now - job.customer_message_at).total_seconds() // 3600)
+    return f"the customer last wrote {hours} hours ago, outside WhatsApp's 24-hour window (131047); only a template can reach them now"
 
 
 def _what(job: OutboundJob) -> str:
