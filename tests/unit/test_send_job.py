@@ -114,15 +114,18 @@ def test_a_redelivered_job_is_never_sent_again(world: World) -> None:
 
 def test_a_rate_limit_gives_the_claim_back_and_the_job_waits_then_sends(world: World) -> None:
     # Given X answers 429 first (nothing was sent), then takes the reply
+    clock = {"now": NOW}
+    use_case = SendJob(ledger=world.store, senders=world.sender, desk=world.desk, clock=lambda: clock["now"])
     world.sender.script = [SendRateLimitedError(420, "X 429"), "1880000000000000099"]
     # When the job runs, it waits for the window's reset without counting a failure
     with pytest.raises(WaitError) as waited:
-        world.use_case.handle(world.job(), delivery_id="m1", attempt=1)
+        use_case.handle(world.job(), delivery_id="m1", attempt=1)
     assert waited.value.delay_seconds == 420
     assert not waited.value.counts_as_failure
     assert world.notes() == []
-    # Then its next try claims it again and sends it
-    outcome = world.use_case.handle(world.job(), delivery_id="m2", attempt=1)
+    # Then its next try, after the reset, claims it again and sends it
+    clock["now"] = NOW + timedelta(seconds=420)
+    outcome = use_case.handle(world.job(), delivery_id="m2", attempt=1)
     assert outcome.actions == ["reply_sent"]
     assert len(world.sender.sent) == 1
 
@@ -252,3 +255,25 @@ def test_inside_the_window_and_on_other_platforms_the_customers_last_message_tim
     x_reply = world.job(job_id="b", customer_message_at=NOW - timedelta(days=3))
     assert world.use_case.handle(inside, delivery_id="m1", attempt=1).actions == ["reply_sent"]
     assert world.use_case.handle(x_reply, delivery_id="m2", attempt=1).actions == ["reply_sent"]
+
+
+def test_after_a_rate_limit_the_accounts_next_jobs_wait_without_a_call_until_the_window_resets(world: World) -> None:
+    # Given X answered 429 for the brand account, its window resetting in 300 s
+    clock = {"now": NOW}
+    use_case = SendJob(ledger=world.store, senders=world.sender, desk=world.desk, clock=lambda: clock["now"])
+    world.sender.script = [SendRateLimitedError(300, "X 429"), "1880000000000000099", "wamid.1"]
+    with pytest.raises(WaitError):
+        use_case.handle(world.job(job_id="first"), delivery_id="m1", attempt=1)
+    # When the same account's next job comes 100 s later
+    clock["now"] = NOW + timedelta(seconds=100)
+    with pytest.raises(WaitError) as waited:
+        use_case.handle(world.job(job_id="second"), delivery_id="m2", attempt=1)
+    # Then it waits the rest of the window without calling X or claiming the job
+    assert waited.value.delay_seconds == 200
+    assert world.store.send_record("second") is None
+    # And another platform's job is not held up
+    whatsapp = world.job(job_id="third", platform=Platform.WHATSAPP, account_id="106540352242922", channel=Channel.DIRECT_MESSAGE)
+    assert use_case.handle(whatsapp, delivery_id="m3", attempt=1).actions == ["reply_sent"]
+    # And once the window has reset, the account's jobs are sent
+    clock["now"] = NOW + timedelta(seconds=301)
+    assert use_case.handle(world.job(job_id="second"), delivery_id="m4", attempt=1).actions == ["reply_sent"]

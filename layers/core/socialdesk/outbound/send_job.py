@@ -10,6 +10,7 @@ a ticket, an internal note the agent sees.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -81,6 +82,10 @@ class SendJob:
         self._senders = senders
         self._desk = desk
         self._clock = clock
+        self._paused: dict[tuple[str, str], datetime] = {}
+        """Until when each sending account is rate limited, as its platform last said: the container's later jobs for it
+        wait without a call (SQS redelivers to any container; another one learns from its own first 429)."""
+        self._lock = threading.Lock()
 
     def begin_batch(self) -> None:
         """Nothing is shared between a batch's jobs."""
@@ -88,6 +93,8 @@ class SendJob:
     def handle(self, job: OutboundJob, *, delivery_id: str, attempt: int) -> Outcome:
         outcome = Outcome(event_key=job.job_id, conversation_key=job.conversation_key, ticket_id=job.ticket_id)
         now = self._clock()
+        if (wait := self._pause_left(job, now)) is not None:
+            raise WaitError(wait, f"{job.platform} rate limit: this account's window resets in {wait} s")
         if not self._ledger.claim_send(job.job_id, now):
             outcome.duplicate = True  # claimed before (this job's earlier try, or a duplicate of it): never sent twice
             if self._ledger.settle_abandoned(job.job_id, claimed_before=now - ABANDONED_AFTER, now=now):
@@ -102,6 +109,8 @@ class SendJob:
         except SendRateLimitedError as exc:
             # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
             self._ledger.release_send(job.job_id, self._clock())
+            with self._lock:
+                self._paused[(job.platform, job.account_id)] = now + timedelta(seconds=exc.retry_after)
             raise WaitError(exc.retry_after, f"{job.platform} rate limit: {exc.reason}") from exc
         except SendNotSentError as exc:
             self._ledger.release_send(job.job_id, self._clock())
@@ -134,6 +143,11 @@ class SendJob:
         self._note(job, sent_note(job, sent.platform_message_id))
         outcome.actions.append("reply_sent")
         return outcome
+
+    def _pause_left(self, job: OutboundJob, now: datetime) -> int | None:
+        with self._lock:
+            until = self._paused.get((job.platform, job.account_id))
+        return max(1, int((until - now).total_seconds())) if until is not None and until > now else None
 
     def _end(self, job: OutboundJob, status: SendStatus, message_id: str | None, exc: SendError) -> None:
         logger.warning(
