@@ -58,6 +58,16 @@ FUNCTION_ENVIRONMENT = {
         "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
         "SOCIALDESK_CRM_SECRET_ID": "socialdesk-crm",
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+        "SOCIALDESK_OUTBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/outbound",
+    },
+    "OutboundFunction": {
+        "SOCIALDESK_OUTBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/outbound",
+        "SOCIALDESK_OUTBOUND_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/outbound-dlq",
+        "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
+        "SOCIALDESK_PLATFORM_SECRET_ID": "socialdesk-platforms",
+        "SOCIALDESK_CRM_SECRET_ID": "socialdesk-crm",
+        "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+        "SOCIALDESK_PLATFORM_TIMEOUT_SECONDS": "10",
     },
 }
 WEBHOOK_SECRET = {"x_consumer_secret": "probe-x-secret", "meta_app_secret": "probe-meta-secret", "meta_verify_token": "probe-token"}

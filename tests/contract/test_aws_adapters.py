@@ -17,9 +17,11 @@ from botocore.stub import Stubber
 
 from socialdesk.aws.s3 import S3BlobStore
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
-from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsQueue
+from socialdesk.aws.sqs import MAX_MESSAGE_BYTES, SqsOutboundJobs, SqsQueue
+from socialdesk.model.event import Platform
+from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job, encode_job
 from socialdesk.ports.blobs import BlobStoreUnavailableError
-from socialdesk.ports.queues import QueueMessage, QueueUnavailableError
+from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, sqs_safe
 from socialdesk.ports.secrets import SecretMissingError, SecretsUnavailableError, require
 
 if TYPE_CHECKING:
@@ -264,3 +266,59 @@ def test_an_s3_refusal_is_a_blob_store_outage() -> None:
         store = S3BlobStore("socialdesk-quarantine", lambda: client)  # noqa: B023 - used inside the loop's one pass
         with pytest.raises(BlobStoreUnavailableError, match="AccessDenied"):
             store.put(KEY, b"{}")
+
+
+def test_an_outbound_job_is_queued_as_its_encoded_body_for_the_outbound_function(sqs: tuple[Any, Stubber]) -> None:
+    # Given the acknowledgement policy's job
+    client, stubber = sqs
+    job = OutboundJob(
+        job_id="ack:x:1700:thread:1880000000000000001:1764871200",
+        kind=JobKind.ACKNOWLEDGEMENT,
+        platform=Platform.X,
+        account_id="1700",
+        conversation_key="x:1700:thread:1880000000000000001",
+        channel=Channel.PUBLIC_REPLY,
+        recipient_id="1600",
+        reply_to_id="1880000000000000001",
+        text="Thanks \ufffe we have it",  # a character SQS refuses is sent escaped, and decodes to the same text
+    )
+    body = sqs_safe(encode_job(job))
+    assert "\ufffe" not in body
+    stubber.add_response(
+        "send_message_batch",
+        {"Successful": [{"Id": "0", "MessageId": "m1", "MD5OfMessageBody": "x"}], "Failed": []},
+        {
+            "QueueUrl": QUEUE_URL,
+            "Entries": [
+                {
+                    "Id": "0",
+                    "MessageBody": body,
+                    "MessageAttributes": {
+                        "platform": {"DataType": "String", "StringValue": "x"},
+                        "kind": {"DataType": "String", "StringValue": "acknowledgement"},
+                    },
+                }
+            ],
+        },
+    )
+    # When it is enqueued
+    SqsOutboundJobs(QUEUE_URL, lambda: client).enqueue(job)
+    # Then the outbound function reads back the same job
+    assert decode_job(body) == job
+
+
+def test_an_outbound_job_that_cannot_be_queued_raises_for_process_to_retry(sqs: tuple[Any, Stubber]) -> None:
+    client, stubber = sqs
+    stubber.add_client_error("send_message_batch", service_error_code="AWS.SimpleQueueService.NonExistentQueue", http_status_code=400)
+    job = OutboundJob(
+        job_id="j",
+        kind=JobKind.ACKNOWLEDGEMENT,
+        platform=Platform.WHATSAPP,
+        account_id="1",
+        conversation_key="c",
+        channel=Channel.DIRECT_MESSAGE,
+        recipient_id="2",
+        text="t",
+    )
+    with pytest.raises(QueueUnavailableError):
+        SqsOutboundJobs(QUEUE_URL, lambda: client).enqueue(job)

@@ -10,6 +10,7 @@ is access nobody needs.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +19,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from socialdesk.aws.sqs import SqsOutboundJobs
 from socialdesk.composition import clients
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.template_stack import load_template
+from socialdesk.model.event import Platform
+from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.meta_send import GRAPH_API
 from tests.support.iam import statements
 from tests.support.process_stack import Flow
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
@@ -32,6 +37,8 @@ ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage"}
 # What Lambda's SQS event source mapping polls with, on the function's own role (Lambda Developer Guide, "Using Lambda
 # with Amazon SQS", execution role permissions): granted to ProcessRole, called by Lambda, not by the code.
 EVENT_SOURCE_MAPPING = {(action, "InboundQueue") for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+OUTBOUND_EVENT_SOURCE_MAPPING = {(action, "OutboundQueue") for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")}
+PHONE_NUMBER_ID = "106540352242922"
 ROLES = ("IngestRole", "ProcessRole")
 
 
@@ -153,6 +160,10 @@ def test_each_role_grants_exactly_the_sqs_s3_and_secrets_calls_its_function_make
     calls.webhook(meta_post(to_bytes(oversize_delivery())))
     flow.aws.sqs.send_message(QueueUrl=flow.aws.inbound_url, MessageBody='{"not": "an event"}')
     calls.process_all()
+    # And an acknowledgement queued for the outbound function through the process function's client, as the
+    # acknowledgement policy queues it (socialdesk.aws.sqs.SqsOutboundJobs)
+    with calls.by("ProcessRole"):
+        SqsOutboundJobs(flow.aws.resource("OutboundQueue"), clients.sqs).enqueue(whatsapp_job("grant-check"))
     # Then each function's calls are granted to its role, and each grant is called (by the function, or for the process
     # role's polling of the inbound queue, by Lambda's event source mapping)
     made = {role: {grant for grant in calls.of(role) if not grant[0].startswith("dynamodb:")} for role in ROLES}
@@ -171,3 +182,56 @@ def oversize_delivery() -> dict[str, Any]:
     entry["messaging"][0]["sender"]["id"] = "6789012345678999"
     entry["messaging"][0]["message"].update(mid="m_oversize", text="Mi pedido no ha llegado. " * 12_000)
     return {"object": "page", "entry": [entry]}
+
+
+def whatsapp_job(name: str) -> OutboundJob:
+    return OutboundJob(
+        job_id=f"ack:{name}",
+        kind=JobKind.ACKNOWLEDGEMENT,
+        platform=Platform.WHATSAPP,
+        account_id=PHONE_NUMBER_ID,
+        conversation_key=f"whatsapp:{PHONE_NUMBER_ID}:chat:{name}",
+        channel=Channel.DIRECT_MESSAGE,
+        recipient_id="16505551234",
+        text="Gracias (automático)",
+    )
+
+
+def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(flow: Flow) -> None:
+    # Given what the template grants the outbound function, and a WhatsApp token in PlatformSecret
+    grants = granted("OutboundRole")
+    calls = AwsCalls(flow)
+    flow.aws.put_secret("PlatformSecret", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
+    # And WhatsApp taking the first job, then answering the pair rate limit (131056: nothing sent, the jobs wait)
+    assert flow.http is not None
+    answers = iter(
+        [(200, {"messages": [{"id": "wamid.sent"}]})] + [(400, {"error": {"message": "(#131056) pair rate limit hit", "code": 131056}})] * 2
+    )
+
+    def whatsapp(request: Any) -> tuple[int, dict[str, str], str]:
+        status, body = next(answers)
+        return status, {"content-type": "application/json"}, json.dumps(body)
+
+    flow.http.add_callback("POST", f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages", callback=whatsapp)
+    # And SQS refusing one delayed copy (the job then waits through its visibility timeout)
+    refused = {"count": 0}
+
+    def refuse_one_requeue(model: Any, **_: Any) -> None:
+        if calls.role == "OutboundRole" and model.name == "SendMessage" and not refused["count"]:
+            refused["count"] += 1
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "refused by the test"}}, "SendMessage")
+
+    clients.sqs().meta.events.register("before-call.sqs.SendMessage", refuse_one_requeue)
+    # When three jobs and a body that is no job go through one outbound batch
+    for name in ("sent", "waits-1", "waits-2"):
+        SqsOutboundJobs(flow.aws.resource("OutboundQueue"), lambda: flow.aws.sqs).enqueue(whatsapp_job(name))
+    flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody='{"not": "a job"}')
+    with calls.by("OutboundRole"):
+        flow.outbound_once()
+    assert refused["count"] == 1
+    # Then each call is granted, and each grant is called (polling by Lambda's event source mapping)
+    made = calls.of("OutboundRole")
+    assert made <= grants, f"called but not granted: {made - grants}"
+    unused = grants - made
+    assert unused == OUTBOUND_EVENT_SOURCE_MAPPING, f"granted but never called: {unused - OUTBOUND_EVENT_SOURCE_MAPPING}"
+    assert calls.unattributed == []

@@ -22,7 +22,7 @@ from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, SortedTimes
-from socialdesk.store.port import Alias, Claim, EventBusyError, message_anchor
+from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
 
 StoreT = TypeVar("StoreT")
 
@@ -151,6 +151,9 @@ class InMemoryStore:
         self.paused: dict[str, datetime] = {}
         self.automatic: dict[str, tuple[str, datetime]] = {}
         """Each conversation's automatic-message claim: who took it, when."""
+        self.sends: dict[str, dict[str, Any]] = {}
+        """Each outbound job's send record, as the DynamoDB store keeps it (`send_state`, `platform_message_id`, `reason`)."""
+        self.sent: dict[str, tuple[str, str]] = {}
         self.failures = Failures()
         self.dead = False  # after a simulated crash nothing more is written
 
@@ -294,3 +297,48 @@ class InMemoryStore:
         for name in ("desk_user_id", "crm_contact_id", "crm_persona_id"):
             if (value := getattr(customer, name)) is not None:
                 setattr(stored, name, value)
+
+    # --- outbound sends -------------------------------------------------------------------
+
+    def claim_send(self, job_id: str, now: datetime) -> bool:
+        self.failures.check("claim_send")
+        record = self.sends.get(job_id)
+        if record is not None and record["send_state"] != "released":
+            return False
+        self.sends[job_id] = {**(record or {}), "send_state": "claimed", "claimed_at": int(now.timestamp())}
+        return True
+
+    def release_send(self, job_id: str, now: datetime) -> None:
+        self.failures.check("release_send")
+        record = self.sends.get(job_id)
+        if record is not None and record["send_state"] == "claimed":
+            record.update(send_state="released", released_at=int(now.timestamp()))
+
+    def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
+        self.failures.check("settle_abandoned")
+        record = self.sends.get(job_id)
+        if record is None or record["send_state"] != "claimed" or record["claimed_at"] >= int(claimed_before.timestamp()):
+            return False
+        record.update(send_state="unknown", finished_at=int(now.timestamp()), reason="the try that claimed it stopped before it finished")
+        return True
+
+    def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
+        self.failures.check("finish_send")
+        record = self.sends.setdefault(job_id, {})
+        record.update(send_state=status, finished_at=int(now.timestamp()))
+        if platform_message_id is not None:
+            record["platform_message_id"] = platform_message_id
+        if reason is not None:
+            record["reason"] = reason[:1000]
+
+    def remember_sent(self, platform: str, message_id: str, job_id: str, conversation_key: str, now: datetime) -> None:
+        self.failures.check("remember_sent")
+        self.sent[f"{platform}:{message_id}"] = (job_id, conversation_key)
+
+    def find_sent(self, platform: str, message_id: str) -> str | None:
+        found = self.sent.get(f"{platform}:{message_id}")
+        return found[0] if found else None
+
+    def send_record(self, job_id: str) -> dict[str, Any] | None:
+        record = self.sends.get(job_id)
+        return dict(record) if record is not None else None

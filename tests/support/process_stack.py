@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from functions.ingest.app import lambda_handler as ingest_handler
+from functions.outbound.app import lambda_handler as outbound_handler
 from functions.process.app import lambda_handler as process_handler
 from socialdesk import composition
 from socialdesk.composition import clients
@@ -57,6 +58,8 @@ class Flow:
     last_event: dict[str, Any] | None = None
     clock: time_machine.Traveller | None = None
     """The virtual clock the whole stack reads (moto included): `process_all` moves it on by each wait it skips."""
+    http: responses.RequestsMock | None = None
+    """Every HTTP call the functions make (the Zendesk and Salesforce fakes answer theirs; a test adds the platforms')."""
 
     def webhook(self, event: dict[str, Any]) -> None:
         status = ingest_handler(event, FakeLambdaContext())["statusCode"]
@@ -69,6 +72,14 @@ class Flow:
             return None
         self.last_event = event
         response: dict[str, Any] = process_handler(event, FakeLambdaContext(function_name="socialdesk-process"))
+        return response
+
+    def outbound_once(self) -> dict[str, Any] | None:
+        """Receive one batch of outbound jobs and run the outbound handler on it (None when the queue is empty)."""
+        event = self.aws.receive_lambda_event(self.aws.resource("OutboundQueue"), max_messages=10)
+        if event is None:
+            return None
+        response: dict[str, Any] = outbound_handler(event, FakeLambdaContext(function_name="socialdesk-outbound"))
         return response
 
     def process_all(self, *, max_batches: int = 500) -> list[dict[str, Any]]:
@@ -105,7 +116,7 @@ def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
         local_aws() as aws,
         responses.RequestsMock(assert_all_requests_are_fired=False) as http,
     ):
-        for function in ("IngestFunction", "ProcessFunction"):
+        for function in ("IngestFunction", "ProcessFunction", "OutboundFunction"):
             os.environ.update(aws.environment(function, SOCIALDESK_RULES_FILE=str(rules_file)))
         aws.put_secret(
             "CrmSecret",
@@ -118,7 +129,7 @@ def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
             },
         )
         composition.reset()
-        flow = Flow(aws=aws, zendesk=FakeZendesk(http), salesforce=FakeSalesforce(http), visibility_changes=[], clock=clock)
+        flow = Flow(aws=aws, zendesk=FakeZendesk(http), salesforce=FakeSalesforce(http), visibility_changes=[], clock=clock, http=http)
         clients.sqs().meta.events.register(
             "before-parameter-build.sqs.ChangeMessageVisibility", lambda params, **_: flow.visibility_changes.append(params["VisibilityTimeout"])
         )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from socialdesk.composition.process import _crm, _desk
+from socialdesk.composition.process import _crm, build_desk
 from socialdesk.crm.salesforce import SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
@@ -34,13 +34,13 @@ def rules(tmp_path: Path) -> RulesConfig:
 
 def test_a_local_run_without_credentials_uses_both_sandboxes(rules: RulesConfig, tmp_path: Path) -> None:
     secret = FakeSecrets(current={})
-    assert isinstance(_desk(rules, secret, tmp_path), SandboxDesk)
+    assert isinstance(build_desk(rules, secret, tmp_path), SandboxDesk)
     assert isinstance(_crm(rules, secret, tmp_path), SandboxCrm)
 
 
 def test_a_local_run_with_zendesk_credentials_talks_to_zendesk_and_keeps_the_salesforce_sandbox(rules: RulesConfig, tmp_path: Path) -> None:
     secret = FakeSecrets(current=ZENDESK)
-    assert isinstance(_desk(rules, secret, tmp_path), ZendeskDesk)
+    assert isinstance(build_desk(rules, secret, tmp_path), ZendeskDesk)
     assert isinstance(_crm(rules, secret, tmp_path), SandboxCrm)
 
 
@@ -51,4 +51,4 @@ def test_a_local_run_with_salesforce_credentials_talks_to_salesforce(rules: Rule
 def test_a_deployed_stack_never_falls_back_to_a_sandbox(rules: RulesConfig) -> None:
     # Given no sandbox folder (the template never sets one) and a CRM secret without the Zendesk token
     with pytest.raises(SecretMissingError, match="zendesk_email"):
-        _desk(rules, FakeSecrets(current={}), None)
+        build_desk(rules, FakeSecrets(current={}), None)

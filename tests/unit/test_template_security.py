@@ -96,11 +96,14 @@ def test_each_function_writes_only_its_own_log_group(template: dict[str, Any]) -
 def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_only_and_no_index(template: dict[str, Any]) -> None:
     # Given the template's role statements
     dynamodb = [(role, s) for role, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listed(s["Action"]))]
-    # Then only the process role touches DynamoDB: item reads, writes and key queries on the state table itself
-    assert [role for role, _ in dynamodb] == ["ProcessRole"]
-    [(_, statement)] = dynamodb
-    assert set(statement["Action"]) == STATE_TABLE_ACTIONS
-    assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+    # Then only the process role reads and queries DynamoDB: item reads, writes and key queries on the state table itself
+    assert sorted(role for role, _ in dynamodb) == ["OutboundRole", "ProcessRole"]
+    by_role = dict(dynamodb)
+    assert set(listed(by_role["ProcessRole"]["Action"])) == STATE_TABLE_ACTIONS
+    # And the outbound role only writes its send ledger's items (claim, release, finish, remember: UpdateItem)
+    assert listed(by_role["OutboundRole"]["Action"]) == ["dynamodb:UpdateItem"]
+    for statement in by_role.values():
+        assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
     # And no index of it, as the table has none to grant
     table = template["Resources"]["StateTable"]["Properties"]
     assert "GlobalSecondaryIndexes" not in table
@@ -126,6 +129,17 @@ def test_queue_and_secret_grants_are_exactly_what_each_function_uses(template: d
     assert grants["ProcessRole"] == consume | {
         ("sqs:SendMessage", "InboundQueue"),
         ("sqs:SendMessage", "InboundDeadLetterQueue"),
+        ("sqs:SendMessage", "OutboundQueue"),
+        ("secretsmanager:GetSecretValue", "CrmSecret"),
+    }
+    consume_outbound = {
+        (action, "OutboundQueue") for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
+    }
+    # The outbound function reads the platform tokens and the Zendesk credentials (its notes), nothing of ingest's
+    assert grants["OutboundRole"] == consume_outbound | {
+        ("sqs:SendMessage", "OutboundQueue"),
+        ("sqs:SendMessage", "OutboundDeadLetterQueue"),
+        ("secretsmanager:GetSecretValue", "PlatformSecret"),
         ("secretsmanager:GetSecretValue", "CrmSecret"),
     }
 
@@ -152,9 +166,10 @@ def test_only_this_accounts_cloudwatch_alarms_may_publish_to_the_alarm_topic(tem
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
 
 
-def test_dead_letter_alarm_text_states_the_queues_real_receive_count(template: dict[str, Any]) -> None:
-    redrive = template["Resources"]["InboundQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
-    text, variables = template["Resources"]["InboundDeadLetterAlarm"]["Properties"]["AlarmDescription"]["Fn::Sub"]
+@pytest.mark.parametrize(("queue", "alarm"), [("InboundQueue", "InboundDeadLetterAlarm"), ("OutboundQueue", "OutboundDeadLetterAlarm")])
+def test_dead_letter_alarm_text_states_the_queues_real_receive_count(template: dict[str, Any], queue: str, alarm: str) -> None:
+    redrive = template["Resources"][queue]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    text, variables = template["Resources"][alarm]["Properties"]["AlarmDescription"]["Fn::Sub"]
     assert variables["MaxReceiveCount"] == redrive
     mapping, key, name = redrive["Fn::FindInMap"]
     count = template["Mappings"][mapping][key][name]
@@ -180,9 +195,35 @@ def test_every_alarm_notifies_the_alarm_topic(template: dict[str, Any]) -> None:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
 
 
-@pytest.mark.parametrize("secret", ["CrmSecret", "WebhookSecret"])
+@pytest.mark.parametrize("secret", ["CrmSecret", "WebhookSecret", "PlatformSecret"])
 def test_the_template_never_owns_a_secrets_value(template: dict[str, Any], secret: str) -> None:
     # Either property would write a new AWSCURRENT version whenever it is edited, replacing the live credentials.
     properties = template["Resources"][secret]["Properties"]
     assert "SecretString" not in properties
     assert "GenerateSecretString" not in properties
+
+
+@pytest.mark.parametrize(
+    ("function", "queue", "concurrency"),
+    [("ProcessFunction", "InboundQueue", "ProcessMaxConcurrency"), ("OutboundFunction", "OutboundQueue", "OutboundMaxConcurrency")],
+)
+def test_each_queue_hides_a_message_for_six_function_timeouts_and_its_consumer_is_bounded(
+    template: dict[str, Any], function: str, queue: str, concurrency: str
+) -> None:
+    # Given a queue-driven function (AWS: a visibility timeout of at least 6 x the function timeout for SQS event sources)
+    properties = template["Resources"][function]["Properties"]
+    [source] = properties["Events"].values()
+    # Then its queue keeps a message hidden for 6 of its timeouts, it reports partial failures, and its concurrency is capped
+    assert template["Resources"][queue]["Properties"]["VisibilityTimeout"] >= 6 * properties["Timeout"]
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": concurrency}}
+
+
+def test_outbound_concurrency_defaults_to_two_and_a_refused_token_raises_the_connection_health_alarm(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["OutboundMaxConcurrency"]["Default"] == 2
+    alarm = template["Resources"]["ConnectionHealthAlarm"]["Properties"]
+    # The metric outbound/send_job.py counts on every refused or missing token
+    from socialdesk.outbound.send_job import TOKEN_REJECTED_METRIC
+
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == ("Socialdesk", TOKEN_REJECTED_METRIC, 0)

@@ -47,8 +47,28 @@ class ProcessConfig(_SharedConfig, frozen=True, kw_only=True, rename=_env_name):
     crm_secret_id: NonEmpty
     rules_file: NonEmpty
     """The rules file (config/socialdesk.toml), deployed at /opt/socialdesk.toml by the config layer."""
+    outbound_queue_url: NonEmpty
+    """Where automatic acknowledgements are queued for the outbound function (OutboundJobs)."""
     sandbox_dir: str | None = None
     """Local runs only (the template never sets it): Zendesk and Salesforce without credentials become sandboxes kept here."""
+
+
+class OutboundConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name):
+    """The outbound function: jobs from OutboundQueue, sent through the platforms' APIs with PlatformSecret's tokens."""
+
+    outbound_queue_url: NonEmpty
+    outbound_dead_letter_queue_url: NonEmpty
+    """Its own name (not DEAD_LETTER_QUEUE_URL, process's): the local runner hosts every function in one environment."""
+    state_table_name: NonEmpty
+    platform_secret_id: NonEmpty
+    crm_secret_id: NonEmpty
+    """For the Zendesk credentials: the truth about each send is written on its ticket as an internal note."""
+    rules_file: NonEmpty
+    secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
+    platform_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)]
+    """Connect and read timeout of each platform call; after a read timeout the send's fate is unknown and it is never repeated."""
+    sandbox_dir: str | None = None
+    """Local runs only: platforms without a token in PlatformSecret become sandboxes kept in `<sandbox_dir>/platforms.json`."""
 
 
 ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)

@@ -6,13 +6,16 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from socialdesk.ports.queues import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
+from socialdesk.model.outbound import encode_job
+from socialdesk.ports.queues import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError, sqs_safe
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+    from socialdesk.model.outbound import OutboundJob
 
 MAX_BATCH_ENTRIES = 10
 # The MaximumMessageSize infra/template.yaml sets on every queue (the reasons are there; a test keeps the two
@@ -65,6 +68,26 @@ def _chunks(messages: Sequence[QueueMessage]) -> Iterator[Sequence[QueueMessage]
         size += message_size
     if start < len(messages):
         yield messages[start:]
+
+
+class SqsOutboundJobs:
+    """Implements `OutboundJobs` (what process's acknowledgement policy queues) on OutboundQueue.
+
+    A standard queue has no deduplication (MessageDeduplicationId is FIFO-only: botocore's SQS model, SendMessage), and
+    a job may be queued twice (process retried after a lost answer): the outbound function claims each job id once.
+    """
+
+    def __init__(self, queue_url: str, client: Callable[[], SQSClient]) -> None:
+        self._queue = SqsQueue(queue_url, client)
+
+    def enqueue(self, job: OutboundJob) -> None:
+        """Queue the job durably, or raise QueueUnavailableError."""
+        self._queue.send_all([job_message(job)])
+
+
+def job_message(job: OutboundJob) -> QueueMessage:
+    """One outbound job as OutboundQueue carries it: the body is `encode_job(job)`; attributes only for reading the queue."""
+    return QueueMessage(body=sqs_safe(encode_job(job)), attributes={"platform": job.platform.value, "kind": job.kind.value})
 
 
 # SQS caps a message's visibility timeout at 12 hours.

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from socialdesk.aws.comprehend import ComprehendSentiment
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
-from socialdesk.aws.sqs import SqsQueue, SqsRedelivery
+from socialdesk.aws.sqs import SqsOutboundJobs, SqsQueue, SqsRedelivery
 from socialdesk.classify import Classifier
 from socialdesk.composition.clients import build_at_init, comprehend, dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
@@ -124,13 +124,16 @@ def build_process_batch(
             extra={"missing_keys": missing, "secret": config.crm_secret_id},
         )
         raise CrmSecretIncompleteError(missing)
+    store = DynamoDbConversationStore(config.state_table_name, dynamodb)
     process = ProcessEvent(
-        store=DynamoDbConversationStore(config.state_table_name, dynamodb),
-        desk=_desk(rules, secret, sandbox),
+        store=store,
+        desk=build_desk(rules, secret, sandbox),
         crm=_crm(rules, secret, sandbox),
         rules=rules,
         events=SqsQueue(config.inbound_queue_url, sqs),
         classifier=_classifier(rules),
+        outbound=SqsOutboundJobs(config.outbound_queue_url, sqs),  # automatic messages, when the rules enable them
+        sent=store,  # what the outbound function sent: its echoes are ours
     )
     return SqsBatch(process=process, redelivery=_redelivery(config, sqs))
 
@@ -143,7 +146,7 @@ def _classifier(rules: RulesConfig) -> Classifier | None:
     return Classifier(rules.classification, influencer=rules.zendesk.influencer, service=service)
 
 
-def _desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
+def build_desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
     oauth = _optional(secret, "zendesk_oauth_token")
     if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})

@@ -20,7 +20,7 @@ from socialdesk.devtools.samples import TEST_SECRETS
 from socialdesk.devtools.template_stack import TemplateStack
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
 REGION = "eu-west-1"
 TEMPLATE = Path(__file__).resolve().parents[4] / "infra" / "template.yaml"
@@ -97,7 +97,7 @@ class LocalAws:
         arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return {"Records": [_lambda_record(message, arn) for message in messages]}
 
-    def put_secret(self, logical_id: str, values: dict[str, str]) -> None:
+    def put_secret(self, logical_id: str, values: Mapping[str, object]) -> None:
         """Write a new secret version, as an operator does; the old one becomes AWSPREVIOUS."""
         self.secretsmanager.put_secret_value(SecretId=self.resource(logical_id), SecretString=json.dumps(values))
 

@@ -65,8 +65,8 @@ from socialdesk.store.port import ConversationStore, EventBusyError, conversatio
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from socialdesk.acknowledge.ports import OutboundJobs, SentMessages
     from socialdesk.calendars import Calendar
+    from socialdesk.ports.outbound import OutboundJobs, SentMessages
     from socialdesk.ports.queues import MessageQueue
     from socialdesk.rules import RulesConfig
 

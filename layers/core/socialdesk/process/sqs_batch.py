@@ -17,6 +17,9 @@ one conversation one after the other, in the order they came: an event spends ne
 time waiting for Zendesk, Salesforce and DynamoDB, so a slow call of one conversation no longer
 holds up the rest of the batch. Each record's outcome is still reported on its own, through
 Powertools' BatchProcessor, exactly as when they ran one by one.
+
+The driver runs any kind of queued message (`MessageKind`): canonical events (process, the default) and outbound jobs
+(the outbound function, socialdesk.outbound.send_job.JOBS): the same waits, failures and dead-lettering for both.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import threading
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import msgspec
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -96,6 +100,27 @@ class EventHandler(Protocol):
     def handle(self, event: SocialEvent, *, delivery_id: str, attempt: int) -> Outcome: ...
 
 
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class MessageKind(Generic[ItemT]):
+    """How the driver reads one kind of message: its decoding, the keys that make two messages one conversation (run in
+    order, never side by side), and the key its log lines name."""
+
+    decode: Callable[[str], ItemT]
+    conversation_keys: Callable[[ItemT], tuple[str | None, ...]]
+    log_name: Callable[[ItemT], str]
+    label: str = "event"
+
+
+def _event_keys(event: SocialEvent) -> tuple[str | None, ...]:
+    return (event.conversation_key, event.conversation_alias)
+
+
+EVENTS: MessageKind[SocialEvent] = MessageKind(decode=decode_event, conversation_keys=_event_keys, log_name=lambda event: event.dedupe_key)
+
+
 class Blocked:
     """The process use case cannot be built (the CRM secret unfilled or missing a key, the rules file invalid): every event waits.
 
@@ -125,8 +150,18 @@ class _RequeueFailedError(Exception):
 
 
 class SqsBatch:
-    def __init__(self, *, process: EventHandler, redelivery: Redelivery, clock: Callable[[], float] = time.time, workers: int = MAX_WORKERS) -> None:
+    def __init__(
+        self,
+        *,
+        process: Any,
+        redelivery: Redelivery,
+        clock: Callable[[], float] = time.time,
+        workers: int = MAX_WORKERS,
+        messages: MessageKind[Any] = EVENTS,
+    ) -> None:
+        """`process` runs each decoded message: an EventHandler for EVENTS, a handler of the same shape for other kinds."""
         self._process = process
+        self._messages = messages
         self._redelivery = redelivery
         self._clock = clock
         self._workers = workers
@@ -145,7 +180,7 @@ class SqsBatch:
         A BaseException (the function dying: in tests, a simulated crash) stops every worker before its next record and
         ends the invocation, as it did when records ran one by one; the records already under way finish their call.
         """
-        events = [_decoded(record) for record in records]
+        events = [_decoded(record, self._messages) for record in records]
         outcomes = _Outcomes()
         failures: list[Exception | None] = [None] * len(records)
         died = threading.Event()
@@ -162,7 +197,7 @@ class SqsBatch:
                     died.set()
                     raise
 
-        conversations = _conversations(events)
+        conversations = _conversations(events, self._messages)
         workers = min(self._workers, len(conversations))
         if workers <= 1:
             for indexes in conversations:
@@ -176,7 +211,7 @@ class SqsBatch:
             outcomes.add(record, failure)
         return outcomes
 
-    def _record(self, record: SQSRecord, social_event: SocialEvent | Exception, context: LambdaContext) -> None:
+    def _record(self, record: SQSRecord, social_event: Any, context: LambdaContext) -> None:
         now = int(self._clock())
         state = _retry_state(record)
         state = msgspec.structs.replace(state, first_seen=state.first_seen or now)
@@ -187,9 +222,9 @@ class SqsBatch:
             self._requeue(record, state, NOT_STARTED_RETRY_SECONDS)
             return
         if isinstance(social_event, Exception):
-            self._dead_letter(record, f"not a canonical event: {social_event}")
+            self._dead_letter(record, f"not a canonical {self._messages.label}: {social_event}")
             return
-        event_key = str(log_key(social_event.dedupe_key))
+        event_key = str(log_key(self._messages.log_name(social_event)))
         try:
             outcome = self._process.handle(social_event, delivery_id=record.message_id, attempt=state.failures + 1)
         except RetryLaterError as exc:
@@ -279,14 +314,15 @@ class _Outcomes:
             raise failure
 
 
-def _decoded(record: SQSRecord) -> SocialEvent | Exception:
+def _decoded(record: SQSRecord, messages: MessageKind[Any]) -> Any:
+    """The decoded message, or the exception that says why it is none."""
     try:
-        return decode_event(record.body)
+        return messages.decode(record.body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return exc
 
 
-def _conversations(events: list[SocialEvent | Exception]) -> list[list[int]]:
+def _conversations(events: list[Any], messages: MessageKind[Any] = EVENTS) -> list[list[int]]:
     """The batch's records (their indexes) by conversation, in the order they came; a record that is no event stands alone.
 
     Events that name a key in common (`conversation_key`, or the other key a WhatsApp chat goes by, `conversation_alias`)
@@ -302,8 +338,8 @@ def _conversations(events: list[SocialEvent | Exception]) -> list[list[int]]:
 
     first_with: dict[str, int] = {}
     for index, event in enumerate(events):
-        if isinstance(event, SocialEvent):
-            for key in filter(None, (event.conversation_key, event.conversation_alias)):
+        if not isinstance(event, Exception):
+            for key in filter(None, messages.conversation_keys(event)):
                 parent[root(index)] = root(first_with.setdefault(key, index))
     conversations: dict[int, list[int]] = {}
     for index in range(len(events)):
@@ -312,6 +348,11 @@ def _conversations(events: list[SocialEvent | Exception]) -> list[list[int]]:
 
 
 _metrics_lock = threading.Lock()
+
+
+def count_metric(name: str, value: int = 1) -> None:
+    """Add to a count metric, safely from the batch's threads (what `_count` does, for other use cases' metrics)."""
+    _count(name, value)
 
 
 def _count(name: str, value: int = 1) -> None:

@@ -13,6 +13,8 @@ Items, all keyed `pk` + `sk`:
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
 | `AUTO#<conversation key>` | `AUTO` | who claimed the conversation's automatic message, and when | the window, plus a day |
 | `PAUSE` | `PAUSE` | until when each backend is paused (429 Retry-After, spent allocation) | 1 day |
+| `SEND#<job id>` | `SEND` | an outbound job's one send: claimed, released, sent, failed or unknown; the platform's message id | 30 days |
+| `SENT#<platform>:<message id>` | `SENT` | a message we sent (its job and conversation), to recognise its echo | 400 days |
 
 Parking is race-free because both sides meet on the anchor item: the parker writes its
 `PARK` item, then counts itself on the anchor only while the anchor is not ready
@@ -40,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress
-from socialdesk.store.port import Alias, Claim, EventBusyError, message_anchor
+from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -372,6 +374,73 @@ class DynamoDbConversationStore:
         update = "SET " + ", ".join([f"{name} = :{name}" for name in known] + ["expires_at = :expires"])
         values = {f":{name}": value for name, value in known.items()} | {":expires": _epoch(self._clock() + RECORD_RETENTION)}
         self._update(_key("CUST", customer.key), update, None, values)
+
+    # --- outbound sends: at most once each, and the messages we sent ----------------------------
+
+    def claim_send(self, job_id: str, now: datetime) -> bool:
+        """One conditional UpdateItem: only a job never claimed, or given back (released) before anything left, is claimed."""
+        try:
+            self._update(
+                _key("SEND", job_id),
+                "SET send_state = :claimed, claimed_at = :now, expires_at = :expires",
+                "attribute_not_exists(send_state) OR send_state = :released",
+                {":claimed": "claimed", ":released": "released", ":now": _epoch(now), ":expires": _epoch(now + EVENT_RETENTION)},
+            )
+        except _ConditionFailedError:
+            return False
+        return True
+
+    def release_send(self, job_id: str, now: datetime) -> None:
+        with suppress(_ConditionFailedError):  # finished meanwhile (or never claimed): nothing to give back
+            self._update(
+                _key("SEND", job_id),
+                "SET send_state = :released, released_at = :now",
+                "send_state = :claimed",
+                {":released": "released", ":claimed": "claimed", ":now": _epoch(now)},
+            )
+
+    def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
+        try:
+            self._update(
+                _key("SEND", job_id),
+                "SET send_state = :unknown, finished_at = :now, reason = :reason",
+                "send_state = :claimed AND claimed_at < :before",
+                {
+                    ":unknown": "unknown",
+                    ":claimed": "claimed",
+                    ":before": _epoch(claimed_before),
+                    ":now": _epoch(now),
+                    ":reason": "the try that claimed it stopped before it finished",
+                },
+            )
+        except _ConditionFailedError:
+            return False
+        return True
+
+    def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
+        values: dict[str, Any] = {":status": status, ":now": _epoch(now), ":expires": _epoch(now + EVENT_RETENTION)}
+        update = "SET send_state = :status, finished_at = :now, expires_at = :expires"
+        for name, value in (("platform_message_id", platform_message_id), ("reason", reason[:1000] if reason else None)):
+            if value is not None:
+                update += f", {name} = :{name}"
+                values[f":{name}"] = value
+        self._update(_key("SEND", job_id), update, None, values)
+
+    def remember_sent(self, platform: str, message_id: str, job_id: str, conversation_key: str, now: datetime) -> None:
+        self._update(
+            _key("SENT", f"{platform}:{message_id}"),
+            "SET job_id = :job, conversation_key = :conversation, sent_at = :now, expires_at = :expires",
+            None,
+            {":job": job_id, ":conversation": conversation_key, ":now": _epoch(now), ":expires": _epoch(now + RECORD_RETENTION)},
+        )
+
+    def find_sent(self, platform: str, message_id: str) -> str | None:
+        item = self._get(_key("SENT", f"{platform}:{message_id}"))
+        return str(item["job_id"]) if item and "job_id" in item else None
+
+    def send_record(self, job_id: str) -> dict[str, Any] | None:
+        """The job's send record as stored (for tests and operators)."""
+        return self._get(_key("SEND", job_id))
 
     # --- DynamoDB plumbing ----------------------------------------------------------------
 

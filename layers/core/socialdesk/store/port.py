@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import msgspec
 
@@ -142,3 +142,37 @@ class ConversationStore(Protocol):
     def customer(self, key: str) -> Customer | None: ...
 
     def save_customer(self, customer: Customer) -> None: ...
+
+
+SendStatus = Literal["sent", "failed", "unknown"]
+"""How a claimed send ended: the platform took it; it refused for good; or its answer was lost after the request left."""
+
+
+class SendLedger(Protocol):
+    """What the outbound function remembers about its sends: each job sent at most once, and the messages it sent."""
+
+    def claim_send(self, job_id: str, now: datetime) -> bool:
+        """Claim the job's one send (a conditional write); False when it was claimed before, whatever became of it."""
+        ...
+
+    def release_send(self, job_id: str, now: datetime) -> None:
+        """Give a claimed job back, when the platform refused it before anything was sent (a rate limit, a refused
+        connection): the next try may claim it again. A finished send is never released."""
+        ...
+
+    def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
+        """Mark `unknown` a claim taken before `claimed_before` and never finished (its function died mid-send); True
+        for the one caller that did so, which tells the agent. A send under way, finished or released is left alone."""
+        ...
+
+    def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
+        """Record how the claimed send ended (a finished job stays claimed: it is never sent again)."""
+        ...
+
+    def remember_sent(self, platform: str, message_id: str, job_id: str, conversation_key: str, now: datetime) -> None:
+        """Remember that `message_id` is ours (the job that sent it), so its echo is recognised."""
+        ...
+
+    def find_sent(self, platform: str, message_id: str) -> str | None:
+        """The job id of a message we sent on `platform`, or None when the message is not ours."""
+        ...

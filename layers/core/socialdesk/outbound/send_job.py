@@ -1,0 +1,213 @@
+"""Send one outbound job: claimed once, sent through its platform's sender, the outcome written on the ticket.
+
+At most once (architecture principle 2; the platforms have no idempotency key for sends): the job id is claimed by a
+conditional write before the platform is called, and a claimed job is never sent again, unless the platform said that
+nothing was sent (a rate limit, a refused connection), when the claim is given back and the job waits on the queue.
+An answer lost after the request left (a timeout, a 5xx) leaves the send `unknown`: the note says it may not have been
+delivered, and nothing is resent. Nothing silent (principle 9): every outcome becomes a metric and, when the job names
+a ticket, an internal note the agent sees.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from socialdesk.desk.port import Comment, DeskError
+from socialdesk.model.event import Platform
+from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
+from socialdesk.observability import logger
+from socialdesk.ports.outbound import (
+    SendError,
+    SendNotSentError,
+    SendRateLimitedError,
+    SendRefusedError,
+    SendTokenRejectedError,
+    SendUncertainError,
+)
+from socialdesk.privacy import log_key, log_text
+from socialdesk.process.failures import RetryLaterError, WaitError, backoff
+from socialdesk.process.sqs_batch import MessageKind, count_metric
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from socialdesk.desk.port import Desk
+    from socialdesk.ports.outbound import Senders
+    from socialdesk.store.port import SendLedger, SendStatus
+
+# A claim older than this and never finished belongs to a try that died (the outbound function's timeout is 60 s;
+# SQS redelivers after its 360 s visibility timeout): its send is settled as unknown, once, and the ticket told.
+ABANDONED_AFTER = timedelta(minutes=5)
+# WhatsApp takes free text only within 24 hours of the customer's last message, counted from it; outside, the send
+# often returns a wamid and fails later, asynchronously, with 131047 (a `statuses` webhook: `david-lev/pywa`
+# docs/source/content/errors/overview.rst), so a job known to be outside is refused before the call.
+WHATSAPP_WINDOW = timedelta(hours=24)
+# The metric ConnectionHealthAlarm watches (infra/template.yaml).
+TOKEN_REJECTED_METRIC = "PlatformTokenRejected"
+
+PLATFORM_NAMES = {
+    Platform.X: "X",
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.MESSENGER: "Messenger",
+    Platform.WHATSAPP: "WhatsApp",
+}
+KIND_NAMES = {JobKind.ACKNOWLEDGEMENT: "Automatic acknowledgement", JobKind.SELF_SERVICE: "Automatic answer", JobKind.AGENT_REPLY: "Agent reply"}
+CHANNEL_NAMES = {Channel.PUBLIC_REPLY: "a public reply", Channel.PRIVATE_REPLY: "a private reply", Channel.DIRECT_MESSAGE: "a direct message"}
+
+JOBS: MessageKind[OutboundJob] = MessageKind(
+    decode=decode_job, conversation_keys=lambda job: (job.conversation_key,), log_name=lambda job: job.job_id, label="outbound job"
+)
+
+
+@dataclass
+class Outcome:
+    """What handling one job did, for the batch driver's log line and metrics (the fields process's Outcome has)."""
+
+    event_key: str
+    conversation_key: str | None = None
+    ticket_id: int | None = None
+    duplicate: bool = False
+    actions: list[str] = field(default_factory=list)
+
+
+class SendJob:
+    """The outbound use case over one job (the batch driver's handler: `SqsBatch(process=SendJob(...), messages=JOBS)`)."""
+
+    def __init__(self, *, ledger: SendLedger, senders: Senders, desk: Desk | None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._ledger = ledger
+        self._senders = senders
+        self._desk = desk
+        self._clock = clock
+        self._paused: dict[tuple[str, str], datetime] = {}
+        """Until when each sending account is rate limited, as its platform last said: the container's later jobs for it
+        wait without a call (SQS redelivers to any container; another one learns from its own first 429)."""
+        self._lock = threading.Lock()
+
+    def begin_batch(self) -> None:
+        """Nothing is shared between a batch's jobs."""
+
+    def handle(self, job: OutboundJob, *, delivery_id: str, attempt: int) -> Outcome:
+        outcome = Outcome(event_key=job.job_id, conversation_key=job.conversation_key, ticket_id=job.ticket_id)
+        now = self._clock()
+        if (wait := self._pause_left(job, now)) is not None:
+            raise WaitError(wait, f"{job.platform} rate limit: this account's window resets in {wait} s")
+        if not self._ledger.claim_send(job.job_id, now):
+            outcome.duplicate = True  # claimed before (this job's earlier try, or a duplicate of it): never sent twice
+            if self._ledger.settle_abandoned(job.job_id, claimed_before=now - ABANDONED_AFTER, now=now):
+                # Its earlier try died between the claim and the end (a crash, a timeout): what it sent is unknown.
+                self._note(job, uncertain_note(job, "the try that sent it stopped before it finished"))
+                outcome.actions.append("reply_uncertain")
+            return outcome
+        try:
+            if (outside := _outside_window(job, now)) is not None:
+                raise SendRefusedError(outside)
+            sent = self._senders.sender_for(job).send(job)
+        except SendRateLimitedError as exc:
+            # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
+            self._ledger.release_send(job.job_id, self._clock())
+            with self._lock:
+                self._paused[(job.platform, job.account_id)] = now + timedelta(seconds=exc.retry_after)
+            raise WaitError(exc.retry_after, f"{job.platform} rate limit: {exc.reason}") from exc
+        except SendNotSentError as exc:
+            self._ledger.release_send(job.job_id, self._clock())
+            raise RetryLaterError(backoff(attempt), f"{job.platform} not reached: {exc.reason}") from exc
+        except SendTokenRejectedError as exc:
+            count_metric(TOKEN_REJECTED_METRIC)
+            logger.error("platform token rejected: an admin must renew it in PlatformSecret", extra={"platform": job.platform, "code": exc.code})
+            self._end(job, "failed", None, exc)
+            self._note(job, token_rejected_note(job, exc))
+            outcome.actions.append("reply_token_rejected")
+            return outcome
+        except SendRefusedError as exc:
+            self._end(job, "failed", None, exc)
+            self._note(job, refused_note(job, exc.reason))
+            outcome.actions.append("reply_refused")
+            return outcome
+        except (SendUncertainError, SendError, Exception) as exc:
+            # The request may have left (a timeout, a 5xx, or a bug after it did): at most once means never again.
+            if not isinstance(exc, SendError):
+                logger.exception("unexpected failure of a send; its fate is unknown and it is not repeated", extra={"job": log_key(job.job_id)})
+            reason = exc.reason if isinstance(exc, SendError) else f"unexpected {type(exc).__name__}"
+            self._end(job, "unknown", None, SendUncertainError(reason))
+            self._note(job, uncertain_note(job, reason))
+            outcome.actions.append("reply_uncertain")
+            return outcome
+        now = self._clock()
+        # Remembered before anything else: the echo may arrive within a second, and must be recognised as ours.
+        self._ledger.remember_sent(job.platform, sent.platform_message_id, job.job_id, job.conversation_key, now)
+        self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
+        self._note(job, sent_note(job, sent.platform_message_id))
+        outcome.actions.append("reply_sent")
+        return outcome
+
+    def _pause_left(self, job: OutboundJob, now: datetime) -> int | None:
+        with self._lock:
+            until = self._paused.get((job.platform, job.account_id))
+        return max(1, int((until - now).total_seconds())) if until is not None and until > now else None
+
+    def _end(self, job: OutboundJob, status: SendStatus, message_id: str | None, exc: SendError) -> None:
+        logger.warning(
+            "reply not delivered" if status == "failed" else "reply may not have been delivered",
+            extra={"job": log_key(job.job_id), "platform": job.platform, "status": status, "reason": log_text(exc.reason)},
+        )
+        self._ledger.finish_send(job.job_id, status=status, platform_message_id=message_id, reason=exc.reason, now=self._clock())
+
+    def _note(self, job: OutboundJob, body: str) -> None:
+        """The truth about the send as an internal note; the send is finished whatever becomes of the note."""
+        if job.ticket_id is None or self._desk is None:
+            return
+        try:
+            self._desk.add_comment(job.ticket_id, Comment(body=body, public=False))
+        except DeskError as exc:
+            count_metric("SendNoteFailed")
+            logger.warning("the note about a send could not be written", extra={"ticket": job.ticket_id, "reason": log_text(str(exc))})
+
+
+def _outside_window(job: OutboundJob, now: datetime) -> str | None:
+    """Why a WhatsApp text cannot reach the customer any more, when the job says when they last wrote."""
+    if job.platform != Platform.WHATSAPP or job.customer_message_at is None or now - job.customer_message_at <= WHATSAPP_WINDOW:
+        return None
+    hours = int((now - job.customer_message_at).total_seconds() // 3600)
+    return f"the customer last wrote {hours} hours ago, outside WhatsApp's 24-hour window (131047); only a template can reach them now"
+
+
+def _what(job: OutboundJob) -> str:
+    return KIND_NAMES[job.kind]
+
+
+def _on(job: OutboundJob) -> str:
+    return PLATFORM_NAMES.get(job.platform, str(job.platform))
+
+
+def _message_label(job: OutboundJob) -> str:
+    if job.platform == Platform.X:
+        return "post id" if job.channel == Channel.PUBLIC_REPLY else "DM event id"
+    if job.platform in (Platform.FACEBOOK, Platform.INSTAGRAM) and job.channel == Channel.PUBLIC_REPLY:
+        return "comment id"
+    return "message id"
+
+
+def sent_note(job: OutboundJob, message_id: str) -> str:
+    return f"{_what(job)} sent on {_on(job)} as {CHANNEL_NAMES[job.channel]} ({_message_label(job)} {message_id}): {job.text}"
+
+
+def token_rejected_note(job: OutboundJob, exc: SendTokenRejectedError) -> str:
+    if exc.code == "missing":
+        return f"{_what(job)} not delivered: {exc.reason}; an admin must add the {_on(job)} token to PlatformSecret. Not sent: {job.text}"
+    said = f"the {_on(job)} token was rejected (code {exc.code})"
+    return f"{_what(job)} not delivered: {said}; an admin must renew it in PlatformSecret. Not sent: {job.text}"
+
+
+def refused_note(job: OutboundJob, reason: str) -> str:
+    return f"{_what(job)} not delivered on {_on(job)}: {reason}. Not sent: {job.text}"
+
+
+def uncertain_note(job: OutboundJob, reason: str) -> str:
+    return (
+        f"{_what(job)} may not have been delivered on {_on(job)} ({reason}); it is not sent again, to never send it twice."
+        f" Check the conversation on {_on(job)}. Text: {job.text}"
+    )

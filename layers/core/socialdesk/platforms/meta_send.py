@@ -1,0 +1,167 @@
+"""Replies on Facebook, Instagram, Messenger and WhatsApp through the Graph API.
+
+| job | call | answered |
+|---|---|---|
+| Facebook public reply | `POST /{comment-id}/comments` `message` | `{"id"}` (the new comment) |
+| Instagram public reply | `POST /{ig-comment-id}/replies` `message` | `{"id"}` |
+| Facebook/Instagram private reply | `POST /{page-or-ig-id}/messages` `{"recipient": {"comment_id"}, "message": {"text"}}` | `{"message_id"}` |
+| Messenger DM | `POST /{page-id}/messages` `{"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text"}}` | same |
+| Instagram DM | `POST /{ig-id}/messages` `{"recipient": {"id": IGSID}, "message": {"text"}}` | same |
+| WhatsApp | `POST /{phone-number-id}/messages` `{"messaging_product", "to", "type": "text", "text": {"body"}}` | `{"messages": [{"id"}]}` |
+
+Sources: developers.facebook.com/docs/messenger-platform/reference/send-api (v25.0 in its current examples);
+developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies (one private reply
+per comment, within 7 days); developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies;
+developers.facebook.com/documentation/business-messaging/instagram-messaging/features/private-replies; the WhatsApp Cloud
+API's messages reference (`type: "text"` inside the 24-hour customer-service window).
+
+The token goes in an `Authorization: Bearer` header, never in the URL (which access logs keep). Errors are read from
+`error.code` (Meta advises `code` over the deprecated `error_subcode`; the codes as in `david-lev/pywa` `pywa/errors.py`,
+which mirrors developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes, and
+developers.facebook.com/docs/graph-api/guides/error-handling):
+- 190 (OAuthException, HTTP 401): the token expired or was invalidated: an admin must renew it;
+- 4, 17, 32, 613, 80001-80007: throttling (Graph's rate-limiting codes), 130429 WhatsApp throughput, 131056 WhatsApp
+  pair rate: nothing sent, wait (the usage header's `estimated_time_to_regain_access`, in minutes, when given);
+- 131047 outside the 24-hour window, 131026 undeliverable, 10 and 200-299 permissions, 368 and 131031 blocks, 10900
+  (a private reply already sent), 551 (person unavailable), other 4xx: refused for good;
+- 5xx without a known code: unknown (it may have been carried out).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.model.event import Platform
+from socialdesk.model.outbound import Channel, OutboundJob
+from socialdesk.platforms.send_http import json_body, post
+from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import requests
+
+GRAPH_API = "https://graph.facebook.com/v25.0"
+THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80001, 80008)})
+WHATSAPP_THROUGHPUT = 130429
+WHATSAPP_PAIR_RATE = 131056
+# Meta publishes no wait for these: the pair rate allows about one message per 6 s to one customer, "retry after 4^X s";
+# throughput limits are per second; the BUC throttles lift within the hour, usually minutes.
+WAIT_SECONDS = {WHATSAPP_PAIR_RATE: 60, WHATSAPP_THROUGHPUT: 60}
+DEFAULT_THROTTLE_SECONDS = 300
+REFUSAL_REASONS = {
+    131047: "more than 24 hours have passed since the customer last wrote (WhatsApp 131047); only a template can reach them now",
+    131026: "the customer cannot receive WhatsApp messages (131026: not a WhatsApp user, terms not accepted, or an old app)",
+    10: "the app lacks the permission to send this (Graph code 10)",
+    10900: "a private reply was already sent to this comment (Graph 10900: one per comment)",
+    551: "this person is not available right now (Graph 551)",
+    368: "Meta blocked the send as against its policies (368)",
+    131031: "the WhatsApp Business Account is locked (131031)",
+}
+
+
+class GraphSender:
+    """Facebook, Instagram and Messenger: one token per sending account (a Page token, or the Instagram token)."""
+
+    def __init__(self, token: str, session: requests.Session, *, base_url: str = GRAPH_API) -> None:
+        self._token = token
+        self._session = session
+        self._base = base_url.rstrip("/")
+
+    def send(self, job: OutboundJob) -> Sent:
+        if job.channel == Channel.PUBLIC_REPLY:
+            if job.platform not in (Platform.FACEBOOK, Platform.INSTAGRAM) or not job.reply_to_id:
+                raise SendRefusedError(f"a public reply on {job.platform} needs a Facebook or Instagram comment to answer")
+            edge = "comments" if job.platform == Platform.FACEBOOK else "replies"
+            answer = self._post(f"{job.reply_to_id}/{edge}", data={"message": job.text})
+            return Sent(platform_message_id=_required(answer, "id"))
+        if job.channel == Channel.PRIVATE_REPLY:
+            if not job.reply_to_id:
+                raise SendRefusedError("a private reply needs the comment it answers")
+            body: dict[str, Any] = {"recipient": {"comment_id": job.reply_to_id}, "message": {"text": job.text}}
+        else:
+            body = {"recipient": {"id": job.recipient_id}, "message": {"text": job.text}}
+            if job.platform != Platform.INSTAGRAM:
+                body["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
+        answer = self._post(f"{job.account_id}/messages", json=body)
+        return Sent(platform_message_id=_required(answer, "message_id"))
+
+    def _post(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        return graph_post(self._session, f"{self._base}/{path}", self._token, **kwargs)
+
+
+class WhatsAppSender:
+    """WhatsApp Cloud API: a text message from the job's phone number id, inside the customer-service window."""
+
+    def __init__(self, token: str, session: requests.Session, *, base_url: str = GRAPH_API) -> None:
+        self._token = token
+        self._session = session
+        self._base = base_url.rstrip("/")
+
+    def send(self, job: OutboundJob) -> Sent:
+        if job.channel != Channel.DIRECT_MESSAGE:
+            raise SendRefusedError("WhatsApp has only the chat: send a direct message")
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": job.recipient_id,
+            "type": "text",
+            "text": {"preview_url": False, "body": job.text},
+        }
+        answer = graph_post(self._session, f"{self._base}/{job.account_id}/messages", self._token, json=body)
+        messages = answer.get("messages")
+        if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
+            raise SendUncertainError("WhatsApp answered without messages[0].id")
+        return Sent(platform_message_id=str(messages[0]["id"]))
+
+
+def graph_post(session: requests.Session, url: str, token: str, **kwargs: Any) -> dict[str, Any]:
+    response = post(session, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    answer = json_body(response)
+    if response.status_code == 200 and "error" not in answer:
+        return answer
+    raise graph_failure(response.status_code, answer, response.headers)
+
+
+def graph_failure(status: int, answer: Mapping[str, Any], headers: Mapping[str, str]) -> Exception:
+    raw_error = answer.get("error")
+    error: Mapping[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+    code = error.get("code")
+    message = str(error.get("message") or f"HTTP {status}")
+    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+    said = f"{message}{f' ({details})' if details else ''}"
+    if code == 190:
+        return SendTokenRejectedError("190", f"Graph 190: {said}")
+    if isinstance(code, int) and (code in THROTTLING_CODES or code in WAIT_SECONDS):
+        wait = WAIT_SECONDS.get(code) or _regain_seconds(headers) or DEFAULT_THROTTLE_SECONDS
+        return SendRateLimitedError(wait, f"code {code}: {said}")
+    if code in REFUSAL_REASONS:
+        return SendRefusedError(REFUSAL_REASONS[code])
+    if isinstance(code, int) and 200 <= code <= 299:
+        return SendRefusedError(f"the app lacks a permission for this send (Graph {code}: {message})")
+    if status >= 500:
+        return SendUncertainError(f"Graph {status} (code {code}): {said}")
+    if 400 <= status < 500:
+        return SendRefusedError(f"refused (HTTP {status}, code {code}): {said}")
+    return SendUncertainError(f"unexpected answer (HTTP {status}, code {code}): {said}")
+
+
+def _regain_seconds(headers: Mapping[str, str]) -> int | None:
+    """Graph's `x-business-use-case-usage` header: `{"<id>": [{"estimated_time_to_regain_access": <minutes>, ...}]}`."""
+    raw = headers.get("x-business-use-case-usage") or headers.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+        minutes = max(int(entry.get("estimated_time_to_regain_access", 0)) for entries in usage.values() for entry in entries)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return minutes * 60 or None
+
+
+def _required(answer: Mapping[str, Any], key: str) -> str:
+    value = answer.get(key)
+    if not value:
+        raise SendUncertainError(f"the platform answered 200 without {key}")
+    return str(value)
