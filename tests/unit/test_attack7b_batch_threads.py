@@ -17,7 +17,7 @@ from socialdesk.process.failures import RetryLaterError
 from socialdesk.process.sqs_batch import SqsBatch
 from tests.support.events import sample_event
 from tests.support.process_fakes import FakeDesk, InMemoryStore
-from tests.support.process_world import World
+from tests.support.process_world import World, said
 from tests.support.sqs_sim import SimRedelivery, run_until_empty
 from tests.unit.test_batch_conversations import SAFETY_NET, Recorder, batch_of, customer_of, run
 
@@ -127,3 +127,25 @@ def test_a_task_links_its_ticket_when_zendesk_fails_after_creating_it() -> None:
     ticket = world.ticket_of(event)
     [task] = world.crm.activities.values()
     assert task.ticket_url == world.config.zendesk.agent_url(ticket.id)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="attack: a follow-up delivered before the first message opens the ticket: other subject, messages in reverse order"
+)
+@pytest.mark.parametrize("name", ["meta-whatsapp-text", "x-dm", "meta-messenger-message"])
+def test_a_follow_up_delivered_before_the_first_message_leaves_the_same_ticket(name: str) -> None:
+    # Given a customer's first message and the follow-up written a minute later (README, out-of-order deliveries: "Any
+    # order gives the same tickets, notes and response clock"); platforms deliver out of order, and so does a batch whose
+    # first record waits (a 429, a 503) while the next record of its conversation goes on
+    first = sample_event(name)
+    follow = said(first, 1, "and the tracking link is broken", minutes=1)
+    tickets = []
+    # When they are delivered in order, and in the other order
+    for order in ((first, follow), (follow, first)):
+        world = World()
+        for event in order:
+            world.handle(event)
+        ticket = world.ticket_of(first)
+        tickets.append((ticket.subject, world.public_bodies(first.conversation_key)))
+    # Then the ticket is the same: its subject names the first message, and the messages read in the order written
+    assert tickets[1] == tickets[0]
