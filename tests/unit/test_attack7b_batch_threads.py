@@ -22,10 +22,6 @@ from tests.support.sqs_sim import SimRedelivery, run_until_empty
 from tests.unit.test_batch_conversations import SAFETY_NET, Recorder, batch_of, customer_of, run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack: a WhatsApp chat's events that name it by different keys (BSUID alone, phone alone) run side by side in one batch",
-)
 def test_a_whatsapp_chats_message_by_bsuid_alone_waits_for_its_failed_status_by_phone_alone_in_one_batch() -> None:
     # Given one WhatsApp chat (Dana's: +1 650 555 1234, BSUID US.13491208655302741918) named two ways in one batch: a
     # failed status of a message sent to her number (Meta names the number alone) and then her next message, written
@@ -81,10 +77,6 @@ class CreatingWhenLimited(FakeDesk):
         return super().create_ticket(ticket, idempotency_key=idempotency_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack: another conversation's 429 between a ticket's creation and its context note leaves its Task without the ticket link",
-)
 def test_a_task_links_its_ticket_when_another_conversations_429_lands_while_the_ticket_is_being_created() -> None:
     # Given a batch of two new conversations: the first's ticket creation is under way (Zendesk creates it) when the
     # second's user lookup is answered 429 with Retry-After 60; the first's next Zendesk call (its context note) then waits
@@ -111,7 +103,6 @@ def test_a_task_links_its_ticket_when_another_conversations_429_lands_while_the_
     assert task.ticket_url == world.config.zendesk.agent_url(ticket.id)
 
 
-@pytest.mark.xfail(strict=True, reason="attack: a Zendesk 503 after the ticket is created (its context note) leaves the Task without the ticket link")
 def test_a_task_links_its_ticket_when_zendesk_fails_after_creating_it() -> None:
     # Given a new WhatsApp conversation, whose ticket Zendesk creates, but whose next Zendesk call (the social context
     # note) is answered 503 once

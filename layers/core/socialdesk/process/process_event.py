@@ -140,6 +140,8 @@ class _Run:
     parked: bool = False
     classification: Classification | None = None
     own_echo: bool = False
+    helpdesk_retrying: bool = False
+    """The helpdesk side failed for now and will be tried again: a Task that cannot name its ticket yet waits for it."""
     """The brand's message is one of our own automatic or agent sends, come back from the platform."""
     automatic_pending: bool = False
     """An automatic message was decided but not yet queued and tagged: the event is not complete."""
@@ -231,6 +233,7 @@ class ProcessEvent:
                     permanent = permanent or exc
                 except RetryLaterError as exc:
                     retry = later(retry, exc)
+                    run.helpdesk_retrying = run.helpdesk_retrying or side == self._helpdesk_side
         finally:
             progress.completed = progress.zendesk_done and progress.salesforce_done and not run.automatic_pending
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
@@ -643,6 +646,11 @@ class ProcessEvent:
             return
         self._wait_for(SALESFORCE, "Salesforce API allocation used up")
         ticket_id = progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
+        if ticket_id is None and run.helpdesk_retrying:
+            # The ticket may exist already (created, then a 503 or another conversation's 429 before it was recorded):
+            # a Task written now would never carry its link, as Tasks are not revisited. The retry writes it, linked. A
+            # helpdesk that refuses the event for good does not wait: the Task is then written without the link.
+            return
         ticket_url = self._rules.zendesk.agent_url(ticket_id) if ticket_id else None
         activity = crm_activity(event, ticket_url=ticket_url, classification=self._classification(run))
         try:

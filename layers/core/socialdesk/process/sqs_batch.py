@@ -35,7 +35,7 @@ import msgspec
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from socialdesk.model import SocialEvent, decode_event
+from socialdesk.model import Platform, SocialEvent, decode_event
 from socialdesk.observability import MetricUnit, logger, metrics
 from socialdesk.ports.queues import MAX_DELAY_SECONDS, QueueMessage, QueueUnavailableError
 from socialdesk.privacy import log_key, log_text
@@ -115,6 +115,10 @@ class MessageKind(Generic[ItemT]):
 
 
 def _event_keys(event: SocialEvent) -> tuple[str | None, ...]:
+    """A WhatsApp chat may be named by its customer's phone in one event and their BSUID alone in another (only the
+    store's alias record joins them), so a WhatsApp number's events all run as one group, in order."""
+    if event.platform is Platform.WHATSAPP:
+        return (f"whatsapp:{event.account_id}",)
     return (event.conversation_key, event.conversation_alias)
 
 
