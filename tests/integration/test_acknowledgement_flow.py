@@ -1,16 +1,13 @@
-"""Acknowledgements through the real handlers (moto, zenpy, simple-salesforce), with the shipped rules and a fake outbound
-queue collecting the jobs process would hand the outbound function."""
+"""Acknowledgements through the real handlers (moto, zenpy, simple-salesforce), with the shipped rules: the jobs process
+queues on the template's OutboundQueue for the outbound function."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from unittest.mock import patch
 
-from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job, encode_job
-from socialdesk.process.process_event import ProcessEvent
+from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
 from tests.integration.test_classification_flow import shipped_classification, whatsapp_saying
 from tests.support.process_stack import RULES, Flow, process_stack
 
@@ -23,23 +20,23 @@ def shipped_acknowledgement() -> str:
     return text[text.index("[calendars.support]") :]
 
 
-class CollectedJobs:
-    def __init__(self) -> None:
-        self.jobs: list[OutboundJob] = []
+class QueuedJobs:
+    """The jobs process queued on the template's OutboundQueue (in moto), for the outbound function."""
 
-    def enqueue(self, job: OutboundJob) -> None:
-        self.jobs.append(decode_job(encode_job(job)))  # as the queue would carry it
+    def __init__(self, flow: Flow) -> None:
+        self._flow = flow
+
+    @property
+    def jobs(self) -> list[OutboundJob]:
+        return [decode_job(message["Body"]) for message in self._flow.aws.drain(self._flow.aws.resource("OutboundQueue"))]
 
 
 @contextmanager
-def stack_with_outbound(tmp_path: Path, private_key: str) -> Iterator[tuple[Flow, CollectedJobs]]:
+def stack_with_outbound(tmp_path: Path, private_key: str) -> Iterator[tuple[Flow, QueuedJobs]]:
     rules = tmp_path / "socialdesk.toml"
     rules.write_text(RULES + "\n" + shipped_classification() + "\n" + shipped_acknowledgement(), encoding="utf-8")
-    jobs = CollectedJobs()
-    # The composition wires the real queue at merge; here process is built with the fake one.
-    with_outbound = functools.partial(ProcessEvent, outbound=jobs)
-    with patch("socialdesk.composition.process.ProcessEvent", with_outbound), process_stack(rules, private_key) as flow:
-        yield flow, jobs
+    with process_stack(rules, private_key) as flow:
+        yield flow, QueuedJobs(flow)
 
 
 def test_a_korean_whatsapp_message_is_acknowledged_in_korean_once_despite_a_duplicate_delivery(tmp_path: Path, private_key: str) -> None:
