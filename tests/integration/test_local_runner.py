@@ -214,7 +214,10 @@ def test_the_live_output_says_what_each_event_did_including_a_duplicate(runner: 
     # Then one line says the ticket was opened (the customer's number pseudonymised), the next that the repeat was
     # recognised, and no JSON log leaks out
     printed = capsys.readouterr().out
-    assert "whatsapp:106540352242922:chat:~6069d14b → ticket #4014: ticket_created, context_note, crm_activity" in printed
+    chat = "whatsapp:106540352242922:chat:~6069d14b"
+    assert f"process   {chat} → ticket #4014: ticket_created, context_note, acknowledgement_queued, crm_activity" in printed
+    # And the outbound function's line says it sent the acknowledgement, under its own name
+    assert f"outbound  {chat} → ticket #4014: reply_sent" in printed
     # (the sandbox lines show what the sandbox CRM holds, the number included, as Salesforce would: local only)
     assert [line for line in printed.splitlines() if "  process " in line and "16505551234" in line] == []
     assert ": already handled (duplicate delivery)" in printed

@@ -322,16 +322,21 @@ def test_a_salesforce_outage_does_not_block_the_ticket_and_the_retry_redoes_only
     assert world.handle(event).duplicate
 
 
-def test_a_zendesk_outage_does_not_lose_the_salesforce_activity(world: World) -> None:
+def test_during_a_zendesk_outage_a_new_conversations_task_waits_for_its_ticket_and_then_links_it(world: World) -> None:
+    # Given a new conversation whose ticket Zendesk cannot create right now
     event = sample_event("meta-instagram-comment")
     world.desk.failures.add("create_ticket", DeskUnavailableError("502"))
+    # When it is tried, then tried again once Zendesk is back
     with pytest.raises(RetryLaterError) as raised:
         world.handle(event, attempt=3)
     assert raised.value.delay_seconds == 240  # 60 s doubled per attempt
-    assert len(world.crm.activities) == 1
+    waiting = len(world.crm.activities)
     world.handle(event, attempt=4)
-    assert len(world.desk.tickets) == 1
-    assert len(world.crm.activities) == 1
+    # Then the Task was not written without its ticket, and is written once, linking the ticket
+    assert waiting == 0
+    [ticket] = world.desk.tickets.values()
+    [activity] = world.crm.activities.values()
+    assert activity.ticket_url is not None and activity.ticket_url.endswith(f"/tickets/{ticket.id}")
 
 
 def test_zendesk_rate_limit_hands_the_wait_to_sqs(world: World) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from socialdesk.local.output import say
+from socialdesk.local.output import function_label, running, say
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,11 +47,12 @@ class QueueSource:
         self.busy.set()
         started = time.monotonic()
         records = event["Records"]
+        running(self.function.logical_id)
         try:
             answer = self.function.invoke(event)
         except Exception:
             say(
-                "process",
+                function_label(self.function.logical_id),
                 f"{self.function.logical_id} failed; its {len(records)} messages return after their visibility timeout:\n{traceback.format_exc()}",
             )
             return True
@@ -63,7 +64,7 @@ class QueueSource:
             entries = [{"Id": str(index), "ReceiptHandle": record["receiptHandle"]} for index, record in enumerate(done)]
             aws.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         retrying = f", {len(failed)} to retry" if failed else ""
-        say("process", f"batch of {len(records)}: {len(done)} done{retrying}", ms=(time.monotonic() - started) * 1000)
+        say(function_label(self.function.logical_id), f"batch of {len(records)}: {len(done)} done{retrying}", ms=(time.monotonic() - started) * 1000)
         return True
 
 

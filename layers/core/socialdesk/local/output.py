@@ -61,22 +61,37 @@ def show_sandbox_lines() -> Callable[[], None]:
     return stop
 
 
+def function_label(function: str) -> str:
+    """The live output's label for a function's lines: `outbound` for the outbound function, `process` for the rest."""
+    return "outbound" if function.lower().startswith("outbound") else "process"
+
+
+# The function being invoked (the local runner invokes one at a time): its batch's worker threads log under its label.
+_running = {"label": "process"}
+
+
+def running(function: str) -> None:
+    """Label the log lines that follow with `function`'s name, until another function is invoked."""
+    _running["label"] = function_label(function)
+
+
 class _FunctionLines(logging.Handler):
     """The functions' own log records as one readable line each: what each event did, and anything that went wrong."""
 
     def emit(self, record: logging.LogRecord) -> None:
         fields = record.__dict__
         message = record.getMessage()
+        who = _running["label"]
         if message == "event processed":
             did = "already handled (duplicate delivery)" if fields.get("duplicate") else ", ".join(fields.get("actions") or []) or "nothing to do"
             ticket = f" → ticket #{fields['ticket']}" if fields.get("ticket") else ""
-            say("process", f"{fields.get('conversation') or fields.get('event')}{ticket}: {did}")
+            say(who, f"{fields.get('conversation') or fields.get('event')}{ticket}: {did}")
         elif message == "event deferred":
-            say("process", f"{fields.get('event')} deferred {fields.get('retry_in')} s (failure {fields.get('failures')}): {fields.get('reason')}")
+            say(who, f"{fields.get('event')} deferred {fields.get('retry_in')} s (failure {fields.get('failures')}): {fields.get('reason')}")
         elif message == "event waiting":
-            say("process", f"{fields.get('event')} waits {fields.get('retry_in')} s: {fields.get('reason')}")
+            say(who, f"{fields.get('event')} waits {fields.get('retry_in')} s: {fields.get('reason')}")
         elif message.startswith("event dead-lettered"):
-            say("process", f"{fields.get('event') or fields.get('message_id')} dead-lettered: {fields.get('reason')}")
+            say(who, f"{fields.get('event') or fields.get('message_id')} dead-lettered: {fields.get('reason')}")
         elif record.levelno >= logging.WARNING and not message.startswith("webhook refused"):  # the gateway line shows refusals
             say(record.levelname.lower(), message)
             for line in (record.exc_text or "").splitlines():  # a stack trace stays readable: one output line per line
