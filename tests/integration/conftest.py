@@ -8,7 +8,9 @@ import pytest
 
 from functions.ingest.app import lambda_handler
 from socialdesk import composition
-from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, TEMPLATE, LocalAws, local_aws
+from socialdesk.local.gateway import free_port
+from socialdesk.local.runner import LocalRunner, RunnerOptions
 from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
 from tests.support.webhooks import FakeLambdaContext
 
@@ -50,3 +52,11 @@ def flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
     rules.write_text(RULES)
     with process_stack(rules, private_key) as stack:
         yield stack
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRunner]:
+    """`socialdesk local` in this process on a free port, from infra/template.yaml, with its own state directory."""
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state")) as running:
+        yield running

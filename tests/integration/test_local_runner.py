@@ -26,16 +26,9 @@ from socialdesk.observability import logger
 from tests.support.webhooks import recorded_sample, sample
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRunner]:
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state")) as running:
-        yield running
 
 
 def get(url: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
@@ -13,9 +12,7 @@ import pytest
 
 from socialdesk.aws.sqs import SqsOutboundJobs
 from socialdesk.desk.sandbox import load_desk_state
-from socialdesk.devtools.local_aws import TEMPLATE
-from socialdesk.local.gateway import free_port
-from socialdesk.local.runner import LocalRunner, RunnerOptions
+from socialdesk.local.runner import LocalRunner
 from socialdesk.local.send import send_event
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
@@ -25,16 +22,9 @@ from socialdesk.store.dynamodb import DynamoDbConversationStore
 from tests.support.webhooks import sample
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
-
-
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRunner]:
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state")) as running:
-        yield running
 
 
 def test_the_local_stack_runs_the_outbound_function_from_the_template(runner: LocalRunner) -> None:

@@ -17,8 +17,7 @@ from socialdesk.aws.sqs import MAX_MESSAGE_BYTES
 from socialdesk.model import SocialEvent
 from socialdesk.ports.queues import RETRY_HEADROOM_BYTES, QueueMessage, QueueUnavailableError, event_message
 from socialdesk.process.failures import PermanentFailureError, WaitError
-from socialdesk.process.process_event import Outcome
-from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, SqsBatch
+from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, Outcome, SqsBatch
 from tests.support.events import sample_event
 from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock, run_until_empty
 from tests.support.webhooks import FakeLambdaContext

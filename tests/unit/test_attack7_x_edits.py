@@ -7,40 +7,15 @@ X Activity API normaliser from payloads in the documented shapes (X Activity API
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from socialdesk.model import EventKind, SocialEvent
-from socialdesk.platforms.x import XWebhook
 from socialdesk.process.failures import RetryLaterError
 from tests.support.process_world import World
-from tests.support.x_activity import notes, settle
+from tests.support.x_activity import BRAND, RECEIVED, activity, at, notes, settle
 
-BRAND = "900000000000000001"
-CUSTOMER = "2222222222222222222"
 ORIGINAL = "2080765813578191303"
 EDITED = "2080766999999999999"
-RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-def activity(event_type: str, post: dict[str, Any], *, author: str = CUSTOMER) -> SocialEvent:
-    """One X Activity API delivery, normalised as ingest does."""
-    handle = "AcmeHelp" if author == BRAND else "dana_r"
-    payload = {
-        "data": {
-            "event_uuid": f"uuid-{post['id']}",
-            "filter": {"user_id": BRAND},
-            "event_type": event_type,
-            "payload": {"author_id": author, "lang": "en", **post},
-            "includes": {"users": [{"data": {"id": author, "name": handle, "username": handle}}]},
-        }
-    }
-    [event] = XWebhook().normalise(payload, RECEIVED).events
-    return event
-
-
-def at(minutes: int) -> str:
-    return (RECEIVED - timedelta(minutes=30) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def mention() -> SocialEvent:

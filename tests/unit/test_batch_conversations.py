@@ -18,8 +18,7 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import EventProgress
 from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.process.failures import PermanentFailureError, WaitError
-from socialdesk.process.process_event import Outcome
-from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MIN_REMAINING_MILLIS, RETRY_ATTRIBUTE, SqsBatch
+from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MIN_REMAINING_MILLIS, RETRY_ATTRIBUTE, Outcome, SqsBatch
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import CrashError, FakeDesk, InMemoryStore
 from tests.support.process_world import World

@@ -16,8 +16,7 @@ from socialdesk.local.attention import NO_FAILURE_REASON, DeferredEvents, dead_l
 from socialdesk.observability import logger
 from socialdesk.ports.queues import QueueMessage, event_message
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
-from socialdesk.process.process_event import Outcome
-from socialdesk.process.sqs_batch import SqsBatch
+from socialdesk.process.sqs_batch import Outcome, SqsBatch
 from socialdesk.store.port import conversation_anchor, message_anchor
 from tests.support.events import sample_event
 from tests.support.ingest import Harness

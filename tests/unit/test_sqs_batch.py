@@ -11,8 +11,7 @@ import pytest
 from socialdesk.model import SocialEvent
 from socialdesk.ports.queues import QueueMessage, QueueUnavailableError, event_message
 from socialdesk.process.failures import MAX_FAILURES, PermanentFailureError, RetryLaterError, WaitError
-from socialdesk.process.process_event import Outcome
-from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MAX_WAITING_SECONDS, RETRY_ATTRIBUTE, Blocked, EventHandler, SqsBatch
+from socialdesk.process.sqs_batch import FAILURE_REASON_ATTRIBUTE, MAX_WAITING_SECONDS, RETRY_ATTRIBUTE, Blocked, EventHandler, Outcome, SqsBatch
 from tests.support.events import sample_event
 from tests.support.sqs_sim import SimQueue, SimRedelivery, VirtualClock, run_until_empty
 from tests.support.webhooks import FakeLambdaContext

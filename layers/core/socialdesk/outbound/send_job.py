@@ -11,7 +11,6 @@ a ticket, an internal note the agent sees.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,7 @@ from socialdesk.ports.outbound import (
 )
 from socialdesk.privacy import log_key, log_text
 from socialdesk.process.failures import RetryLaterError, WaitError, backoff
-from socialdesk.process.sqs_batch import MessageKind, count_metric
+from socialdesk.process.sqs_batch import MessageKind, Outcome, count_metric
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,15 +62,6 @@ JOBS: MessageKind[OutboundJob] = MessageKind(
 )
 
 
-@dataclass
-class Outcome:
-    """What handling one job did, for the batch driver's log line and metrics (the fields process's Outcome has)."""
-
-    event_key: str
-    conversation_key: str | None = None
-    ticket_id: int | None = None
-    duplicate: bool = False
-    actions: list[str] = field(default_factory=list)
 
 
 class SendJob:

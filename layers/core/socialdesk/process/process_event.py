@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -60,6 +60,7 @@ from socialdesk.ports.queues import event_message
 from socialdesk.process import aliases, ticket_content
 from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
+from socialdesk.process.sqs_batch import Outcome
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
 
 if TYPE_CHECKING:
@@ -115,15 +116,6 @@ class _Broadcast:
 _BROADCAST = _Broadcast()
 
 
-@dataclass
-class Outcome:
-    """What handling one event did, for the log line and the metrics."""
-
-    event_key: str
-    conversation_key: str | None = None
-    ticket_id: int | None = None
-    duplicate: bool = False
-    actions: list[str] = field(default_factory=list)
 
 
 @dataclass

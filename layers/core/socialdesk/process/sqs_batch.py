@@ -28,7 +28,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import msgspec
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from socialdesk.process.process_event import Outcome
 
 # A record is not started with less time than this left: its calls could be cut off half-way.
 MIN_REMAINING_MILLIS = 15_000
@@ -65,6 +64,17 @@ BLOCKED_WAIT_SECONDS = 300
 # events' waits into three. Not ten: each worker is one more call at once against Zendesk's and Salesforce's rate
 # limits, in every one of the ProcessMaxConcurrency containers, and one more connection each side keeps open.
 MAX_WORKERS = 4
+
+
+@dataclass
+class Outcome:
+    """What handling one message did (an event's or an outbound job's), for its log line and metrics."""
+
+    event_key: str
+    conversation_key: str | None = None
+    ticket_id: int | None = None
+    duplicate: bool = False
+    actions: list[str] = field(default_factory=list)
 
 
 class RetryState(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
