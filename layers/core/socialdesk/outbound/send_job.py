@@ -62,8 +62,6 @@ JOBS: MessageKind[OutboundJob] = MessageKind(
 )
 
 
-
-
 class SendJob:
     """The outbound use case over one job (the batch driver's handler: `SqsBatch(process=SendJob(...), messages=JOBS)`)."""
 

@@ -116,8 +116,6 @@ class _Broadcast:
 _BROADCAST = _Broadcast()
 
 
-
-
 @dataclass
 class _Run:
     event: SocialEvent
