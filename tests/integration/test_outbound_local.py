@@ -67,9 +67,12 @@ def test_a_queued_acknowledgement_reaches_the_sandbox_platform_once_and_is_noted
         jobs.enqueue(job)
         jobs.enqueue(job)
         assert runner.wait_until_idle()
-    # Then the sandbox WhatsApp got it once, said so, and the ticket carries the internal note
+    # Then the sandbox WhatsApp got it once, said so, and the ticket carries the internal note (beside the acknowledgement
+    # process's own policy queued for her message, a job of its own)
     platforms = load_state(runner.sandbox_dir / "platforms.json", SandboxPlatformState)
-    [sent] = platforms.sent
+    [policy_ack] = [found for found in platforms.sent if found.job_id != job.job_id]
+    assert policy_ack.recipient_id == "16505551234"
+    [sent] = [found for found in platforms.sent if found.job_id == job.job_id]
     assert (sent.platform, sent.recipient_id, sent.text, sent.job_id) == ("whatsapp", "16505551234", job.text, job.job_id)
     assert '[sandbox whatsapp] message to 16505551234: "Gracias, hemos recibido tu mensaje. (respuesta automática)"' in caplog.messages
     [ticket] = load_desk_state(runner.sandbox_dir / "zendesk.json").tickets.values()
@@ -78,4 +81,4 @@ def test_a_queued_acknowledgement_reaches_the_sandbox_platform_once_and_is_noted
     # And its echo would be recognised as ours
     store = DynamoDbConversationStore(runner.aws.resource("StateTable"), lambda: boto3.client("dynamodb"))
     assert store.find_sent("whatsapp", sent.id) == job.job_id
-    assert json.loads((runner.sandbox_dir / "platforms.json").read_text())["next_number"] == 2
+    assert json.loads((runner.sandbox_dir / "platforms.json").read_text())["next_number"] == 3
