@@ -298,13 +298,43 @@ def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) ->
     demo = socialdesk("demo", cwd=tmp_path)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     summary = demo.stdout[demo.stdout.index("Platform ") :].splitlines()
-    rows = {line.split()[0]: line for line in summary[2:7]}
-    assert set(rows) == {"WhatsApp", "X", "Facebook", "Messenger", "Instagram"}
-    assert "Dana Rodríguez" in rows["WhatsApp"]
-    assert " 2     " in rows["WhatsApp"]  # the follow-up counted, the duplicate delivery not
-    assert "answered after 12 min" in rows["X"]
-    assert "waiting 3 h 10 min" in rows["Instagram"]
-    assert "11 webhooks sent, 11 accepted · 5 conversations · 5 tickets · 7 Salesforce activities · 2 brand replies recognised" in summary
+    conversations = summary[2 : summary.index("")]
+    rows = {(line.split()[0], " ".join(line.split()[1:3])): line for line in conversations}
+    assert {platform for platform, _ in rows} == {"WhatsApp", "X", "Facebook", "Messenger", "Instagram"}
+    assert len(conversations) == 7
+    assert " 2     " in rows["WhatsApp", "Dana Rodríguez"]  # the follow-up counted, the duplicate delivery not
+    assert "answered after 12 min" in rows["X", "Sam Okafor"]
+    assert "waiting 3 h 10 min" in rows["Instagram", "@jo.makes 1"]
+    assert "waiting 27 h 30 min" in rows["WhatsApp", "Marco Rossi"]
+    assert ("X", "Priya Nair") in rows
+    assert (
+        "13 webhooks sent, 13 accepted · 7 conversations · 7 tickets · 9 Salesforce activities · 2 brand replies recognised · 5 automatic messages"
+    ) in summary
+    # The automatic messages, as the sandbox platforms sent them: one per platform, in the order they went
+    start = summary.index(next(line for line in summary if line.startswith("What the customers received automatically")))
+    sent = summary[start + 4 : start + 9]
+    assert [line.split("  ")[0] for line in sent] == ["WhatsApp", "X", "Facebook", "Messenger", "Instagram"]
+    whatsapp, x, facebook, messenger, instagram = sent
+    # a Spanish acknowledgement, once for Dana's duplicate delivery and her follow-up
+    assert "direct message  acknowledgement  es" in whatsapp
+    assert "Hola Dana Rodríguez, gracias por escribirnos" in whatsapp
+    assert "public reply    acknowledgement  en" in x
+    assert "Hi Sam Okafor" in x
+    # an FAQ answer (self-service) to the refund question
+    assert "public reply    FAQ answer       en" in facebook
+    assert "Refunds: you can return any item within 30 days" in facebook
+    # the out-of-hours acknowledgement
+    assert "direct message  acknowledgement  en" in messenger
+    assert "We are closed" in messenger
+    # a Korean acknowledgement
+    assert "public reply    acknowledgement  ko" in instagram
+    assert "@jo.makes님, 문의해 주셔서 감사합니다" in instagram
+    assert summary[start + 9] == ""  # and nothing to Marco (outside WhatsApp's window) or Priya (her post does not mention the brand)
+    assert "Not answered automatically, as the platforms require: Marco's WhatsApp message" in demo.stdout
     assert "check failed" not in demo.stdout
+    # Each went out as the sandbox platforms print it
+    assert '[sandbox whatsapp] message to 16505551234: "Hola Dana Rodríguez' in demo.stdout
+    assert demo.stdout.count("[sandbox whatsapp] message to") == 1
+    assert "[sandbox x] reply to 1952000000000000003" not in demo.stdout
     # And the way to keep the stack open works without uv installed (./uvw installs its own)
     assert "(run `./uvw run socialdesk local` to keep it open)" in demo.stdout

@@ -134,14 +134,24 @@ def test_the_thread_endpoint_gives_one_conversations_whole_thread(runner: LocalR
     # When the console asks for that conversation's thread
     _, body = get(runner.url + "/console/thread.json?" + urllib.parse.urlencode({"key": row["key"]}))
     thread = json.loads(body)
-    # Then it holds her message, the context note and the delivery warning, her Salesforce activity and the ticket
-    assert [entry["kind"] for entry in thread["entries"]] == ["customer", "context", "warning"]
+    # Then it holds her message, the context note, the acknowledgement the sandbox WhatsApp sent her (marked as automated,
+    # with the platform's message id) and the note saying it went, the delivery warning, her Salesforce activity and the ticket
+    assert [entry["kind"] for entry in thread["entries"]] == ["customer", "context", "automated", "note", "warning"]
+    automated = thread["entries"][2]
+    assert automated["author"] == "socialdesk (automated acknowledgement, es)"
+    assert automated["text"].startswith("Hola Dana Rodríguez") and automated["text"].endswith("Respuesta automática")
+    assert (automated["message_id"], automated["channel"], automated["ticket"]) == ("sandbox-whatsapp-1", "direct_message", row_ticket(row))
+    assert "sandbox-whatsapp-1" in thread["entries"][3]["text"]  # the outbound function's note on the same ticket (one sandbox desk)
     assert [activity["contact"] for activity in thread["activities"]] == ["Dana Rodríguez"]
     assert [ticket["status"] for ticket in thread["tickets"]] == ["new"]
     # And an unknown conversation is a 404
     with pytest.raises(urllib.error.HTTPError) as missing:
         get(runner.url + "/console/thread.json?key=x:nobody")
     assert missing.value.code == 404
+
+
+def row_ticket(row: dict[str, Any]) -> int:
+    return int(row["ticket"].split()[0].removeprefix("#"))
 
 
 def test_the_console_page_admits_only_its_own_script_and_style_and_its_hint_names_this_port(runner: LocalRunner) -> None:

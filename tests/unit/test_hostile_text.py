@@ -14,6 +14,7 @@ from socialdesk.local.console import ConversationRow
 from socialdesk.local.demo import summary
 from socialdesk.local.output import _FunctionLines, printable, say
 from socialdesk.model import Author, EventKind, Platform, SocialEvent, make_event
+from socialdesk.platforms.sandbox_send import SandboxSend
 from socialdesk.ports.queues import sqs_safe
 from socialdesk.process.activity_content import crm_contact
 from socialdesk.process.labels import NAME_MAX_CHARS
@@ -194,7 +195,7 @@ def test_the_demo_summary_shows_a_hostile_customer_name_as_escapes_on_its_own_ro
     printed = summary(rows, [200, 200], "http://127.0.0.1:3000")
     lines = printed.splitlines()
     # Then each conversation is one row, the table's columns still line up, and nothing in it acts on the terminal
-    assert len(lines) == 2 + len(rows) + 4
+    assert lines.index("") == 2 + len(rows)
     assert lines[2].startswith("WhatsApp   Dana\\x1b[2J\\x1b]0;pwned\\x07\\r\\n13:07:01.714  process   forged line\\u2028\\u202e\\ud800")
     assert lines[3].startswith("Messenger  Kim ")
     assert lines[2].index("#4014 open") == lines[3].index("#4014 open")
@@ -205,3 +206,28 @@ def test_the_demo_summary_shows_a_hostile_customer_name_as_escapes_on_its_own_ro
 def test_the_demo_summary_of_ordinary_names_is_unchanged() -> None:
     printed = summary([demo_row("Instagram", "@jo.makes 📦 Dana Rodríguez")], [200], "http://127.0.0.1:3000")
     assert printed.splitlines()[2].startswith("Instagram  @jo.makes 📦 Dana Rodríguez  2     #4014 open")
+
+
+def test_the_demo_summary_shows_a_hostile_name_inside_an_automatic_message_as_escapes() -> None:
+    # Given an acknowledgement the sandbox platform sent, which greets the customer by their (hostile) name
+    sent = [
+        SandboxSend(
+            id="sandbox-whatsapp-1",
+            platform="whatsapp",
+            account_id="1",
+            channel="direct_message",
+            recipient_id="2",
+            text=f"Hola {HOSTILE}, gracias\nRespuesta automática",
+            job_id="ack:1",
+            kind="acknowledgement",
+            language="es",
+        )
+    ]
+    # When the summary is printed
+    printed = summary([demo_row("WhatsApp", "Dana")], [200], "http://127.0.0.1:3000", sent)
+    # Then its row holds the message's first words, with nothing in them acting on the terminal or starting a line
+    row = next(line for line in printed.splitlines() if line.startswith("WhatsApp  direct message"))
+    assert "acknowledgement  es" in row
+    assert "Hola Dana\\x1b[2J" in row
+    for raw in ("\x1b", "\x07", "\r", "\u2028", "\u202e", "\ud800"):
+        assert raw not in printed

@@ -19,6 +19,7 @@ from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.local.console import LAST_MESSAGE_CHARS, conversation_rows, conversation_thread, shortened, shown
 from socialdesk.local.console_page import PAGE_HEADERS, render_page
 from socialdesk.model.conversation import ConversationActivity
+from socialdesk.platforms.sandbox_send import SandboxSend
 from socialdesk.process.activity_content import crm_activity
 from socialdesk.process.ticket_content import brand_reply_note, context_note, delivery_failure_note
 from tests.support.events import sample_event
@@ -218,3 +219,41 @@ def test_the_empty_state_hint_sends_to_the_port_in_use() -> None:
 
 def test_backends_are_shown_as_text() -> None:
     assert "&lt;b&gt;" in render_page(url="http://127.0.0.1:3000", backends="<b>")
+
+
+def test_the_thread_shows_the_automatic_messages_the_platforms_sent_where_they_went_marked_as_automated() -> None:
+    # Given a Facebook comment, and the FAQ answer the sandbox platform sent it a minute later; another conversation's too
+    desk, ticket_id, _ = desk_with_ticket(("Lee Park", "Refund still missing after 3 weeks"), ("Ana Silva", "Same problem here!"))
+    first, second = (comment.created_at for comment in desk.state.tickets[ticket_id].comments)
+    assert first is not None and second is not None
+    answer = SandboxSend(
+        id="sandbox-facebook-3",
+        platform="facebook",
+        account_id="448242228374517",
+        channel="public_reply",
+        recipient_id="7011111111111111",
+        text="Refunds: you can return any item within 30 days.\u202e\nAutomated reply",
+        job_id=f"ack:{KEY}:1",
+        reply_to_id="1221316769125949_demo_1",
+        sent_at=first + (second - first) / 2,
+        kind="self_service",
+        language="en",
+        conversation_key=KEY,
+        ticket_id=ticket_id,
+    )
+    elsewhere = msgspec.structs.replace(answer, id="sandbox-x-1", platform="x", conversation_key="x:1:thread:2", kind="acknowledgement")
+    agent = msgspec.structs.replace(answer, id="sandbox-facebook-4", kind="agent_reply")
+    item = conversation_item(ticket_id=ticket_id, customer_minutes=[5])
+    # When the operator opens the conversation
+    thread = conversation_thread(KEY, [item], desk.state, SandboxCrm().state, NOW, sent=[answer, elsewhere, agent])
+    # Then the answer is in the thread between the two comments, marked as automated, with the platform's message id
+    assert thread is not None
+    assert [entry.kind for entry in thread.entries] == ["customer", "automated", "customer"]
+    automated = thread.entries[1]
+    assert automated.author == "socialdesk (automated FAQ answer, en)"
+    assert (automated.message_id, automated.channel, automated.ticket) == ("sandbox-facebook-3", "public_reply", ticket_id)
+    assert automated.text == "Refunds: you can return any item within 30 days.\\u202e\nAutomated reply"  # shown, never acting
+    # And without what the platforms sent, the thread is the ticket's alone
+    plain = conversation_thread(KEY, [item], desk.state, SandboxCrm().state, NOW)
+    assert plain is not None
+    assert [entry.kind for entry in plain.entries] == ["customer", "customer"]

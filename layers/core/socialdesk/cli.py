@@ -176,7 +176,9 @@ def _doc(command: str) -> str:
         "demo": (
             "Start a fresh local stack, replay a morning of social customer service (several customers and platforms, a thread "
             "with follow-ups, a duplicate delivery, the brand's own replies, an unanswered comment), move the clock ahead and "
-            "print what came of it. Exits 0 when every expected outcome is there."
+            "print what came of it: every conversation, then every automatic message the sandbox platforms sent (acknowledgements "
+            "in Spanish, English and Korean, an out-of-hours one, an FAQ answer; none outside WhatsApp's window or to an X post "
+            "not mentioning the brand). Exits 0 when every expected outcome is there."
         ),
     }[command]
 

@@ -16,10 +16,11 @@ StateT = TypeVar("StateT", bound=msgspec.Struct)
 # Local runs print this logger's lines; every one of them names the sandbox it comes from.
 report = logging.getLogger("socialdesk.sandbox")
 
-# The files the sandboxes keep in a sandbox directory: the helpdesk's and the CRM's state (each written through a
-# `.partial` file beside it). Nothing else there is theirs.
+# The files the sandboxes keep in a sandbox directory: the helpdesk's, the CRM's and the platforms' state (each written
+# through a `.partial` file beside it). Nothing else there is theirs.
 DESK_FILE = "zendesk.json"
 CRM_FILE = "salesforce.json"
+PLATFORMS_FILE = "platforms.json"
 PARTIAL_SUFFIX = ".partial"
 
 
@@ -63,7 +64,7 @@ def clear_sandbox_files(directory: Path) -> None:
     OSError when it cannot: `directory` is a file, or one of the sandbox files is a directory or may not be removed.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    for name in (DESK_FILE, CRM_FILE):
+    for name in (DESK_FILE, CRM_FILE, PLATFORMS_FILE):
         for path in (directory / name, (directory / name).with_suffix(PARTIAL_SUFFIX)):
             path.unlink(missing_ok=True)
 

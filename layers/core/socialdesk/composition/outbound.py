@@ -22,6 +22,7 @@ from socialdesk.platforms.senders import PlatformSenders, PlatformTokens
 from socialdesk.ports.secrets import SecretsUnavailableError
 from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules
+from socialdesk.sandbox_state import PLATFORMS_FILE
 from socialdesk.settings import OutboundConfig, load_config
 from socialdesk.store.dynamodb import DynamoDbConversationStore
 
@@ -89,7 +90,7 @@ def build_outbound_batch(
     sqs: Callable[[], SQSClient],
 ) -> SqsBatch:
     sandbox = Path(config.sandbox_dir) if config.sandbox_dir else None
-    platforms = SandboxPlatforms(sandbox / "platforms.json") if sandbox is not None else None
+    platforms = SandboxPlatforms(sandbox / PLATFORMS_FILE) if sandbox is not None else None
     senders = PlatformSenders(
         PlatformTokens.from_secret(platform_secret.snapshot()), platform_session(config.platform_timeout_seconds), sandbox=platforms
     )

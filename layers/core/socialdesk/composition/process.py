@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,7 +151,7 @@ def build_desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Des
     oauth = _optional(secret, "zendesk_oauth_token")
     if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
-        return SandboxDesk(sandbox / DESK_FILE)
+        return _sandbox_desk(sandbox / DESK_FILE)
     return ZendeskDesk(
         zendesk_clients(
             subdomain=rules.zendesk.subdomain,
@@ -161,6 +162,20 @@ def build_desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Des
             timeout=rules.zendesk.timeout_seconds,
         )
     )
+
+
+_SANDBOX_DESKS: dict[Path, SandboxDesk] = {}
+_SANDBOX_LOCK = threading.Lock()
+forget(_SANDBOX_DESKS.clear)
+
+
+def _sandbox_desk(path: Path) -> SandboxDesk:
+    """One sandbox helpdesk per file in a process: the local stack's process and outbound functions share it, so neither
+    writes the file from a stale copy (outbound's note on a ticket process created after it loaded, lost or refused)."""
+    with _SANDBOX_LOCK:
+        if path not in _SANDBOX_DESKS:
+            _SANDBOX_DESKS[path] = SandboxDesk(path)
+        return _SANDBOX_DESKS[path]
 
 
 def _crm(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Crm | None:

@@ -22,16 +22,21 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from socialdesk.model import Platform
 from socialdesk.model.conversation import ConversationActivity
+from socialdesk.model.outbound import JobKind
 from socialdesk.process.labels import PLATFORM_LABELS
 from socialdesk.store.dynamodb import ACTIVITY_FIELDS
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from socialdesk.crm.sandbox import SandboxActivity, SandboxCrmState
     from socialdesk.desk.sandbox import SandboxComment, SandboxDeskState, SandboxTicket
+    from socialdesk.platforms.sandbox_send import SandboxSend
 
 _deserialize = TypeDeserializer().deserialize
 LAST_MESSAGE_CHARS = 90
 CUSTOMERS_IN_ROW = 3
+AUTOMATIC_KINDS = (JobKind.ACKNOWLEDGEMENT, JobKind.SELF_SERVICE)
 # Controls (but newline and tab, which the page shows as such), line separators, bidi overrides and lone
 # surrogates: shown as escapes, so no text can reorder, hide or forge what is around it.
 _HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -63,12 +68,17 @@ class ThreadTicket(msgspec.Struct, kw_only=True):
 
 
 class ThreadEntry(msgspec.Struct, kw_only=True):
-    ticket: int
+    ticket: int | None
     kind: str
-    """`customer` (a public comment), `brand` (their reply), `warning` (a failed delivery), `context` or `note`."""
+    """`customer` (a public comment), `brand` (their reply), `warning` (a failed delivery), `context` or `note`; or
+    `automated`: an automatic message (acknowledgement or FAQ answer) as the platform received it, not a ticket comment."""
     author: str
     at: str | None
     text: str
+    message_id: str | None = None
+    """An automated entry's id on the platform (the sandbox platforms give one as the platform would)."""
+    channel: str | None = None
+    """An automated entry's channel: `public_reply`, `private_reply` or `direct_message`."""
 
 
 class ThreadActivity(msgspec.Struct, kw_only=True):
@@ -133,10 +143,49 @@ def conversation_rows(items: list[dict[str, Any]], desk: SandboxDeskState, crm: 
     return sorted(rows, key=lambda row: row.last_activity, reverse=True)
 
 
-def conversation_thread(key: str, items: list[dict[str, Any]], desk: SandboxDeskState, crm: SandboxCrmState, now: datetime) -> Thread | None:
-    """The whole thread of the conversation `key`, or None when the store has no such conversation."""
+def conversation_thread(
+    key: str,
+    items: list[dict[str, Any]],
+    desk: SandboxDeskState,
+    crm: SandboxCrmState,
+    now: datetime,
+    *,
+    sent: Sequence[SandboxSend] = (),
+) -> Thread | None:
+    """The whole thread of the conversation `key`, or None when the store has no such conversation; `sent`: what the sandbox
+    platforms sent, whose automatic messages for this conversation join the thread where they went out."""
     item = next((item for item in items if item["pk"] == f"CONV#{key}"), None)
-    return _gathered(item, desk, crm).thread(now) if item else None
+    if item is None:
+        return None
+    thread = _gathered(item, desk, crm).thread(now)
+    for message in sent:
+        if message.conversation_key == key and message.kind in AUTOMATIC_KINDS:
+            _insert_in_time(thread.entries, _automated_entry(message))
+    return thread
+
+
+def _automated_entry(message: SandboxSend) -> ThreadEntry:
+    kind = "FAQ answer" if message.kind == JobKind.SELF_SERVICE else "acknowledgement"
+    language = f", {message.language}" if message.language else ""
+    return ThreadEntry(
+        ticket=message.ticket_id,
+        kind="automated",
+        author=f"socialdesk (automated {kind}{language})",
+        at=message.sent_at.isoformat() if message.sent_at else None,
+        text=shown(message.text),
+        message_id=shown(message.id),
+        channel=message.channel,
+    )
+
+
+def _insert_in_time(entries: list[ThreadEntry], entry: ThreadEntry) -> None:
+    """After every entry at or before it (an entry without a time stays where it is); at the end when it has no time."""
+    if entry.at is None:
+        entries.append(entry)
+        return
+    at = datetime.fromisoformat(entry.at)
+    later = next((index for index, found in enumerate(entries) if found.at is not None and datetime.fromisoformat(found.at) > at), len(entries))
+    entries.insert(later, entry)
 
 
 @dataclass

@@ -14,7 +14,8 @@ from socialdesk.devtools.local_aws import REGION
 from socialdesk.local import attention
 from socialdesk.local.console import ConversationRow, StoreItems, Thread, conversation_rows, conversation_thread, duration, read_store
 from socialdesk.local.console_page import PAGE_HEADERS, asset, render_page
-from socialdesk.sandbox_state import CRM_FILE, DESK_FILE
+from socialdesk.platforms.sandbox_send import load_platform_state
+from socialdesk.sandbox_state import CRM_FILE, DESK_FILE, PLATFORMS_FILE
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
@@ -85,7 +86,8 @@ class ConsoleSite:
 
     def thread(self, key: str) -> Thread | None:
         desk, crm = self._sandboxes()
-        return conversation_thread(key, self._store().conversations, desk, crm, self._stack.clock())
+        sent = load_platform_state(self._stack.sandbox_dir / PLATFORMS_FILE).sent
+        return conversation_thread(key, self._store().conversations, desk, crm, self._stack.clock(), sent=sent)
 
     def state(self) -> ConsoleState:
         store, (desk, crm) = self._store(), self._sandboxes()

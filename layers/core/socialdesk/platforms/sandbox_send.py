@@ -14,7 +14,7 @@ import msgspec
 
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.ports.outbound import SendRefusedError, Sent
-from socialdesk.sandbox_state import JsonSandbox, first_line, report
+from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +33,11 @@ class SandboxSend(msgspec.Struct, kw_only=True):
     job_id: str
     reply_to_id: str | None = None
     sent_at: datetime | None = None
+    kind: str | None = None
+    """The job's kind (acknowledgement, self_service, agent_reply): the demo and the console say which were automatic."""
+    language: str | None = None
+    conversation_key: str | None = None
+    ticket_id: int | None = None
 
 
 class SandboxPlatformState(msgspec.Struct, kw_only=True):
@@ -66,6 +71,10 @@ class SandboxPlatforms(JsonSandbox[SandboxPlatformState]):
                     job_id=job.job_id,
                     reply_to_id=job.reply_to_id,
                     sent_at=self._clock(),
+                    kind=job.kind,
+                    language=job.language,
+                    conversation_key=job.conversation_key,
+                    ticket_id=job.ticket_id,
                 )
             )
             self._save()
@@ -78,3 +87,8 @@ class SandboxPlatforms(JsonSandbox[SandboxPlatformState]):
     def sent(self) -> list[SandboxSend]:
         with self._lock:
             return list(self.state.sent)
+
+
+def load_platform_state(path: Path) -> SandboxPlatformState:
+    """What the sandbox platforms have sent, as `<sandbox dir>/platforms.json` holds it (empty before the first send)."""
+    return load_state(path, SandboxPlatformState)

@@ -15,7 +15,9 @@
     warning: "warning",
     context: "social context",
     note: "internal note",
+    automated: "automated, sent to the customer",
   };
+  const CHANNELS = { public_reply: "public reply", private_reply: "private reply", direct_message: "direct message" };
   const byId = (id) => document.getElementById(id);
   let openKey = new URLSearchParams(location.hash.slice(1)).get("conversation");
   let shownState = "";
@@ -90,10 +92,13 @@
   }
 
   function entryItem(entry) {
+    const where = entry.kind === "automated"
+      ? ` · ${CHANNELS[entry.channel] || entry.channel} · message id ${entry.message_id}${entry.ticket ? ` · #${entry.ticket}` : ""}`
+      : ` · #${entry.ticket}`;
     return element(
       "li",
       `entry ${entry.kind}`,
-      element("p", "said", element("strong", "", entry.author), ` · ${KIND_LABELS[entry.kind] || entry.kind} · ${time(entry.at)} · #${entry.ticket}`),
+      element("p", "said", element("strong", "", entry.author), ` · ${KIND_LABELS[entry.kind] || entry.kind} · ${time(entry.at)}${where}`),
       element("p", "text", entry.text),
     );
   }
