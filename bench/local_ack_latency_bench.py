@@ -11,20 +11,14 @@ that customer. Goal (issue 10): p95 under 1 s.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 from bench import rerun
-from bench.local_latency_bench import percentile, whatsapp
+from bench.local_latency_bench import events_to_send, percentile, warm_local_stack, whatsapp
 from socialdesk.desk.sandbox import load_desk_state
-from socialdesk.devtools.local_aws import TEMPLATE
-from socialdesk.local.gateway import free_port
-from socialdesk.local.runner import LocalRunner, RunnerOptions
+from socialdesk.local.runner import LocalRunner
 from socialdesk.local.send import send_event
 from socialdesk.platforms.sandbox_send import load_platform_state
 from socialdesk.sandbox_state import DESK_FILE, PLATFORMS_FILE
@@ -79,16 +73,8 @@ def measure(runner: LocalRunner, events: int) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--events", type=int, default=100)
-    events = parser.parse_args().events
-    with (
-        tempfile.TemporaryDirectory() as state,
-        contextlib.redirect_stdout(io.StringIO()),
-        LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=Path(state))) as runner,
-    ):
-        send_event(runner.url, whatsapp("16500000000", "wamid.warm-up"))  # first-use imports and clients, as a warm container
-        runner.wait_until_idle()
+    events = events_to_send(__doc__)
+    with warm_local_stack() as runner:
         timings = measure(runner, events)
         sent = len(load_platform_state(runner.sandbox_dir / PLATFORMS_FILE).sent)
     print(f"Command: {rerun('bench.local_ack_latency_bench')}\n")

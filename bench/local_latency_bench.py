@@ -17,7 +17,7 @@ import io
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,17 +107,31 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def events_to_send(doc: str | None) -> int:
+    """The benchmark's `--events N` (default 100)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--events", type=int, default=100)
-    events = parser.parse_args().events
+    events: int = parser.parse_args().events
+    return events
+
+
+@contextlib.contextmanager
+def warm_local_stack() -> Iterator[LocalRunner]:
+    """`socialdesk local` on a free port and a scratch state directory, its output kept quiet, after one warm-up
+    message (first-use imports and clients, as a warm container has them)."""
     with (
         tempfile.TemporaryDirectory() as state,
         contextlib.redirect_stdout(io.StringIO()),
         LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=Path(state))) as runner,
     ):
-        send_event(runner.url, whatsapp("16500000000", "wamid.warm-up"))  # first-use imports and clients, as a warm container
+        send_event(runner.url, whatsapp("16500000000", "wamid.warm-up"))
         runner.wait_until_idle()
+        yield runner
+
+
+def main() -> None:
+    events = events_to_send(__doc__)
+    with warm_local_stack() as runner:
         timings = measure(runner, events)
         runner.wait_until_idle()
         burst_latencies, burst_total = burst(runner, events)
