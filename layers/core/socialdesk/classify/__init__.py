@@ -63,6 +63,13 @@ class Classifier:
         self._influencer = influencer
         self._service = service if rules.sentiment == "comprehend" else None
 
+    @staticmethod
+    def warm() -> None:
+        """Load what the first classification would (the language model from the wheel, VADER's lexicon): Lambda INIT
+        calls it, so no customer's first message waits for them."""
+        language.warm()
+        sentiment.warm()
+
     @property
     def remote(self) -> bool:
         """Whether a service answers part of it (Comprehend): its answer may differ, or fail, on another try."""

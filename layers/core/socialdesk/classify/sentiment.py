@@ -61,6 +61,11 @@ def _vader(text: str) -> float:
     return float(compound)
 
 
+def warm() -> None:
+    """Load VADER's lexicon now (once per container)."""
+    _analyzer()
+
+
 @functools.cache
 def _analyzer() -> Any:
     """VADER's analyser: its lexicon read once per container (imported on first use, by process only)."""
