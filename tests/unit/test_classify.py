@@ -419,3 +419,22 @@ def test_a_retry_writes_the_ticket_with_the_classification_comprehend_gave_the_f
     [activity] = world.crm.activities.values()
     assert "sentiment=negative" in (activity.classification or "")
     assert service.calls == 1
+
+
+def test_a_closed_ticket_refusing_the_follow_ups_tags_still_gets_the_message_on_a_follow_up_ticket() -> None:
+    from socialdesk.desk.port import DeskRejectedError
+
+    # Given a conversation whose ticket was closed, and Zendesk refusing changes to it (tags included)
+    world = classified_world()
+    first = message("where is my order?")
+    world.handle(first)
+    world.ticket_of(first).status = "closed"
+    world.desk.failures.add("add_tags", DeskRejectedError("Zendesk answered 422: closed prevents ticket update"))
+    # When the customer writes again, angry
+    second = said(first, 1, "still nothing, I want a refund 😡")
+    world.handle(second)
+    # Then the message is not lost: it opens a follow-up ticket, which carries the classification
+    follow_up = world.ticket_of(second)
+    assert follow_up.id != world.desk.tickets[min(world.desk.tickets)].id
+    assert "still nothing, I want a refund 😡" in world.public_bodies(second.conversation_key)
+    assert "sentiment_negative" in follow_up.tags

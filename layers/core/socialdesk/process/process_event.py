@@ -57,6 +57,7 @@ from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
 from socialdesk.observability import logger
 from socialdesk.ports.queues import event_message
+from socialdesk.privacy import log_text
 from socialdesk.process import aliases, ticket_content
 from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
@@ -453,9 +454,7 @@ class ProcessEvent:
         comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
         try:
             if (classification := self._classification(run)) is not None:
-                self._zendesk.add_tags(ticket_id, classification.tags)  # before the comment: see the module's docstring
-                if classification.priority is not None:  # an angrier follow-up raises the ticket, never lowers it
-                    self._zendesk.raise_priority(ticket_id, classification.priority)
+                self._classify_ticket(ticket_id, classification)
             self._add_once(run, ticket_id, comment, reopen=True)
         except (TicketClosedError, TicketNotFoundError) as exc:
             if not may_follow_up:
@@ -465,6 +464,18 @@ class ProcessEvent:
             return
         run.outcome.actions.append("comment_added")
         run.progress.ticket_id = ticket_id
+
+    def _classify_ticket(self, ticket_id: int, classification: Classification) -> None:
+        """A follow-up's tags, and a higher priority if it has one, before its comment (see the module's docstring).
+
+        Best effort where Zendesk refuses them: a closed ticket takes no change (the comment then opens the follow-up
+        ticket, which carries them), and a refused tag must not cost the customer's message. Outages still retry."""
+        try:
+            self._zendesk.add_tags(ticket_id, classification.tags)
+            if classification.priority is not None:  # an angrier follow-up raises the ticket, never lowers it
+                self._zendesk.raise_priority(ticket_id, classification.priority)
+        except (TicketClosedError, DeskRejectedError) as exc:
+            logger.info("classification not added to the ticket", extra={"ticket": ticket_id, "reason": log_text(str(exc))})
 
     def _note(self, run: _Run, ticket_id: int) -> None:
         """Brand replies, edits, deletions and failed deliveries: internal notes on the conversation's ticket."""
