@@ -12,7 +12,7 @@ from socialdesk.crm.port import CrmRateLimitedError, CrmRejectedError, CrmUnavai
 from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUnavailableError
 from socialdesk.model import Delivery, SocialEvent
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
-from socialdesk.process.process_event import PARENT_WAIT
+from socialdesk.process.process_event import PARENT_WAIT, ProcessEvent
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import CrashError
 from tests.support.process_world import NOW, World, rules
@@ -230,6 +230,39 @@ def test_a_deletion_whose_tagging_failed_after_its_note_is_tagged_on_the_retry_a
     # Then the ticket is tagged, and the note is there once
     assert "socialdesk_deleted" in ticket.tags
     assert sum(1 for body in world.private_bodies(removed.conversation_key) if body.startswith("The customer deleted")) == 1
+
+
+class OneSend:
+    """What the outbound function sent: one WhatsApp message, known by the wamid the platform gave it."""
+
+    def __init__(self, message_id: str, job_id: str) -> None:
+        self.message_id, self.job_id = message_id, job_id
+
+    def find_sent(self, platform: str, message_id: str) -> str | None:
+        return self.job_id if (platform, message_id) == ("whatsapp", self.message_id) else None
+
+
+def test_a_failed_delivery_of_our_own_acknowledgement_is_tied_to_its_send_on_the_ticket(world: World) -> None:
+    # Given a WhatsApp chat whose acknowledgement socialdesk sent, which WhatsApp accepted (a wamid), and which then failed
+    world.handle(sample_event("meta-whatsapp-text"))
+    failed = sample_event("meta-whatsapp-status-failed")
+    job_id = "ack:whatsapp:106540352242922:chat:16505551234:1764871200"
+    world.process = ProcessEvent(
+        store=world.store,
+        desk=world.desk,
+        crm=world.crm,
+        rules=world.config,
+        events=world.queue,
+        clock=lambda: world.now,
+        jitter=lambda _: 0,
+        sent=OneSend(failed.message_id, job_id),
+    )
+    # When the failed status arrives (131047: outside the 24-hour window, reported after the send was accepted)
+    world.handle(failed)
+    # Then the ticket says which send was not delivered and why: the send's own "sent" note is not the last word
+    note = world.ticket_of(failed).comments[-1].body
+    assert note.startswith(f"⚠ The WhatsApp message socialdesk sent (job {job_id}) was not delivered (131047 Re-engagement message)")
+    assert "The customer has not received it." in note
 
 
 def test_a_failed_whatsapp_delivery_is_shown_to_agents_and_others_are_not(world: World) -> None:

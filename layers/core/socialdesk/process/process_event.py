@@ -481,7 +481,8 @@ class ProcessEvent:
         """Brand replies, edits, deletions and failed deliveries: internal notes on the conversation's ticket."""
         event = run.event
         if event.kind is EventKind.DELIVERY_STATUS:
-            body = ticket_content.delivery_failure_note(event)
+            sent_by = self._sent.find_sent(event.platform, event.message_id) if self._sent is not None else None
+            body = ticket_content.delivery_failure_note(event, sent_by=sent_by)
         elif event.kind is EventKind.EDIT:
             body = ticket_content.edit_note(event)
         elif event.kind is EventKind.DELETE:

@@ -175,12 +175,17 @@ def deletion_note(event: SocialEvent) -> str:
     return f"{who} deleted {PLATFORM_LABELS[event.platform]} message {event.message_id}. It no longer exists on the platform."
 
 
-def delivery_failure_note(event: SocialEvent) -> str:
-    """A reply that never reached the customer must not look sent (principle 7: nothing silent)."""
+def delivery_failure_note(event: SocialEvent, *, sent_by: str | None = None) -> str:
+    """A reply that never reached the customer must not look sent (principle 7: nothing silent).
+
+    `sent_by` is the outbound job that sent it, when socialdesk did: the platform accepted the send (so the send's own
+    note says sent), and this note, tied to it, says what became of it (WhatsApp reports 131047/131026 this way)."""
     delivery = event.delivery
     assert delivery is not None
     reason = " ".join(part for part in (str(delivery.error_code or ""), delivery.error_title or "") if part) or "no reason given"
-    return (
-        f"⚠ A {PLATFORM_LABELS[event.platform]} message to the customer was not delivered ({reason}). "
-        f"Message id {event.message_id}. The customer has not received it."
+    what = (
+        f"The {PLATFORM_LABELS[event.platform]} message socialdesk sent (job {sent_by})"
+        if sent_by
+        else f"A {PLATFORM_LABELS[event.platform]} message to the customer"
     )
+    return f"⚠ {what} was not delivered ({reason}). Message id {event.message_id}. The customer has not received it."
