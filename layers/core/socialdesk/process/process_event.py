@@ -164,8 +164,6 @@ class ProcessEvent:
         self._outbound = outbound
         self._sent = sent
         self._calendar: Calendar | None = policy.calendar_of(rules) if outbound is not None and rules.acknowledgement is not None else None
-        if self._calendar is not None:
-            self._calendar.is_open(clock())  # the holidays import and this year's table (~0.6 s) at INIT, not on a first answer
         self._store = store
         self._desk = desk
         self._crm = crm
