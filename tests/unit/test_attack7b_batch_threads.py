@@ -16,10 +16,10 @@ from socialdesk.desk.port import DeskRateLimitedError, DeskUnavailableError, Des
 from socialdesk.process.failures import RetryLaterError
 from socialdesk.process.sqs_batch import SqsBatch
 from tests.support.events import sample_event
-from tests.support.process_fakes import FakeDesk, InMemoryStore
+from tests.support.process_fakes import FakeDesk
 from tests.support.process_world import World, said
 from tests.support.sqs_sim import SimRedelivery, run_until_empty
-from tests.unit.test_batch_conversations import SAFETY_NET, Recorder, batch_of, customer_of, run
+from tests.unit.test_batch_conversations import SAFETY_NET, PauseSeen, Recorder, batch_of, customer_of, run
 
 
 def test_a_whatsapp_chats_message_by_bsuid_alone_waits_for_its_failed_status_by_phone_alone_in_one_batch() -> None:
@@ -37,16 +37,6 @@ def test_a_whatsapp_chats_message_by_bsuid_alone_waits_for_its_failed_status_by_
     run(SqsBatch(process=process, redelivery=SimRedelivery(queue), clock=queue.clock), queue, batch)
     # Then the message started only once the status before it had ended, as one conversation's events do
     assert process.steps.index(("start", message.event_id)) > process.steps.index(("end", status.event_id))
-
-
-class PauseSeen(InMemoryStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.paused_event = threading.Event()
-
-    def pause(self, backend: str, *, until: Any) -> None:
-        super().pause(backend, until=until)
-        self.paused_event.set()
 
 
 class CreatingWhenLimited(FakeDesk):
