@@ -322,3 +322,34 @@ def test_an_outbound_job_that_cannot_be_queued_raises_for_process_to_retry(sqs: 
     )
     with pytest.raises(QueueUnavailableError):
         SqsOutboundJobs(QUEUE_URL, lambda: client).enqueue(job)
+
+
+def test_a_delayed_outbound_job_is_queued_with_sqs_delay_seconds(sqs: tuple[Any, Stubber]) -> None:
+    # Given an acknowledgement the rules delay by two minutes (botocore's SQS model: SendMessageBatch entries' DelaySeconds)
+    client, stubber = sqs
+    job = OutboundJob(
+        job_id="j",
+        kind=JobKind.ACKNOWLEDGEMENT,
+        platform=Platform.WHATSAPP,
+        account_id="1",
+        conversation_key="c",
+        channel=Channel.DIRECT_MESSAGE,
+        recipient_id="2",
+        text="t",
+        delay_seconds=120,
+    )
+    body = encode_job(job)
+    entry = {
+        "Id": "0",
+        "MessageBody": body,
+        "MessageAttributes": {
+            "platform": {"DataType": "String", "StringValue": "whatsapp"},
+            "kind": {"DataType": "String", "StringValue": "acknowledgement"},
+        },
+        "DelaySeconds": 120,
+    }
+    stubber.add_response("send_message_batch", {"Successful": [], "Failed": []}, {"QueueUrl": QUEUE_URL, "Entries": [entry]})
+    # When it is enqueued
+    SqsOutboundJobs(QUEUE_URL, lambda: client).enqueue(job)
+    # Then SQS holds it back for those two minutes (the Stubber checks the parameters)
+    stubber.assert_no_pending_responses()

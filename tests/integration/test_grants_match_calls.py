@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,7 +25,7 @@ from socialdesk.composition import clients
 from socialdesk.devtools.local_aws import TEMPLATE
 from socialdesk.devtools.template_stack import load_template
 from socialdesk.model.event import Platform
-from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.model.outbound import Channel, JobKind, OutboundJob, encode_job
 from socialdesk.platforms.meta_send import GRAPH_API
 from tests.support.iam import statements
 from tests.support.process_stack import Flow
@@ -184,7 +185,7 @@ def oversize_delivery() -> dict[str, Any]:
     return {"object": "page", "entry": [entry]}
 
 
-def whatsapp_job(name: str) -> OutboundJob:
+def whatsapp_job(name: str, **changes: Any) -> OutboundJob:
     return OutboundJob(
         job_id=f"ack:{name}",
         kind=JobKind.ACKNOWLEDGEMENT,
@@ -194,6 +195,7 @@ def whatsapp_job(name: str) -> OutboundJob:
         channel=Channel.DIRECT_MESSAGE,
         recipient_id="16505551234",
         text="Gracias (automático)",
+        **changes,
     )
 
 
@@ -223,7 +225,10 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
 
     clients.sqs().meta.events.register("before-call.sqs.SendMessage", refuse_one_requeue)
     # When three jobs and a body that is no job go through one outbound batch
-    for name in ("sent", "waits-1", "waits-2"):
+    # (the first one delayed, so outbound reads its conversation first: its delay is over when it arrives here)
+    delayed = whatsapp_job("sent", delay_seconds=60, customer_message_at=datetime.now(UTC))
+    flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody=encode_job(delayed))
+    for name in ("waits-1", "waits-2"):
         SqsOutboundJobs(flow.aws.resource("OutboundQueue"), lambda: flow.aws.sqs).enqueue(whatsapp_job(name))
     flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody='{"not": "a job"}')
     with calls.by("OutboundRole"):

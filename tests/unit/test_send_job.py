@@ -82,7 +82,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     )
     store = InMemoryStore()
     sender = ScriptedSender(script=[])
-    return World(sender, store, desk, ticket_id, metrics, SendJob(ledger=store, senders=sender, desk=desk, clock=lambda: NOW))
+    return World(sender, store, desk, ticket_id, metrics, SendJob(ledger=store, senders=sender, desk=desk, conversations=store, clock=lambda: NOW))
 
 
 def test_a_sent_reply_is_remembered_as_ours_finished_and_noted_on_the_ticket(world: World) -> None:
@@ -115,7 +115,7 @@ def test_a_redelivered_job_is_never_sent_again(world: World) -> None:
 def test_a_rate_limit_gives_the_claim_back_and_the_job_waits_then_sends(world: World) -> None:
     # Given X answers 429 first (nothing was sent), then takes the reply
     clock = {"now": NOW}
-    use_case = SendJob(ledger=world.store, senders=world.sender, desk=world.desk, clock=lambda: clock["now"])
+    use_case = SendJob(ledger=world.store, senders=world.sender, desk=world.desk, conversations=world.store, clock=lambda: clock["now"])
     world.sender.script = [SendRateLimitedError(420, "X 429"), "1880000000000000099"]
     # When the job runs, it waits for the window's reset without counting a failure
     with pytest.raises(WaitError) as waited:
@@ -260,7 +260,7 @@ def test_inside_the_window_and_on_other_platforms_the_customers_last_message_tim
 def test_after_a_rate_limit_the_accounts_next_jobs_wait_without_a_call_until_the_window_resets(world: World) -> None:
     # Given X answered 429 for the brand account, its window resetting in 300 s
     clock = {"now": NOW}
-    use_case = SendJob(ledger=world.store, senders=world.sender, desk=world.desk, clock=lambda: clock["now"])
+    use_case = SendJob(ledger=world.store, senders=world.sender, desk=world.desk, conversations=world.store, clock=lambda: clock["now"])
     world.sender.script = [SendRateLimitedError(300, "X 429"), "1880000000000000099", "wamid.1"]
     with pytest.raises(WaitError):
         use_case.handle(world.job(job_id="first"), delivery_id="m1", attempt=1)

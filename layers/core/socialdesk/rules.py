@@ -197,6 +197,8 @@ ChannelChoice = Literal["public_reply", "private_reply", "direct_message", "none
 MessageKindName = Literal["post", "reply", "comment", "direct_message"]
 _INTERVAL = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# The outbound queue carries the delay as SQS DelaySeconds, which tops out at 15 minutes.
+DelaySeconds = Annotated[int, Field(ge=0, le=900)]
 PerLanguage = dict[LanguageCode, Annotated[str, Field(min_length=1)]]
 
 
@@ -260,6 +262,13 @@ class AcknowledgementRules(Rules):
     """The brand's X handles: a public reply on X only to posts that mention one (self-serve apps are refused otherwise)."""
     whatsapp_template: str | None = None
     """A pre-approved WhatsApp template for outside the 24-hour window; unset: nothing is sent there."""
+    delay_seconds: DelaySeconds = 0
+    """Wait this long before sending, and send nothing if a person answered meanwhile (0: send at once)."""
+    delays: dict[Platform, dict[MessageKindName, DelaySeconds]] = {}
+    """Per platform and message kind: a delay that replaces `delay_seconds` there."""
+
+    def delay_for(self, platform: Platform, kind: str) -> int:
+        return next((delay for name, delay in self.delays.get(platform, {}).items() if name == kind), self.delay_seconds)
 
     @field_validator("templates")
     @classmethod

@@ -10,8 +10,10 @@ and text; `job` turns it into the outbound job. Platform rules decided here (as 
 - Messenger: a `RESPONSE` inside 24 hours of the customer's message.
 - WhatsApp: free text inside the 24-hour customer-service window, else the configured template, else nothing.
 
-Every automatic message ends with the disclosure line ("Automated reply" in the customer's language); an answer also
-says how to reach a person. The once-per-window guarantee is the store's conditional write (process/process_event.py).
+An optional delay (`delay_seconds`, per platform and kind in `delays`) queues the job later; outbound then cancels it if
+a person answered the conversation meanwhile. Every automatic message ends with the disclosure line ("Automated reply"
+in the customer's language); an answer also says how to reach a person. The once-per-window guarantee is the store's
+conditional write (process/process_event.py).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Decision:
     text: str = ""
     template: str | None = None
     """A WhatsApp template name: outside the 24-hour window only a template may be sent."""
+    delay_seconds: int = 0
+    """Sent this much later, and only if no person answered meanwhile (outbound/send_job.py checks)."""
 
     @property
     def tag(self) -> str | None:
@@ -126,7 +130,8 @@ def decide(
         text = _tidy(_URL.sub("", text))
         if x_weighted_length(text) > X_POST_LIMIT:
             return Decision(None, f"x: the public reply is longer than a post ({x_weighted_length(text)} of {X_POST_LIMIT})")
-    return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template)
+    delay = rules.delay_for(event.platform, event.kind.value)
+    return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template, delay_seconds=delay)
 
 
 def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket_id: int, now: datetime) -> OutboundJob:
@@ -148,6 +153,7 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
         customer_message_at=event.created_at,
         decided_at=now,
         template=decision.template,
+        delay_seconds=decision.delay_seconds,
     )
 
 

@@ -50,11 +50,14 @@ class SqsQueue:
 
 
 def _entry(entry_id: str, message: QueueMessage) -> SendMessageBatchRequestEntryTypeDef:
-    return {
+    entry: SendMessageBatchRequestEntryTypeDef = {
         "Id": entry_id,
         "MessageBody": message.body,
         "MessageAttributes": {name: {"DataType": "String", "StringValue": value} for name, value in message.attributes.items()},
     }
+    if message.delay_seconds:
+        entry["DelaySeconds"] = min(message.delay_seconds, MAX_DELAY_SECONDS)
+    return entry
 
 
 def _chunks(messages: Sequence[QueueMessage]) -> Iterator[Sequence[QueueMessage]]:
@@ -87,7 +90,9 @@ class SqsOutboundJobs:
 
 def job_message(job: OutboundJob) -> QueueMessage:
     """One outbound job as OutboundQueue carries it: the body is `encode_job(job)`; attributes only for reading the queue."""
-    return QueueMessage(body=sqs_safe(encode_job(job)), attributes={"platform": job.platform.value, "kind": job.kind.value})
+    return QueueMessage(
+        body=sqs_safe(encode_job(job)), attributes={"platform": job.platform.value, "kind": job.kind.value}, delay_seconds=job.delay_seconds
+    )
 
 
 # SQS caps a message's visibility timeout at 12 hours.

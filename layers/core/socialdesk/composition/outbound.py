@@ -94,7 +94,8 @@ def build_outbound_batch(
     senders = PlatformSenders(
         PlatformTokens.from_secret(platform_secret.snapshot()), platform_session(config.platform_timeout_seconds), sandbox=platforms
     )
-    job = SendJob(ledger=DynamoDbConversationStore(config.state_table_name, dynamodb), senders=senders, desk=_desk(config, crm_secret, sandbox))
+    store = DynamoDbConversationStore(config.state_table_name, dynamodb)
+    job = SendJob(ledger=store, senders=senders, desk=_desk(config, crm_secret, sandbox), conversations=store)
     return SqsBatch(process=job, redelivery=_redelivery(config, sqs), messages=JOBS)
 
 

@@ -5,7 +5,8 @@ conditional write before the platform is called, and a claimed job is never sent
 nothing was sent (a rate limit, a refused connection), when the claim is given back and the job waits on the queue.
 An answer lost after the request left (a timeout, a 5xx) leaves the send `unknown`: the note says it may not have been
 delivered, and nothing is resent. Nothing silent (principle 9): every outcome becomes a metric and, when the job names
-a ticket, an internal note the agent sees.
+a ticket, an internal note the agent sees. A delayed automatic message (the rules' `delay_seconds`) is cancelled, never
+sent, when a person answered the conversation after the customer's message: the conversation record says so.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from socialdesk.desk.port import Desk
-    from socialdesk.ports.outbound import Senders
+    from socialdesk.ports.outbound import Conversations, Senders
     from socialdesk.store.port import SendLedger, SendStatus
 
 # A claim older than this and never finished belongs to a try that died (the outbound function's timeout is 60 s;
@@ -65,8 +66,17 @@ JOBS: MessageKind[OutboundJob] = MessageKind(
 class SendJob:
     """The outbound use case over one job (the batch driver's handler: `SqsBatch(process=SendJob(...), messages=JOBS)`)."""
 
-    def __init__(self, *, ledger: SendLedger, senders: Senders, desk: Desk | None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        *,
+        ledger: SendLedger,
+        senders: Senders,
+        desk: Desk | None,
+        conversations: Conversations,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._ledger = ledger
+        self._conversations = conversations
         self._senders = senders
         self._desk = desk
         self._clock = clock
@@ -83,12 +93,19 @@ class SendJob:
         now = self._clock()
         if (wait := self._pause_left(job, now)) is not None:
             raise WaitError(wait, f"{job.platform} rate limit: this account's window resets in {wait} s")
+        answered = self._answered_meanwhile(job)
         if not self._ledger.claim_send(job.job_id, now):
             outcome.duplicate = True  # claimed before (this job's earlier try, or a duplicate of it): never sent twice
             if self._ledger.settle_abandoned(job.job_id, claimed_before=now - ABANDONED_AFTER, now=now):
                 # Its earlier try died between the claim and the end (a crash, a timeout): what it sent is unknown.
                 self._note(job, uncertain_note(job, "the try that sent it stopped before it finished"))
                 outcome.actions.append("reply_uncertain")
+            return outcome
+        if answered is not None:
+            # A person answered while the automatic message waited: it is never sent, and its claim is never given back.
+            self._ledger.finish_send(job.job_id, status="cancelled", platform_message_id=None, reason="a person answered first", now=now)
+            self._note(job, cancelled_note(job, answered))
+            outcome.actions.append("reply_cancelled")
             return outcome
         try:
             if (outside := _outside_window(job, now)) is not None:
@@ -131,6 +148,14 @@ class SendJob:
         self._note(job, sent_note(job, sent.platform_message_id))
         outcome.actions.append("reply_sent")
         return outcome
+
+    def _answered_meanwhile(self, job: OutboundJob) -> datetime | None:
+        """When a person answered after the customer's message, for a delayed automatic message; else None."""
+        if not job.delay_seconds or job.kind is JobKind.AGENT_REPLY or job.customer_message_at is None:
+            return None
+        conversation = self._conversations.conversation(job.conversation_key)
+        answered = conversation.activity.last_brand_at if conversation is not None else None
+        return answered if answered is not None and answered >= job.customer_message_at else None
 
     def _pause_left(self, job: OutboundJob, now: datetime) -> int | None:
         with self._lock:
@@ -192,6 +217,13 @@ def token_rejected_note(job: OutboundJob, exc: SendTokenRejectedError) -> str:
 
 def refused_note(job: OutboundJob, reason: str) -> str:
     return f"{_what(job)} not delivered on {_on(job)}: {reason}. Not sent: {job.text}"
+
+
+def cancelled_note(job: OutboundJob, answered: datetime) -> str:
+    return (
+        f"{_what(job)} not sent on {_on(job)}: a person answered the conversation first ({answered:%Y-%m-%d %H:%M} UTC),"
+        f" during its {job.delay_seconds} s delay. Not sent: {job.text}"
+    )
 
 
 def uncertain_note(job: OutboundJob, reason: str) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import msgspec
 
 if TYPE_CHECKING:
+    from socialdesk.model.conversation import Conversation
     from socialdesk.model.outbound import OutboundJob
 
 
@@ -80,4 +81,11 @@ class OutboundJobs(Protocol):
 class SentMessages(Protocol):
     def find_sent(self, platform: str, message_id: str) -> str | None:
         """The job id of a message we sent (its echo is ours), or None."""
+        ...
+
+
+class Conversations(Protocol):
+    def conversation(self, key: str) -> Conversation | None:
+        """The conversation's record: `activity.last_brand_at` is the brand's latest message written by a person (in the
+        platform's own app or by an agent); our own sends coming back as echoes never move it (process/process_event.py)."""
         ...

@@ -31,6 +31,8 @@ class QueueUnavailableError(Exception):
 class QueueMessage(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     attributes: Mapping[str, str] = msgspec.field(default_factory=dict)
+    delay_seconds: int = 0
+    """SQS DelaySeconds: the message stays invisible this long after it is queued (at most MAX_DELAY_SECONDS)."""
 
     @property
     def size_bytes(self) -> int:

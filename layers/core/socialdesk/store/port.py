@@ -144,7 +144,7 @@ class ConversationStore(Protocol):
     def save_customer(self, customer: Customer) -> None: ...
 
 
-SendStatus = Literal["sent", "failed", "unknown"]
+SendStatus = Literal["sent", "failed", "unknown", "cancelled"]
 """How a claimed send ended: the platform took it; it refused for good; or its answer was lost after the request left."""
 
 
