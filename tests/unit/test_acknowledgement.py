@@ -400,6 +400,18 @@ def test_messenger_answers_inside_24_hours_only() -> None:
     assert decide(msgspec.structs.replace(message, created_at=NOW - timedelta(hours=25))).kind is None
 
 
+def test_a_messenger_message_from_a_click_to_messenger_ad_is_answered_for_up_to_7_days() -> None:
+    # Given a customer who wrote from an ad two days ago (the window "may last up to 7 days": Messenger policy
+    # page updated 28 Sep 2026)
+    from_ad = at_now("meta-messenger-message", created_at=NOW - timedelta(days=2), from_ad=True)
+    # Then the acknowledgement still goes, as a RESPONSE inside the longer window
+    assert decide(from_ad).channel is Channel.DIRECT_MESSAGE
+    # But not after 7 days, nor two days after a message that did not come from an ad
+    week_old = msgspec.structs.replace(from_ad, created_at=NOW - timedelta(days=7))
+    assert decide(week_old).reason == "messenger: the 7-day (ad) messaging window has closed"
+    assert decide(msgspec.structs.replace(from_ad, from_ad=False)).reason == "messenger: the 24-hour messaging window has closed"
+
+
 def test_facebook_private_replies_within_7_days_and_instagram_public_replies_to_top_level_comments_only() -> None:
     private = ACK.model_copy(update={"channels": {**ACK.channels, "facebook": {"comment": "private_reply"}}})
     comment = at_now("meta-fb-comment")

@@ -108,6 +108,23 @@ def test_messenger_message_and_its_echo_share_the_customer_conversation() -> Non
     assert message.text == "Where is my parcel? Ich warte seit zwei Wochen 😕"
 
 
+def test_a_messenger_message_from_an_ad_says_so_and_one_from_a_link_does_not() -> None:
+    # Given messages carrying a referral: from a Click-to-Messenger ad (source ADS), and from an m.me link (SHORTLINK)
+    # (developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals)
+    def message(referral: dict[str, Any], *, beside: bool = False) -> Any:
+        item: dict[str, Any] = {"sender": {"id": "678"}, "recipient": {"id": PAGE}, "timestamp": 1752000000123}
+        item["message"] = {"mid": "m_ad", "text": "hi"}
+        (item if beside else item["message"])["referral"] = referral
+        [event] = normalise({"object": "page", "entry": [{"id": PAGE, "time": 1752000000456, "messaging": [item]}]}).events
+        return event
+
+    ad = {"ref": "spring", "ad_id": "6045246247433", "source": "ADS", "type": "OPEN_THREAD"}
+    # Then the ad's message is marked (its window may last 7 days), wherever the referral sits, and the link's is not
+    assert message(ad).from_ad and message(ad, beside=True).from_ad
+    assert not message({"ref": "x", "source": "SHORTLINK", "type": "OPEN_THREAD"}).from_ad
+    assert not one_event("meta-messenger-message").from_ad
+
+
 def test_messenger_edit_postback_and_read_receipt() -> None:
     def messaging(item: dict[str, Any]) -> NormalisedBatch:
         base = {"sender": {"id": "678"}, "recipient": {"id": PAGE}, "timestamp": 1752000000123}

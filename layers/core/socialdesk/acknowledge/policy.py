@@ -7,7 +7,7 @@ and text; `job` turns it into the outbound job. Platform rules decided here (as 
   otherwise; never a URL in a public reply (one costs 20 times a summoned reply): URLs are removed from it. DMs go as DMs.
 - Facebook: a comment reply, or one private reply per comment within 7 days of it.
 - Instagram: public replies only to top-level comments; private replies within 7 days; DMs inside 24 hours.
-- Messenger: a `RESPONSE` inside 24 hours of the customer's message.
+- Messenger: a `RESPONSE` inside 24 hours of the customer's message, or 7 days after a message from an ad.
 - WhatsApp: free text inside the 24-hour customer-service window, else the configured template, else nothing.
 
 An optional delay (`delay_seconds`, per platform and kind in `delays`) queues the job later; outbound then cancels it if
@@ -38,6 +38,9 @@ ACKNOWLEDGED_TAG = "auto_acknowledged"
 ANSWERED_TAG = "auto_answered"
 MESSAGING_WINDOW = timedelta(hours=24)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
+# After a customer's first message from a Click-to-Messenger/Direct ad the window "may last up to 7 days" (Messenger
+# policy page, updated 28 Sep 2026: developers.facebook.com/documentation/business-messaging/messenger-platform/policy/).
+AD_MESSAGING_WINDOW = timedelta(days=7)
 X_POST_LIMIT = 280
 # X counts these code points once and every other (CJK, emoji) twice: twitter-text's v3 configuration.
 _X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
@@ -182,8 +185,8 @@ def _platform_refusal(event: SocialEvent, channel: Channel, rules: Acknowledgeme
     if kind is EventKind.DIRECT_MESSAGE:
         if channel is not Channel.DIRECT_MESSAGE:
             return f"{platform} direct messages are answered by direct message", None
-        if platform in (Platform.MESSENGER, Platform.INSTAGRAM) and age >= MESSAGING_WINDOW:
-            return f"{platform}: the 24-hour messaging window has closed", None
+        if platform in (Platform.MESSENGER, Platform.INSTAGRAM) and age >= (AD_MESSAGING_WINDOW if event.from_ad else MESSAGING_WINDOW):
+            return f"{platform}: the {'7-day (ad)' if event.from_ad else '24-hour'} messaging window has closed", None
         if platform is Platform.WHATSAPP and age >= MESSAGING_WINDOW:
             if rules.whatsapp_template is None:
                 return "whatsapp: outside the 24-hour customer-service window, and no template is configured", None

@@ -111,6 +111,9 @@ class SocialEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     conversation_alias: PlatformId | None = None
     quotes_brand: bool = False
     """An X post quoting one of the brand's posts: like an @mention, it lets the brand reply in public (X self-serve rule)."""
+    from_ad: bool = False
+    """A Messenger or Instagram message sent from a Click-to-Messenger/Direct ad (`referral.source: ADS`): its messaging
+    window may last up to 7 days instead of 24 hours (developers.facebook.com/documentation/business-messaging/messenger-platform/policy/)."""
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -187,6 +187,7 @@ def _messaging(item: Mapping[str, Any], *, platform: Platform, account: str, sta
             attachments=attachments,
             in_reply_to=(message.get("reply_to") or {}).get("mid"),
             source_app_id=id_text(message["app_id"]) if echo and message.get("app_id") is not None else None,
+            from_ad=not echo and _from_ad(message.get("referral") or item.get("referral")),
         )
     if "message_edit" in item:
         edit = item["message_edit"]
@@ -215,6 +216,13 @@ def _messaging(item: Mapping[str, Any], *, platform: Platform, account: str, sta
         )
     signal = next((key for key in item if key not in ("sender", "recipient", "timestamp")), "unknown")
     return Ignored(f"{platform}:{signal}")
+
+
+def _from_ad(referral: object) -> bool:
+    """A message that came from an ad carries `referral` with `source: "ADS"`, on the message or beside it as in the
+    `messaging_referrals` event (developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/
+    webhook-events/messaging_referrals)."""
+    return isinstance(referral, dict) and referral.get("source") == "ADS"
 
 
 # --- Instagram comments and mentions ----------------------------------------------------------
