@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 import responses
 
@@ -77,6 +78,42 @@ def test_a_text_message_is_sent_from_the_brands_number_and_its_wamid_kept(api: r
         "type": "text",
         "text": {"preview_url": False, "body": JOB.text},
     }
+
+
+def test_outside_the_window_the_configured_template_is_sent_in_the_customers_language(api: responses.RequestsMock) -> None:
+    # Given a job for a customer who wrote over 24 hours ago, with the rules' template (type "template", template.name,
+    # language.code: whatsapp.github.io/WhatsApp-Nodejs-SDK/api-reference/types/TemplateObject)
+    api.post(
+        URL, json={"messaging_product": "whatsapp", "contacts": [{"input": "16505551234", "wa_id": "16505551234"}], "messages": [{"id": "wamid.TPL"}]}
+    )
+    job = msgspec.structs.replace(JOB, template="ticket_received", language="es")
+    # When it is sent
+    sent = sender().send(job)
+    # Then the template goes, not our free text, and its wamid is kept
+    assert sent.platform_message_id == "wamid.TPL"
+    assert json.loads(api.calls[0].request.body or b"") == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "16505551234",
+        "type": "template",
+        "template": {"name": "ticket_received", "language": {"policy": "deterministic", "code": "es"}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (132001, "(#132001) Template name does not exist in the translation"),
+        (132000, "(#132000) Number of parameters does not match the expected number of params"),
+        (132015, "(#132015) Template is Paused"),
+        (132016, "(#132016) Template is Disabled"),
+    ],
+)
+def test_a_template_the_platform_does_not_take_is_refused_for_good_saying_what_to_check(api: responses.RequestsMock, code: int, message: str) -> None:
+    api.post(URL, status=400, json=error(code, message, "template error"))
+    with pytest.raises(SendRefusedError) as refused:
+        sender().send(msgspec.structs.replace(JOB, template="ticket_received", language="ko"))
+    assert str(code) in refused.value.reason and "template" in refused.value.reason
 
 
 def test_outside_the_24_hour_window_is_refused_for_good(api: responses.RequestsMock) -> None:

@@ -3,15 +3,20 @@ queues on the template's OutboundQueue for the outbound function."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
+from socialdesk.platforms.meta_send import GRAPH_API
 from tests.integration.test_classification_flow import shipped_classification, whatsapp_saying
 from tests.support.process_stack import RULES, Flow, process_stack
 
 ROOT = Path(__file__).resolve().parents[2]
+PHONE_NUMBER_ID = "106540352242922"
 
 
 def shipped_acknowledgement() -> str:
@@ -32,9 +37,10 @@ class QueuedJobs:
 
 
 @contextmanager
-def stack_with_outbound(tmp_path: Path, private_key: str) -> Iterator[tuple[Flow, QueuedJobs]]:
+def stack_with_outbound(tmp_path: Path, private_key: str, *, acknowledgement: str | None = None) -> Iterator[tuple[Flow, QueuedJobs]]:
+    """The stack under the shipped classification and `acknowledgement` rules (the shipped ones unless given)."""
     rules = tmp_path / "socialdesk.toml"
-    rules.write_text(RULES + "\n" + shipped_classification() + "\n" + shipped_acknowledgement(), encoding="utf-8")
+    rules.write_text(RULES + "\n" + shipped_classification() + "\n" + (acknowledgement or shipped_acknowledgement()), encoding="utf-8")
     with process_stack(rules, private_key) as flow:
         yield flow, QueuedJobs(flow)
 
@@ -64,3 +70,38 @@ def test_a_spanish_refund_question_is_answered_from_the_faq_and_the_ticket_says_
         assert job.kind is JobKind.SELF_SERVICE and job.text.startswith("Reembolsos:")
         assert job.text.endswith("Responde aquí para hablar con una persona.\nRespuesta automática")
         assert "auto_answered" in ticket["tags"]
+
+
+def test_a_whatsapp_customer_outside_the_window_gets_the_configured_template_and_the_ticket_says_so(tmp_path: Path, private_key: str) -> None:
+    # Given the shipped rules with the WhatsApp template switched on, and a WhatsApp token in PlatformSecret
+    sent: list[dict[str, Any]] = []
+
+    def whatsapp(request: Any) -> tuple[int, dict[str, str], str]:
+        sent.append(json.loads(request.body))
+        return 200, {"content-type": "application/json"}, json.dumps({"messaging_product": "whatsapp", "messages": [{"id": "wamid.TEMPLATE1"}]})
+
+    with stack_with_outbound(tmp_path, private_key, acknowledgement=with_template(shipped_acknowledgement())) as (flow, _):
+        flow.aws.put_secret("PlatformSecret", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
+        assert flow.http is not None and flow.clock is not None
+        flow.http.add_callback("POST", f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages", callback=whatsapp)
+        # When a Spanish customer's message is processed 25 hours after they wrote it (a long outage, say)
+        flow.webhook(whatsapp_saying("Hola, mi pedido no ha llegado todavía"))
+        flow.clock.shift(timedelta(hours=25))
+        flow.process_all()
+        while flow.outbound_once() is not None:
+            pass
+        # Then WhatsApp received the template in Spanish, not free text (which it would fail with 131047)
+        [body] = sent
+        assert body["type"] == "template" and body["template"]["name"] == "ticket_received"
+        assert body["template"]["language"]["code"] == "es" and "text" not in body
+        # And the agent reads that the template went, with its wamid
+        [ticket] = flow.zendesk.tickets.values()
+        notes = [comment["body"] for comment in flow.zendesk.comments(ticket["id"]) if not comment["public"]]
+        assert any(note.startswith("Automatic acknowledgement sent on WhatsApp as the template ticket_received (es)") for note in notes)
+        assert any("wamid.TEMPLATE1" in note for note in notes)
+
+
+def with_template(rules: str) -> str:
+    commented = '# whatsapp_template = "ticket_received"'
+    assert commented in rules
+    return rules.replace(commented, 'whatsapp_template = "ticket_received"')

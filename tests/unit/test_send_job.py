@@ -277,3 +277,22 @@ def test_after_a_rate_limit_the_accounts_next_jobs_wait_without_a_call_until_the
     # And once the window has reset, the account's jobs are sent
     clock["now"] = NOW + timedelta(seconds=301)
     assert use_case.handle(world.job(job_id="second"), delivery_id="m4", attempt=1).actions == ["reply_sent"]
+
+
+def test_a_whatsapp_template_goes_outside_the_window_and_the_note_says_it_was_the_template(world: World) -> None:
+    # Given a WhatsApp acknowledgement for a customer who wrote 30 hours ago, with the rules' template
+    world.sender.script = ["wamid.TPL"]
+    job = world.job(
+        platform=Platform.WHATSAPP,
+        channel=Channel.DIRECT_MESSAGE,
+        customer_message_at=NOW - timedelta(hours=30),
+        template="ticket_received",
+        language="es",
+    )
+    # When the job runs
+    outcome = world.use_case.handle(job, delivery_id="m1", attempt=1)
+    # Then it is sent (a template may go outside the 24-hour window), and the agent reads that the template went
+    assert outcome.actions == ["reply_sent"]
+    [note] = world.notes()
+    assert note.startswith("Automatic acknowledgement sent on WhatsApp as the template ticket_received (es)")
+    assert "wamid.TPL" in note

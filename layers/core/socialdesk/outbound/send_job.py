@@ -182,7 +182,9 @@ class SendJob:
 
 def _outside_window(job: OutboundJob, now: datetime) -> str | None:
     """Why a WhatsApp text cannot reach the customer any more, when the job says when they last wrote."""
-    if job.platform != Platform.WHATSAPP or job.customer_message_at is None or now - job.customer_message_at <= WHATSAPP_WINDOW:
+    if job.platform != Platform.WHATSAPP or job.template is not None or job.customer_message_at is None:
+        return None
+    if now - job.customer_message_at <= WHATSAPP_WINDOW:
         return None
     hours = int((now - job.customer_message_at).total_seconds() // 3600)
     return f"the customer last wrote {hours} hours ago, outside WhatsApp's 24-hour window (131047); only a template can reach them now"
@@ -205,6 +207,11 @@ def _message_label(job: OutboundJob) -> str:
 
 
 def sent_note(job: OutboundJob, message_id: str) -> str:
+    if job.template is not None:
+        return (
+            f"{_what(job)} sent on {_on(job)} as the template {job.template} ({job.language or 'en'}), as the customer last wrote over"
+            f" 24 hours ago ({_message_label(job)} {message_id}); our own text was not sent: {job.text}"
+        )
     return f"{_what(job)} sent on {_on(job)} as {CHANNEL_NAMES[job.channel]} ({_message_label(job)} {message_id}): {job.text}"
 
 

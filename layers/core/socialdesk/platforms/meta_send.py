@@ -8,12 +8,14 @@
 | Messenger DM | `POST /{page-id}/messages` `{"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text"}}` | same |
 | Instagram DM | `POST /{ig-id}/messages` `{"recipient": {"id": IGSID}, "message": {"text"}}` | same |
 | WhatsApp | `POST /{phone-number-id}/messages` `{"messaging_product", "to", "type": "text", "text": {"body"}}` | `{"messages": [{"id"}]}` |
+| WhatsApp template | same, `{"type": "template", "template": {"name", "language": {"code"}}}` | same |
 
 Sources: developers.facebook.com/docs/messenger-platform/reference/send-api (v25.0 in its current examples);
 developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies (one private reply
 per comment, within 7 days); developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies;
 developers.facebook.com/documentation/business-messaging/instagram-messaging/features/private-replies; the WhatsApp Cloud
-API's messages reference (`type: "text"` inside the 24-hour customer-service window).
+API's messages reference (`type: "text"` inside the 24-hour customer-service window, `type: "template"` outside it: the
+template object as in whatsapp.github.io/WhatsApp-Nodejs-SDK/api-reference/types/TemplateObject).
 
 The token goes in an `Authorization: Bearer` header, never in the URL (which access logs keep). Errors are read from
 `error.code` (Meta advises `code` over the deprecated `error_subcode`; the codes as in `david-lev/pywa` `pywa/errors.py`,
@@ -22,8 +24,9 @@ developers.facebook.com/docs/graph-api/guides/error-handling):
 - 190 (OAuthException, HTTP 401): the token expired or was invalidated: an admin must renew it;
 - 4, 17, 32, 613, 80001-80007: throttling (Graph's rate-limiting codes), 130429 WhatsApp throughput, 131056 WhatsApp
   pair rate: nothing sent, wait (the usage header's `estimated_time_to_regain_access`, in minutes, when given);
-- 131047 outside the 24-hour window, 131026 undeliverable, 10 and 200-299 permissions, 368 and 131031 blocks, 10900
-  (a private reply already sent), 551 (person unavailable), other 4xx: refused for good;
+- 131047 outside the 24-hour window, 131026 undeliverable, 132000/132001/132015/132016 a template refused, 10 and
+  200-299 permissions, 368 and 131031 blocks, 10900 (a private reply already sent), 551 (person unavailable), other
+  4xx: refused for good;
 - 5xx without a known code: unknown (it may have been carried out).
 """
 
@@ -58,6 +61,10 @@ REFUSAL_REASONS = {
     551: "this person is not available right now (Graph 551)",
     368: "Meta blocked the send as against its policies (368)",
     131031: "the WhatsApp Business Account is locked (131031)",
+    132000: "the WhatsApp template's parameters do not match what was approved (132000): check whatsapp_template",
+    132001: "the WhatsApp template does not exist in this language (132001): check whatsapp_template and its approved languages",
+    132015: "the WhatsApp template is paused for low quality (132015)",
+    132016: "the WhatsApp template is disabled (132016)",
 }
 
 
@@ -102,13 +109,13 @@ class WhatsAppSender:
     def send(self, job: OutboundJob) -> Sent:
         if job.channel != Channel.DIRECT_MESSAGE:
             raise SendRefusedError("WhatsApp has only the chat: send a direct message")
-        body = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": job.recipient_id,
-            "type": "text",
-            "text": {"preview_url": False, "body": job.text},
-        }
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": job.recipient_id}
+        if job.template is not None:
+            # Outside the 24-hour window only a pre-approved template reaches the customer, in a language it was approved
+            # in; it takes no parameters here (a template with variables would be refused, 132000).
+            body |= {"type": "template", "template": {"name": job.template, "language": {"policy": "deterministic", "code": job.language or "en"}}}
+        else:
+            body |= {"type": "text", "text": {"preview_url": False, "body": job.text}}
         answer = graph_post(self._session, f"{self._base}/{job.account_id}/messages", self._token, json=body)
         messages = answer.get("messages")
         if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):

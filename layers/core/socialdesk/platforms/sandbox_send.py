@@ -38,6 +38,8 @@ class SandboxSend(msgspec.Struct, kw_only=True):
     language: str | None = None
     conversation_key: str | None = None
     ticket_id: int | None = None
+    template: str | None = None
+    """The WhatsApp template sent instead of `text` (the customer wrote over 24 hours before)."""
 
 
 class SandboxPlatformState(msgspec.Struct, kw_only=True):
@@ -75,12 +77,14 @@ class SandboxPlatforms(JsonSandbox[SandboxPlatformState]):
                     language=job.language,
                     conversation_key=job.conversation_key,
                     ticket_id=job.ticket_id,
+                    template=job.template,
                 )
             )
             self._save()
         what = "reply to" if job.channel == Channel.PUBLIC_REPLY else ("private reply to" if job.channel == Channel.PRIVATE_REPLY else "message to")
         target = job.reply_to_id if job.channel != Channel.DIRECT_MESSAGE else job.recipient_id
-        report.info('[sandbox %s] %s %s: "%s"', job.platform, what, target, first_line(job.text))
+        said = f"the template {job.template} ({job.language or 'en'})" if job.template is not None else f'"{first_line(job.text)}"'
+        report.info("[sandbox %s] %s %s: %s", job.platform, what, target, said)
         return Sent(platform_message_id=message_id)
 
     @property
