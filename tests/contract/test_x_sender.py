@@ -20,7 +20,14 @@ from socialdesk.model.outbound import Channel, JobKind, OutboundJob
 from socialdesk.platforms.oauth1 import OAuth1Credentials
 from socialdesk.platforms.send_http import platform_session
 from socialdesk.platforms.x_send import XSender
-from socialdesk.ports.outbound import SendNotSentError, SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError
+from socialdesk.ports.outbound import (
+    SendNotSentError,
+    SendNotSummonedError,
+    SendRateLimitedError,
+    SendRefusedError,
+    SendTokenRejectedError,
+    SendUncertainError,
+)
 
 NOW = 1_796_000_000
 CREDENTIALS = OAuth1Credentials(consumer_key="ck", consumer_secret="cs", token="1700000000000000001-tok", token_secret="ts")
@@ -106,6 +113,28 @@ def test_a_403_is_refused_for_good_with_xs_reason(api: responses.RequestsMock, d
     with pytest.raises(SendRefusedError) as refused:
         sender().send(REPLY)
     assert detail in refused.value.reason
+
+
+NOT_SUMMONED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are"
+    " replying to."
+)
+
+
+def test_a_403_to_an_unsummoned_public_reply_says_so_and_a_duplicate_does_not(api: responses.RequestsMock) -> None:
+    # Given X's 403 to a self-serve app replying where the author did not summon it (the text as quoted in
+    # gptme/gptme-contrib PR 811, May 2026), and its 403 to duplicate content
+    api.post(TWEETS, status=403, json={"detail": NOT_SUMMONED, "type": "about:blank", "title": "Forbidden", "status": 403})
+    api.post(
+        TWEETS, status=403, json={"detail": "You are not allowed to create a Tweet with duplicate content.", "title": "Forbidden", "status": 403}
+    )
+    # Then the first is the refusal outbound may answer by a DM, and says why; the second is an ordinary refusal
+    with pytest.raises(SendNotSummonedError) as unsummoned:
+        sender().send(REPLY)
+    assert "did not mention or quote the brand" in unsummoned.value.reason and NOT_SUMMONED in unsummoned.value.reason
+    with pytest.raises(SendRefusedError) as duplicate:
+        sender().send(REPLY)
+    assert not isinstance(duplicate.value, SendNotSummonedError)
 
 
 def test_a_server_error_leaves_the_send_unknown(api: responses.RequestsMock) -> None:

@@ -12,11 +12,14 @@ from typing import Any
 
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
 from socialdesk.platforms.meta_send import GRAPH_API
+from socialdesk.platforms.x_send import X_API
 from tests.integration.test_classification_flow import shipped_classification, whatsapp_saying
 from tests.support.process_stack import RULES, Flow, process_stack
+from tests.support.webhooks import sample
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE_NUMBER_ID = "106540352242922"
+X_TWEETS = f"{X_API}/2/tweets"
 
 
 def shipped_acknowledgement() -> str:
@@ -105,3 +108,45 @@ def with_template(rules: str) -> str:
     commented = '# whatsapp_template = "ticket_received"'
     assert commented in rules
     return rules.replace(commented, 'whatsapp_template = "ticket_received"')
+
+
+def test_an_x_mention_x_refuses_to_answer_in_public_is_answered_by_dm_when_the_rules_allow(tmp_path: Path, private_key: str) -> None:
+    # Given the shipped rules with x_dm_fallback on, the brand's X credentials, and X refusing the public reply as
+    # unsummoned (a 403 whose detail is X's, as quoted in gptme/gptme-contrib PR 811) but taking the DM
+    rules = shipped_acknowledgement().replace('x_handles = ["AcmeHelp"]', 'x_handles = ["AcmeHelp"]\nx_dm_fallback = true')
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def x_api(request: Any) -> tuple[int, dict[str, str], str]:
+        calls.append((request.url, json.loads(request.body)))
+        if request.url == X_TWEETS:
+            detail = "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author."
+            return (
+                403,
+                {"content-type": "application/json"},
+                json.dumps({"detail": detail, "title": "Forbidden", "type": "about:blank", "status": 403}),
+            )
+        return (
+            201,
+            {"content-type": "application/json"},
+            json.dumps({"data": {"dm_conversation_id": "123456789-900", "dm_event_id": "1950000000000000555"}}),
+        )
+
+    with stack_with_outbound(tmp_path, private_key, acknowledgement=rules) as (flow, _):
+        flow.aws.put_secret("PlatformSecret", {"x_api_key": "ck", "x_api_secret": "cs", "x_access_token": "900-tok", "x_access_token_secret": "ts"})
+        assert flow.http is not None
+        flow.http.add_callback("POST", X_TWEETS, callback=x_api)
+        flow.http.add_callback("POST", f"{X_API}/2/dm_conversations/with/123456789/messages", callback=x_api)
+        # When a customer's post mentioning @AcmeHelp goes through ingest, process and outbound
+        flow.webhook(sample("x-mention"))
+        flow.process_all()
+        while flow.outbound_once() is not None:
+            pass
+        # Then the public reply was tried once, and the acknowledgement went as one DM with the same text
+        assert [url for url, _ in calls] == [X_TWEETS, f"{X_API}/2/dm_conversations/with/123456789/messages"]
+        assert calls[1][1]["text"] == calls[0][1]["text"]
+        # And the agent reads that it went as a DM, and why
+        [ticket] = flow.zendesk.tickets.values()
+        notes = [comment["body"] for comment in flow.zendesk.comments(ticket["id"]) if not comment["public"]]
+        [note] = [note for note in notes if note.startswith("Automatic acknowledgement sent on X")]
+        assert "as a direct message, as X refused a public reply because the customer did not mention or quote the brand" in note
+        assert "1950000000000000555" in note

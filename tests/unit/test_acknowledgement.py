@@ -369,6 +369,19 @@ def test_an_x_post_not_mentioning_the_brand_gets_no_public_reply() -> None:
         assert decision.kind is None and "mentions the brand" in decision.reason
 
 
+def test_an_x_public_reply_carries_a_dm_fallback_only_when_the_rules_allow_it() -> None:
+    mention = at_now("x-mention")
+    # Given the shipped rules (no fallback), and rules with x_dm_fallback
+    with_fallback = ACK.model_copy(update={"x_dm_fallback": True})
+    # Then only the latter's public reply may go as a DM should X refuse it as unsummoned
+    assert decide(mention).fallback_channel is None
+    decision = decide(mention, rules=with_fallback)
+    assert decision.fallback_channel is Channel.DIRECT_MESSAGE
+    assert policy.job(mention, decision, conversation_key="k", ticket_id=4014, now=NOW).fallback_channel is Channel.DIRECT_MESSAGE
+    # And a DM has no fallback
+    assert decide(at_now("x-dm"), rules=with_fallback).fallback_channel is None
+
+
 def test_a_public_reply_on_x_never_carries_a_url_but_a_dm_may() -> None:
     # Given an answer with a link
     rules = ACK.model_copy(update={"answers": {"refund_policy": {"en": "Refunds within 30 days: https://acme.example/refunds (details)."}}})

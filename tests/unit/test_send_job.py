@@ -14,6 +14,7 @@ from socialdesk.outbound import send_job
 from socialdesk.outbound.send_job import SendJob
 from socialdesk.ports.outbound import (
     SendNotSentError,
+    SendNotSummonedError,
     SendRateLimitedError,
     SendRefusedError,
     SendTokenRejectedError,
@@ -296,3 +297,47 @@ def test_a_whatsapp_template_goes_outside_the_window_and_the_note_says_it_was_th
     [note] = world.notes()
     assert note.startswith("Automatic acknowledgement sent on WhatsApp as the template ticket_received (es)")
     assert "wamid.TPL" in note
+
+
+UNSUMMONED = "X refused a public reply because the customer did not mention or quote the brand"
+
+
+def test_an_unsummoned_public_reply_refused_by_x_goes_as_a_dm_when_the_rules_allow(world: World) -> None:
+    # Given X refusing the public reply as unsummoned (nothing sent), then taking the DM
+    world.sender.script = [SendNotSummonedError(UNSUMMONED), "1950000000000000777"]
+    job = world.job(fallback_channel=Channel.DIRECT_MESSAGE)
+    # When the job runs, and is delivered again
+    outcome = world.use_case.handle(job, delivery_id="m1", attempt=1)
+    again = world.use_case.handle(job, delivery_id="m2", attempt=1)
+    # Then one DM went to the customer, and the agent reads why it was a DM and not a public reply
+    [dm] = world.sender.sent
+    assert dm.channel is Channel.DIRECT_MESSAGE and dm.recipient_id == job.recipient_id and dm.text == job.text
+    assert outcome.actions == ["reply_sent"] and again.duplicate
+    [note] = world.notes()
+    assert note.startswith(f"Automatic acknowledgement sent on X as a direct message, as {UNSUMMONED}")
+    assert "1950000000000000777" in note
+    assert world.store.find_sent("x", "1950000000000000777") == job.job_id
+
+
+def test_an_unsummoned_public_reply_without_a_dm_fallback_is_noted_with_why(world: World) -> None:
+    # Given X refusing the public reply as unsummoned, and rules without x_dm_fallback
+    world.sender.script = [SendNotSummonedError(UNSUMMONED)]
+    # When the job runs
+    outcome = world.use_case.handle(world.job(), delivery_id="m1", attempt=1)
+    # Then nothing else is tried, the send failed for good, and the note says why and what would change it
+    assert world.sender.sent == [] and outcome.actions == ["reply_refused"]
+    [note] = world.notes()
+    assert note.startswith(f"Automatic acknowledgement not delivered on X: {UNSUMMONED}")
+    assert "acknowledgement.x_dm_fallback is off" in note
+    assert (world.store.send_record(world.job().job_id) or {})["send_state"] == "failed"
+
+
+def test_a_rate_limited_dm_fallback_gives_the_claim_back_and_waits(world: World) -> None:
+    # Given X refusing the public reply as unsummoned, then answering the DM with 429 (nothing was sent)
+    world.sender.script = [SendNotSummonedError(UNSUMMONED), SendRateLimitedError(600, "X 429")]
+    # When the job runs
+    with pytest.raises(WaitError):
+        world.use_case.handle(world.job(fallback_channel=Channel.DIRECT_MESSAGE), delivery_id="m1", attempt=1)
+    # Then nothing was sent or noted, and the job may be claimed again after the wait
+    assert world.sender.sent == [] and world.notes() == []
+    assert world.store.claim_send(world.job().job_id, NOW + timedelta(minutes=11))

@@ -260,6 +260,9 @@ class AcknowledgementRules(Rules):
     """`{response_time}` outside business hours; `{opens}` in it is the next opening, local time."""
     x_handles: tuple[Annotated[str, Field(pattern=r"^@?\w{1,15}$")], ...] = ()
     """The brand's X handles: a public reply on X only to posts that mention one (self-serve apps are refused otherwise)."""
+    x_dm_fallback: bool = False
+    """When X refuses a public reply because the customer did not summon the brand (403), send a DM instead; false: a
+    note on the ticket says why nothing was sent."""
     whatsapp_template: str | None = None
     """A pre-approved WhatsApp template for outside the 24-hour window; unset: nothing is sent there."""
     delay_seconds: DelaySeconds = 0

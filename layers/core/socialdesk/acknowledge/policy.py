@@ -5,6 +5,7 @@ and text; `job` turns it into the outbound job. Platform rules decided here (as 
 
 - X: a public reply only to a post that mentions the brand (`x_handles`) or quotes its post: a self-serve app is refused
   otherwise; never a URL in a public reply (one costs 20 times a summoned reply): URLs are removed from it. DMs go as DMs.
+  Should X still refuse the public reply as unsummoned (403), outbound sends a DM instead when `x_dm_fallback` allows.
 - Facebook: a comment reply, or one private reply per comment within 7 days of it.
 - Instagram: public replies only to top-level comments; private replies within 7 days; DMs inside 24 hours.
 - Messenger: a `RESPONSE` inside 24 hours of the customer's message, or 7 days after a message from an ad.
@@ -59,6 +60,8 @@ class Decision:
     text: str = ""
     template: str | None = None
     """A WhatsApp template name: outside the 24-hour window only a template may be sent."""
+    fallback_channel: Channel | None = None
+    """X: a DM when X refuses the public reply as unsummoned (the rules' `x_dm_fallback`)."""
     delay_seconds: int = 0
     """Sent this much later, and only if no person answered meanwhile (outbound/send_job.py checks)."""
 
@@ -134,7 +137,8 @@ def decide(
         if x_weighted_length(text) > X_POST_LIMIT:
             return Decision(None, f"x: the public reply is longer than a post ({x_weighted_length(text)} of {X_POST_LIMIT})")
     delay = rules.delay_for(event.platform, event.kind.value)
-    return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template, delay_seconds=delay)
+    fallback = Channel.DIRECT_MESSAGE if rules.x_dm_fallback and event.platform is Platform.X and channel is Channel.PUBLIC_REPLY else None
+    return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template, fallback_channel=fallback, delay_seconds=delay)
 
 
 def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket_id: int, now: datetime) -> OutboundJob:
@@ -156,6 +160,7 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
         customer_message_at=event.created_at,
         decided_at=now,
         template=decision.template,
+        fallback_channel=decision.fallback_channel,
         delay_seconds=decision.delay_seconds,
     )
 

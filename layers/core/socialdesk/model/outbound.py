@@ -59,6 +59,9 @@ class OutboundJob(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     decided_at: UtcTime | None = None
     template: str | None = None
     """A pre-approved WhatsApp template to send instead of `text` (outside the 24-hour window); `text` stays for the note."""
+    fallback_channel: Channel | None = None
+    """Where to send instead when X refuses the public reply because the customer did not summon the brand (the rules'
+    `x_dm_fallback`); unset: the refusal is noted on the ticket."""
     delay_seconds: Annotated[int, msgspec.Meta(ge=0, le=900)] = 0
     """Queued this long (SQS DelaySeconds); a delayed automatic message is cancelled if a person answered meanwhile."""
 

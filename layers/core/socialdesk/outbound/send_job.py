@@ -15,6 +15,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from socialdesk.desk.port import Comment, DeskError
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
@@ -22,6 +24,7 @@ from socialdesk.observability import logger
 from socialdesk.ports.outbound import (
     SendError,
     SendNotSentError,
+    SendNotSummonedError,
     SendRateLimitedError,
     SendRefusedError,
     SendTokenRejectedError,
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from socialdesk.desk.port import Desk
-    from socialdesk.ports.outbound import Conversations, Senders
+    from socialdesk.ports.outbound import Conversations, Senders, Sent
     from socialdesk.store.port import SendLedger, SendStatus
 
 # A claim older than this and never finished belongs to a try that died (the outbound function's timeout is 60 s;
@@ -110,7 +113,7 @@ class SendJob:
         try:
             if (outside := _outside_window(job, now)) is not None:
                 raise SendRefusedError(outside)
-            sent = self._senders.sender_for(job).send(job)
+            sent, instead_of = self._send(job)
         except SendRateLimitedError as exc:
             # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
             self._ledger.release_send(job.job_id, self._clock())
@@ -145,9 +148,21 @@ class SendJob:
         # Remembered before anything else: the echo may arrive within a second, and must be recognised as ours.
         self._ledger.remember_sent(job.platform, sent.platform_message_id, job.job_id, job.conversation_key, now)
         self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
-        self._note(job, sent_note(job, sent.platform_message_id))
+        self._note(job, sent_note(job, sent.platform_message_id, instead_of=instead_of))
         outcome.actions.append("reply_sent")
         return outcome
+
+    def _send(self, job: OutboundJob) -> tuple[Sent, str | None]:
+        """Send on the job's channel; when X refuses the public reply as unsummoned and the job has a fallback, send
+        there (the refusal sent nothing, so the claim still covers exactly one message). Also why the fallback went."""
+        try:
+            return self._senders.sender_for(job).send(job), None
+        except SendNotSummonedError as exc:
+            if job.fallback_channel is None:
+                raise SendRefusedError(f"{exc.reason}; no direct message instead (acknowledgement.x_dm_fallback is off)") from exc
+            fallback = msgspec.structs.replace(job, channel=job.fallback_channel, fallback_channel=None)
+            logger.info("public reply refused as unsummoned: sending a direct message instead", extra={"job": log_key(job.job_id)})
+            return self._senders.sender_for(fallback).send(fallback), f"{CHANNEL_NAMES[fallback.channel]}, as {exc.reason}"
 
     def _answered_meanwhile(self, job: OutboundJob) -> datetime | None:
         """When a person answered after the customer's message, for a delayed automatic message; else None."""
@@ -206,12 +221,14 @@ def _message_label(job: OutboundJob) -> str:
     return "message id"
 
 
-def sent_note(job: OutboundJob, message_id: str) -> str:
+def sent_note(job: OutboundJob, message_id: str, *, instead_of: str | None = None) -> str:
     if job.template is not None:
         return (
             f"{_what(job)} sent on {_on(job)} as the template {job.template} ({job.language or 'en'}), as the customer last wrote over"
             f" 24 hours ago ({_message_label(job)} {message_id}); our own text was not sent: {job.text}"
         )
+    if instead_of is not None:
+        return f"{_what(job)} sent on {_on(job)} as {instead_of} (DM event id {message_id}): {job.text}"
     return f"{_what(job)} sent on {_on(job)} as {CHANNEL_NAMES[job.channel]} ({_message_label(job)} {message_id}): {job.text}"
 
 

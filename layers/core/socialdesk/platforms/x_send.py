@@ -13,13 +13,21 @@ reply…"; duplicate content, v1.1 code 187; DMs the recipient does not accept);
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.platforms.oauth1 import OAuth1Credentials, authorization_header
 from socialdesk.platforms.send_http import json_body, post
-from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
+from socialdesk.ports.outbound import (
+    SendNotSummonedError,
+    SendRateLimitedError,
+    SendRefusedError,
+    SendTokenRejectedError,
+    SendUncertainError,
+    Sent,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,6 +37,10 @@ if TYPE_CHECKING:
 X_API = "https://api.x.com"
 # When a 429 says nothing of its reset: X's windows are 15 minutes (rate-limits.mdx).
 DEFAULT_X_WAIT_SECONDS = 15 * 60
+# X's 403 to a reply the author did not summon: "Reply to this conversation is not allowed because you have not been
+# mentioned or otherwise engaged by the author of the post you are replying to." (as quoted in gptme/gptme-contrib
+# PR 811, May 2026), or "You are not permitted to reply to this post."
+NOT_SUMMONED = re.compile(r"not been mentioned or otherwise engaged|not (?:permitted|allowed) to reply", re.IGNORECASE)
 
 
 class XSender:
@@ -60,7 +72,11 @@ class XSender:
             if not message_id:
                 raise SendUncertainError(f"X answered {response.status_code} without data.{key}")
             return Sent(platform_message_id=str(message_id))
-        raise self._failure(response.status_code, answer, response.headers)
+        failure = self._failure(response.status_code, answer, response.headers)
+        if response.status_code == 403 and job.channel == Channel.PUBLIC_REPLY and NOT_SUMMONED.search(str(failure)):
+            said = "the customer did not mention or quote the brand (self-serve apps reply only when summoned)"
+            raise SendNotSummonedError(f"X refused a public reply because {said}: {failure}")
+        raise failure
 
     def _failure(self, status: int, answer: dict[str, object], headers: requests.structures.CaseInsensitiveDict[str]) -> Exception:
         detail = str(answer.get("detail") or answer.get("title") or _first_error(answer) or f"HTTP {status}")

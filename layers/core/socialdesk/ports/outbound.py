@@ -6,6 +6,7 @@ Every sender answers in these terms, whatever its platform says, so send_job.py 
 - `SendRateLimitedError`: refused for now, nothing sent (X 429, Graph throttling codes, WhatsApp 130429/131056);
 - `SendTokenRejectedError`: our token was refused or is missing (Graph 190, X 401): an admin must renew it;
 - `SendRefusedError`: refused for good (outside the 24-hour window, not a WhatsApp user, no permission, X 403);
+  `SendNotSummonedError` is X's refusal of a public reply to a customer who did not summon the brand;
 - `SendUncertainError`: the request may have left (a timeout, a 5xx): it may have been delivered, so it is never resent;
 - `SendNotSentError`: the request never left (connection refused, DNS): safe to try again.
 """
@@ -50,6 +51,11 @@ class SendTokenRejectedError(SendError):
 
 class SendRefusedError(SendError):
     """Refused for good: retrying the same message cannot succeed."""
+
+
+class SendNotSummonedError(SendRefusedError):
+    """X refused a public reply because the customer did not mention or quote the brand (self-serve apps may reply only
+    when summoned, since 23 Feb 2026): a direct message may still reach them."""
 
 
 class SendUncertainError(SendError):
