@@ -59,6 +59,7 @@ FUNCTION_ENVIRONMENT = {
         "SOCIALDESK_CRM_SECRET_ID": "socialdesk-crm",
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
         "SOCIALDESK_OUTBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/outbound",
+        "SOCIALDESK_PLATFORM_SECRET_ID": "socialdesk-platforms",
     },
     "OutboundFunction": {
         "SOCIALDESK_OUTBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/outbound",

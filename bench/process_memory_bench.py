@@ -86,6 +86,7 @@ def lambda_environment() -> dict[str, str]:
         "SOCIALDESK_DEAD_LETTER_QUEUE_URL": queue.replace("Inbound", "InboundDeadLetter"),
         "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-StateTable-1A2B3C4D5E6F",
         "SOCIALDESK_CRM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-CrmSecret-AbCdEf",
+        "SOCIALDESK_PLATFORM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-PlatformSecret-AbCdEf",
         "SOCIALDESK_RULES_FILE": str(ROOT / "config" / "socialdesk.toml"),
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
     }

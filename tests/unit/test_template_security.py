@@ -100,8 +100,9 @@ def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_onl
     assert sorted(role for role, _ in dynamodb) == ["OutboundRole", "ProcessRole"]
     by_role = dict(dynamodb)
     assert set(listed(by_role["ProcessRole"]["Action"])) == STATE_TABLE_ACTIONS
-    # And the outbound role only writes its send ledger's items (claim, release, finish, remember: UpdateItem)
-    assert listed(by_role["OutboundRole"]["Action"]) == ["dynamodb:UpdateItem"]
+    # And the outbound role only writes its send ledger's items (claim, release, finish, remember: UpdateItem) and reads
+    # a delayed acknowledgement's conversation (GetItem: did a person answer meanwhile?)
+    assert sorted(listed(by_role["OutboundRole"]["Action"])) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
     for statement in by_role.values():
         assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
     # And no index of it, as the table has none to grant
@@ -131,6 +132,7 @@ def test_queue_and_secret_grants_are_exactly_what_each_function_uses(template: d
         ("sqs:SendMessage", "InboundDeadLetterQueue"),
         ("sqs:SendMessage", "OutboundQueue"),
         ("secretsmanager:GetSecretValue", "CrmSecret"),
+        ("secretsmanager:GetSecretValue", "PlatformSecret"),  # the Instagram token: a mention's words are fetched
     }
     consume_outbound = {
         (action, "OutboundQueue") for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
@@ -224,6 +226,6 @@ def test_outbound_concurrency_defaults_to_two_and_a_refused_token_raises_the_con
     assert template["Parameters"]["OutboundMaxConcurrency"]["Default"] == 2
     alarm = template["Resources"]["ConnectionHealthAlarm"]["Properties"]
     # The metric outbound/send_job.py counts on every refused or missing token
-    from socialdesk.outbound.send_job import TOKEN_REJECTED_METRIC
+    from socialdesk.observability import TOKEN_REJECTED_METRIC
 
     assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == ("Socialdesk", TOKEN_REJECTED_METRIC, 0)

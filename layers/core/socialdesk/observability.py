@@ -24,6 +24,9 @@ class _PrivateFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=_PrivateFormatter(serialize_stacktrace=False))
 metrics = Metrics(namespace="Socialdesk")
+# A platform token refused or missing (Graph 190, X 401), by a send or an Instagram mention's lookup: the metric
+# ConnectionHealthAlarm watches (infra/template.yaml).
+TOKEN_REJECTED_METRIC = "PlatformTokenRejected"
 
 # At DEBUG these print what socialdesk must never log: botocore the request and response bodies (secret values,
 # DynamoDB items), urllib3 and requests every URL, zenpy, simple-salesforce and zeep tokens and message text.
@@ -39,4 +42,4 @@ def quiet_third_party_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-__all__ = ["THIRD_PARTY_LOGGERS", "MetricUnit", "logger", "metrics", "quiet_third_party_loggers"]
+__all__ = ["THIRD_PARTY_LOGGERS", "TOKEN_REJECTED_METRIC", "MetricUnit", "logger", "metrics", "quiet_third_party_loggers"]

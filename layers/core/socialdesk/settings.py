@@ -49,6 +49,8 @@ class ProcessConfig(_SharedConfig, frozen=True, kw_only=True, rename=_env_name):
     """The rules file (config/socialdesk.toml), deployed at /opt/socialdesk.toml by the config layer."""
     outbound_queue_url: NonEmpty
     """Where automatic acknowledgements are queued for the outbound function (OutboundJobs)."""
+    platform_secret_id: NonEmpty
+    """For the Instagram token: a mention arrives with ids only, and its words are fetched through the Graph API."""
     sandbox_dir: str | None = None
     """Local runs only (the template never sets it): Zendesk and Salesforce without credentials become sandboxes kept here."""
 

@@ -109,8 +109,9 @@ def decide(
         return Decision(None, "disabled")
     if event.from_brand or event.kind not in (EventKind.POST, EventKind.REPLY, EventKind.COMMENT, EventKind.DIRECT_MESSAGE):
         return Decision(None, "not a customer's message")
-    if event.author is None:
-        return Decision(None, "no author to answer (an Instagram mention carries ids only)")
+    if event.content_type == "mention" or event.author is None:
+        # A mention is answered through the IG User's /mentions edge, not a comment reply: left to a person.
+        return Decision(None, "an Instagram mention is not answered automatically")
     configured = next((choice for kind, choice in rules.channels.get(event.platform, {}).items() if kind == event.kind.value), "none")
     if configured == "none":
         return Decision(None, f"no channel for {event.platform} {event.kind}")

@@ -25,6 +25,8 @@ from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
 from socialdesk.desk.zendesk import ZendeskDesk, zendesk_clients
 from socialdesk.observability import logger, quiet_third_party_loggers
+from socialdesk.platforms.instagram_mentions import GraphMentionLookup
+from socialdesk.platforms.send_http import platform_session
 from socialdesk.ports.secrets import SecretsUnavailableError, require
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import Blocked, SqsBatch
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from socialdesk.rules import RulesConfig
 
 
+# Connect and read timeout of the Graph API call that fetches an Instagram mention's words (a GET: safe to repeat).
+MENTION_TIMEOUT_SECONDS = 10.0
 # The CRM secret's keys whose presence makes a local run use the real system instead of its sandbox.
 ZENDESK_CREDENTIALS = ("zendesk_oauth_token", "zendesk_api_token")
 SALESFORCE_CREDENTIAL = "salesforce_consumer_key"
@@ -68,6 +72,12 @@ def _settings() -> ProcessConfig:
 def _crm_secret() -> SecretsManagerJsonSecret:
     settings = _settings()
     return SecretsManagerJsonSecret("CRM secret", settings.crm_secret_id, secretsmanager, max_age_seconds=settings.secret_cache_seconds)
+
+
+@once
+def _platform_secret() -> SecretsManagerJsonSecret:
+    settings = _settings()
+    return SecretsManagerJsonSecret("platform secret", settings.platform_secret_id, secretsmanager, max_age_seconds=settings.secret_cache_seconds)
 
 
 def init() -> None:
@@ -148,6 +158,7 @@ def build_process_batch(
         classifier=_classifier(rules),
         outbound=SqsOutboundJobs(config.outbound_queue_url, sqs),  # automatic messages, when the rules enable them
         sent=store,  # what the outbound function sent: its echoes are ours
+        mentions=GraphMentionLookup(_platform_secret(), platform_session(MENTION_TIMEOUT_SECONDS)),
     )
     return SqsBatch(process=process, redelivery=_redelivery(config, sqs))
 

@@ -20,7 +20,7 @@ import msgspec
 from socialdesk.desk.port import Comment, DeskError
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
-from socialdesk.observability import logger
+from socialdesk.observability import TOKEN_REJECTED_METRIC, logger
 from socialdesk.ports.outbound import (
     SendError,
     SendNotSentError,
@@ -48,8 +48,6 @@ ABANDONED_AFTER = timedelta(minutes=5)
 # often returns a wamid and fails later, asynchronously, with 131047 (a `statuses` webhook: `david-lev/pywa`
 # docs/source/content/errors/overview.rst), so a job known to be outside is refused before the call.
 WHATSAPP_WINDOW = timedelta(hours=24)
-# The metric ConnectionHealthAlarm watches (infra/template.yaml).
-TOKEN_REJECTED_METRIC = "PlatformTokenRejected"
 
 PLATFORM_NAMES = {
     Platform.X: "X",

@@ -55,19 +55,21 @@ from socialdesk.desk.port import (
 )
 from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
-from socialdesk.observability import logger
+from socialdesk.observability import TOKEN_REJECTED_METRIC, logger
+from socialdesk.ports.mentions import MentionTokenRejectedError, MentionUnavailableError
 from socialdesk.ports.queues import event_message
 from socialdesk.privacy import log_text
 from socialdesk.process import aliases, ticket_content
 from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
-from socialdesk.process.sqs_batch import Outcome
+from socialdesk.process.sqs_batch import Outcome, count_metric
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from socialdesk.calendars import Calendar
+    from socialdesk.ports.mentions import MentionLookup
     from socialdesk.ports.outbound import OutboundJobs, SentMessages
     from socialdesk.ports.queues import MessageQueue
     from socialdesk.rules import RulesConfig
@@ -157,12 +159,14 @@ class ProcessEvent:
         classifier: Classifier | None = None,
         outbound: OutboundJobs | None = None,
         sent: SentMessages | None = None,
+        mentions: MentionLookup | None = None,
     ) -> None:
         if classifier is None and rules.classification is not None:
             classifier = Classifier(rules.classification, influencer=rules.zendesk.influencer)
         self._classifier = classifier
         self._outbound = outbound
         self._sent = sent
+        self._mentions = mentions
         self._calendar: Calendar | None = policy.calendar_of(rules) if outbound is not None and rules.acknowledgement is not None else None
         self._store = store
         self._desk = desk
@@ -212,6 +216,7 @@ class ProcessEvent:
         permanent: PermanentFailureError | None = None
         retry: RetryLaterError | None = None
         try:
+            self._complete_mention(run)
             self._resolve_conversation(run)
             for side in (self._helpdesk_side, self._automatic_message, self._crm_side):
                 if run.parked:
@@ -232,6 +237,26 @@ class ProcessEvent:
             raise retry
         run.outcome.ticket_id = progress.ticket_id
         return run.outcome
+
+    def _complete_mention(self, run: _Run) -> None:
+        """An Instagram mention's words and author, fetched before anything is written: the ticket shows what the
+        customer wrote. Not now: the event waits (throttling) or retries (an outage); a refused or missing token raises
+        the connection-health metric, and the mention goes on with ids only, never lost."""
+        event = run.event
+        if self._mentions is None or event.content_type != "mention" or event.author is not None:
+            return
+        try:
+            run.event = self._mentions.complete(event)
+        except MentionUnavailableError as exc:
+            if exc.throttled:
+                raise WaitError(exc.retry_after or backoff(run.attempt, self._jitter), f"instagram mention: {exc.reason}") from exc
+            raise RetryLaterError(backoff(run.attempt, self._jitter), f"instagram mention not fetched: {exc.reason}") from exc
+        except MentionTokenRejectedError as exc:
+            count_metric(TOKEN_REJECTED_METRIC)
+            logger.error(
+                "instagram token rejected or missing: the mention's words cannot be fetched; an admin must renew it in PlatformSecret",
+                extra={"platform": event.platform, "code": exc.code},
+            )
 
     # --- which conversation ---------------------------------------------------------------
 
