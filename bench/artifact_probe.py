@@ -104,6 +104,12 @@ def process_build(module: Any, config: dict[str, Any]) -> int:
     return 200 if batch is not None else 500
 
 
+def outbound_build(module: Any, config: dict[str, Any]) -> int:
+    """What the outbound handler does first for every batch: read the platform and CRM secrets and build the use case."""
+    batch = module.outbound_batch()
+    return 200 if batch is not None else 500
+
+
 def main() -> None:
     before = set(sys.modules)
     start = time.perf_counter()
@@ -128,7 +134,7 @@ def main() -> None:
         compiled.clear()
         clients_before, modules_before = set(built_clients()), set(sys.modules)
         start = time.perf_counter()
-        status = {"ingest": ingest_request, "process": process_build}[request](module, CONFIG)
+        status = {"ingest": ingest_request, "process": process_build, "outbound": outbound_build}[request](module, CONFIG)
         result |= {
             "first_request_seconds": time.perf_counter() - start,
             "first_request_status": status,

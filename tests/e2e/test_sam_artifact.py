@@ -25,7 +25,9 @@ from bench.deployed_artifact import ISOLATED, Deployed, deploy, elf_machine, fil
 
 HEAVY = ("pydantic", "zenpy", "simple_salesforce", "tweepy", "requests")
 AARCH64 = 183
-FUNCTIONS = ("IngestFunction", "ProcessFunction")
+FUNCTIONS = ("IngestFunction", "ProcessFunction", "OutboundFunction")
+# The first request each handler's probe makes (bench/artifact_probe.py): a webhook, or the batch's use case built.
+FIRST_REQUEST = {"IngestFunction": "ingest", "ProcessFunction": "process", "OutboundFunction": "outbound"}
 
 
 def _require(tool: str) -> str:
@@ -121,7 +123,7 @@ print(json.dumps({"checked": checked, "problems": problems[:20]}))
 
 def test_every_built_module_ships_bytecode_compiled_from_its_own_source(build_dir: Path, python313: str) -> None:
     # Unchecked-hash pycs are trusted without looking at the source, so each must be proven to match the source beside it.
-    folders = [build_dir / name for name in (*FUNCTIONS, "OutboundFunction")] + [build_dir / name / "python" for name in ("CoreLayer", "CrmLayer")]
+    folders = [build_dir / name for name in FUNCTIONS] + [build_dir / name / "python" for name in ("CoreLayer", "CrmLayer")]
     result = subprocess.run([python313, *ISOLATED, "-c", CHECK_BYTECODE, *map(str, folders)], capture_output=True, text=True, check=True)
     outcome = json.loads(result.stdout)
     assert outcome["problems"] == []
@@ -133,7 +135,7 @@ def test_built_handler_imports_from_the_read_only_layers_without_compiling_any_s
     # Given the deployed copy, read-only, and the runtime's Python told not to write bytecode
     before = files(deployed.root)
     # When the handler is imported as Lambda's INIT imports it, and makes its first request
-    outcome = probe(deployed, function, lambda_init=True, request="ingest" if function == "IngestFunction" else "process")
+    outcome = probe(deployed, function, lambda_init=True, request=FIRST_REQUEST[function])
     # Then every module of the function and its layers came from its shipped pyc: no source was compiled, none written
     assert outcome["dont_write_bytecode"] == 1
     assert outcome["compiled_during_import"] == []
@@ -145,7 +147,11 @@ def test_built_handler_imports_from_the_read_only_layers_without_compiling_any_s
 
 @pytest.mark.parametrize(
     ("function", "request_kind", "built_at_init"),
-    [("IngestFunction", "ingest", ["secretsmanager", "sqs"]), ("ProcessFunction", "process", ["dynamodb", "secretsmanager"])],
+    [
+        ("IngestFunction", "ingest", ["secretsmanager", "sqs"]),
+        ("ProcessFunction", "process", ["dynamodb", "secretsmanager"]),
+        ("OutboundFunction", "outbound", ["dynamodb", "secretsmanager"]),
+    ],
 )
 def test_built_handler_builds_what_every_request_needs_during_lambda_init_only(
     deployed: Deployed, function: str, request_kind: str, built_at_init: list[str]
