@@ -72,3 +72,39 @@ def test_without_a_token_the_job_is_noted_not_delivered_and_once_the_token_is_wr
     assert sent[0]["body"]["to"] == "16505551234"
     notes = [comment["body"] for comment in flow.zendesk.comments(ticket_id) if not comment["public"]]
     assert f"Automatic acknowledgement sent on WhatsApp as a direct message (message id wamid.ACK1): {acknowledgement(ticket_id, 'x').text}" in notes
+
+
+def test_a_job_rate_limited_more_times_than_the_dead_letter_limit_still_waits_and_is_sent_once(flow: Flow) -> None:
+    # Given WhatsApp answering the pair rate limit (131056: nothing sent) 12 times, more than OutboundQueue's
+    # maxReceiveCount of 10, then taking the message
+    flow.aws.put_secret("PlatformSecret", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
+    flow.webhook(sample("meta-whatsapp-text"))
+    flow.process_all()
+    [ticket_id] = flow.zendesk.tickets
+    limited = {"error": {"message": "(#131056) (Business Account, Consumer Account) pair rate limit hit", "type": "OAuthException", "code": 131056}}
+    answers = iter([(400, limited)] * 12 + [(200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.AFTERWAIT"}]})])
+    calls: list[int] = []
+
+    def whatsapp(request: Any) -> tuple[int, dict[str, str], str]:
+        status, body = next(answers)
+        calls.append(status)
+        return status, {"content-type": "application/json"}, json.dumps(body)
+
+    assert flow.http is not None and flow.clock is not None
+    flow.http.add_callback("POST", f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages", callback=whatsapp)
+    queue = flow.aws.resource("OutboundQueue")
+    # (the copies a wait queues again are made visible at once, and the virtual clock moves past each wait)
+    composition.clients.sqs().meta.events.register(
+        "before-parameter-build.sqs.SendMessage", lambda params, **_: params.update(DelaySeconds=0) if params.get("QueueUrl") == queue else None
+    )
+    SqsOutboundJobs(queue, lambda: flow.aws.sqs).enqueue(acknowledgement(ticket_id, "pair-rate"))
+    # When outbound takes the job again after each wait
+    for _ in range(20):
+        if flow.outbound_once() is None:
+            break
+        flow.clock.shift(61)
+    # Then it was sent once, after the 12 waits, never dead-lettered, and the ticket says it was sent
+    assert calls == [400] * 12 + [200]
+    assert flow.aws.drain(flow.aws.resource("OutboundDeadLetterQueue")) == []
+    notes = [comment["body"] for comment in flow.zendesk.comments(ticket_id) if not comment["public"]]
+    assert sum("sent on WhatsApp" in note and "wamid.AFTERWAIT" in note for note in notes) == 1
