@@ -307,37 +307,31 @@ def test_an_outbound_job_is_queued_as_its_encoded_body_for_the_outbound_function
     assert decode_job(body) == job
 
 
+def whatsapp_job(**changes: Any) -> OutboundJob:
+    fields: dict[str, Any] = {
+        "job_id": "j",
+        "kind": JobKind.ACKNOWLEDGEMENT,
+        "platform": Platform.WHATSAPP,
+        "account_id": "1",
+        "conversation_key": "c",
+        "channel": Channel.DIRECT_MESSAGE,
+        "recipient_id": "2",
+        "text": "t",
+    }
+    return OutboundJob(**{**fields, **changes})
+
+
 def test_an_outbound_job_that_cannot_be_queued_raises_for_process_to_retry(sqs: tuple[Any, Stubber]) -> None:
     client, stubber = sqs
     stubber.add_client_error("send_message_batch", service_error_code="AWS.SimpleQueueService.NonExistentQueue", http_status_code=400)
-    job = OutboundJob(
-        job_id="j",
-        kind=JobKind.ACKNOWLEDGEMENT,
-        platform=Platform.WHATSAPP,
-        account_id="1",
-        conversation_key="c",
-        channel=Channel.DIRECT_MESSAGE,
-        recipient_id="2",
-        text="t",
-    )
     with pytest.raises(QueueUnavailableError):
-        SqsOutboundJobs(QUEUE_URL, lambda: client).enqueue(job)
+        SqsOutboundJobs(QUEUE_URL, lambda: client).enqueue(whatsapp_job())
 
 
 def test_a_delayed_outbound_job_is_queued_with_sqs_delay_seconds(sqs: tuple[Any, Stubber]) -> None:
     # Given an acknowledgement the rules delay by two minutes (botocore's SQS model: SendMessageBatch entries' DelaySeconds)
     client, stubber = sqs
-    job = OutboundJob(
-        job_id="j",
-        kind=JobKind.ACKNOWLEDGEMENT,
-        platform=Platform.WHATSAPP,
-        account_id="1",
-        conversation_key="c",
-        channel=Channel.DIRECT_MESSAGE,
-        recipient_id="2",
-        text="t",
-        delay_seconds=120,
-    )
+    job = whatsapp_job(delay_seconds=120)
     body = encode_job(job)
     entry = {
         "Id": "0",

@@ -32,8 +32,19 @@ class World:
     def fresh_process(self) -> ProcessEvent:
         """A new container: nothing in memory survives but the store, the helpdesk and the CRM."""
         return ProcessEvent(
-            store=self.store, desk=self.desk, crm=self.crm, rules=self.config, events=self.queue, clock=lambda: self.now, jitter=lambda _: 0
+            store=self.store,
+            desk=self.desk,
+            crm=self.crm,
+            rules=self.config,
+            events=self.queue,
+            clock=lambda: self.now,
+            jitter=lambda _: 0,
+            **self.ports(),
         )
+
+    def ports(self) -> dict[str, Any]:
+        """The optional ports a world wires besides these (outbound jobs, messages we sent, mention lookups)."""
+        return {}
 
     def handle(self, event: SocialEvent, *, delivery: str | None = None, attempt: int = 1) -> Any:
         return self.process.handle(event, delivery_id=delivery or f"sqs-{event.event_id}", attempt=attempt)

@@ -22,7 +22,6 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
 from socialdesk.platforms.x import XWebhook
 from socialdesk.process.failures import RetryLaterError
-from socialdesk.process.process_event import ProcessEvent
 from socialdesk.rules import AcknowledgementRules, RulesConfig, load_rules
 from tests.support import x_activity
 from tests.support.events import sample_event
@@ -72,18 +71,8 @@ class AckWorld(World):
         self.outbound, self.sent = CollectedJobs(), SentRecord()
         super().__init__(config)
 
-    def fresh_process(self) -> ProcessEvent:
-        return ProcessEvent(
-            store=self.store,
-            desk=self.desk,
-            crm=self.crm,
-            rules=self.config,
-            events=self.queue,
-            clock=lambda: self.now,
-            jitter=lambda _: 0,
-            outbound=self.outbound,
-            sent=self.sent,
-        )
+    def ports(self) -> dict[str, Any]:
+        return {"outbound": self.outbound, "sent": self.sent}
 
 
 def at_now(name: str, **changes: Any) -> SocialEvent:

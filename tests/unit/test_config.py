@@ -77,15 +77,18 @@ def test_invalid_outbound_environment_is_refused_naming_the_variable(change: dic
     assert str(raised.value).startswith("OutboundConfig: ")
 
 
+PROCESS = {
+    "SOCIALDESK_INBOUND_QUEUE_URL": VALID["SOCIALDESK_INBOUND_QUEUE_URL"],
+    "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+    "SOCIALDESK_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound-dlq",
+    "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
+    "SOCIALDESK_CRM_SECRET_ID": "crm",
+    "SOCIALDESK_RULES_FILE": "/opt/socialdesk.toml",
+}
+
+
 def test_process_needs_the_outbound_queue_to_queue_acknowledgements() -> None:
-    process = {
-        "SOCIALDESK_INBOUND_QUEUE_URL": VALID["SOCIALDESK_INBOUND_QUEUE_URL"],
-        "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
-        "SOCIALDESK_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound-dlq",
-        "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
-        "SOCIALDESK_CRM_SECRET_ID": "crm",
-        "SOCIALDESK_RULES_FILE": "/opt/socialdesk.toml",
-    }
+    process = PROCESS
     with pytest.raises(ConfigError, match="SOCIALDESK_OUTBOUND_QUEUE_URL"):
         load_config(ProcessConfig, {**process, "SOCIALDESK_PLATFORM_SECRET_ID": "platforms"})
     assert load_config(
@@ -96,15 +99,7 @@ def test_process_needs_the_outbound_queue_to_queue_acknowledgements() -> None:
 
 def test_process_needs_the_platform_secret_to_read_instagram_mentions() -> None:
     # Given process's environment without the platform secret (an Instagram mention's words are fetched with its token)
-    process = {
-        "SOCIALDESK_INBOUND_QUEUE_URL": VALID["SOCIALDESK_INBOUND_QUEUE_URL"],
-        "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
-        "SOCIALDESK_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound-dlq",
-        "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
-        "SOCIALDESK_CRM_SECRET_ID": "crm",
-        "SOCIALDESK_RULES_FILE": "/opt/socialdesk.toml",
-        "SOCIALDESK_OUTBOUND_QUEUE_URL": OUTBOUND["SOCIALDESK_OUTBOUND_QUEUE_URL"],
-    }
+    process = {**PROCESS, "SOCIALDESK_OUTBOUND_QUEUE_URL": OUTBOUND["SOCIALDESK_OUTBOUND_QUEUE_URL"]}
     # Then it is refused, naming the variable (no silent default)
     with pytest.raises(ConfigError, match="SOCIALDESK_PLATFORM_SECRET_ID"):
         load_config(ProcessConfig, process)

@@ -5,6 +5,8 @@ is tests/contract/test_instagram_mentions.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 import pytest
 
@@ -12,7 +14,6 @@ from socialdesk.model import Author, SocialEvent
 from socialdesk.ports.mentions import MentionTokenRejectedError, MentionUnavailableError
 from socialdesk.process import process_event
 from socialdesk.process.failures import RetryLaterError, WaitError
-from socialdesk.process.process_event import ProcessEvent
 from tests.support.events import sample_event
 from tests.support.process_world import World
 
@@ -40,17 +41,8 @@ class MentionWorld(World):
         self.mentions = mentions
         super().__init__()
 
-    def fresh_process(self) -> ProcessEvent:
-        return ProcessEvent(
-            store=self.store,
-            desk=self.desk,
-            crm=self.crm,
-            rules=self.config,
-            events=self.queue,
-            clock=lambda: self.now,
-            jitter=lambda _: 0,
-            mentions=self.mentions,
-        )
+    def ports(self) -> dict[str, Any]:
+        return {"mentions": self.mentions}
 
 
 @pytest.fixture

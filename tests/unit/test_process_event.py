@@ -12,7 +12,7 @@ from socialdesk.crm.port import CrmRateLimitedError, CrmRejectedError, CrmUnavai
 from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUnavailableError
 from socialdesk.model import Delivery, SocialEvent
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
-from socialdesk.process.process_event import PARENT_WAIT, ProcessEvent
+from socialdesk.process.process_event import PARENT_WAIT
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import CrashError
 from tests.support.process_world import NOW, World, rules
@@ -247,16 +247,8 @@ def test_a_failed_delivery_of_our_own_acknowledgement_is_tied_to_its_send_on_the
     world.handle(sample_event("meta-whatsapp-text"))
     failed = sample_event("meta-whatsapp-status-failed")
     job_id = "ack:whatsapp:106540352242922:chat:16505551234:1764871200"
-    world.process = ProcessEvent(
-        store=world.store,
-        desk=world.desk,
-        crm=world.crm,
-        rules=world.config,
-        events=world.queue,
-        clock=lambda: world.now,
-        jitter=lambda _: 0,
-        sent=OneSend(failed.message_id, job_id),
-    )
+    world.ports = lambda: {"sent": OneSend(failed.message_id, job_id)}  # type: ignore[method-assign]
+    world.process = world.fresh_process()
     # When the failed status arrives (131047: outside the 24-hour window, reported after the send was accepted)
     world.handle(failed)
     # Then the ticket says which send was not delivered and why: the send's own "sent" note is not the last word
