@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from socialdesk.composition import clients
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
 from socialdesk.platforms.meta_send import GRAPH_API
 from socialdesk.platforms.x_send import X_API
@@ -150,3 +151,52 @@ def test_an_x_mention_x_refuses_to_answer_in_public_is_answered_by_dm_when_the_r
         [note] = [note for note in notes if note.startswith("Automatic acknowledgement sent on X")]
         assert "as a direct message, as X refused a public reply because the customer did not mention or quote the brand" in note
         assert "1950000000000000555" in note
+
+
+def test_a_delayed_acknowledgement_is_cancelled_when_the_brand_answers_from_the_whatsapp_business_app_meanwhile(
+    tmp_path: Path, private_key: str
+) -> None:
+    # Given WhatsApp acknowledgements delayed by two minutes, and a WhatsApp token (WhatsApp must never be called)
+    rules = shipped_acknowledgement().replace("window_hours = 24 ", "delay_seconds = 120\nwindow_hours = 24 ")
+    sent: list[Any] = []
+    with stack_with_outbound(tmp_path, private_key, acknowledgement=rules) as (flow, _):
+        flow.aws.put_secret("PlatformSecret", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
+        assert flow.http is not None and flow.clock is not None
+
+        def whatsapp(request: Any) -> tuple[int, dict[str, str], str]:
+            sent.append(request)
+            return 500, {}, "{}"
+
+        flow.http.add_callback("POST", f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages", callback=whatsapp)
+        delays = held_back_jobs(flow)
+        # When a customer writes, their acknowledgement is queued two minutes late
+        flow.webhook(sample("meta-whatsapp-text"))
+        flow.process_all()
+        assert delays == [120]
+        # And a person answers from the WhatsApp Business app (a coexistence echo) before the two minutes are up
+        flow.clock.shift(30)
+        flow.webhook(sample("meta-whatsapp-smb-echo"))
+        flow.process_all()
+        flow.clock.shift(90)
+        while flow.outbound_once() is not None:
+            pass
+        # Then nothing was sent, and the agent reads that the acknowledgement was cancelled and why
+        assert sent == []
+        [ticket] = flow.zendesk.tickets.values()
+        notes = [comment["body"] for comment in flow.zendesk.comments(ticket["id"]) if not comment["public"]]
+        assert any(note.startswith("Automatic acknowledgement not sent on WhatsApp: a person answered the conversation first") for note in notes)
+
+
+def held_back_jobs(flow: Flow) -> list[int]:
+    """The DelaySeconds of each job process queues on OutboundQueue, recorded and then dropped (moto would wait in real
+    time), so the test moves the virtual clock itself."""
+    delays: list[int] = []
+    queue = flow.aws.resource("OutboundQueue")
+
+    def hold(params: dict[str, Any], **_: Any) -> None:
+        if params.get("QueueUrl") == queue:
+            for entry in params["Entries"]:
+                delays.append(entry.pop("DelaySeconds", 0))
+
+    clients.sqs().meta.events.register("before-parameter-build.sqs.SendMessageBatch", hold)
+    return delays
