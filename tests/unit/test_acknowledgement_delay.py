@@ -101,8 +101,8 @@ def test_an_answer_to_an_earlier_message_does_not_cancel_the_acknowledgement_of_
 
 
 def test_a_delay_is_set_per_platform_and_kind_over_the_global_one_and_never_beyond_what_sqs_allows() -> None:
-    # Given a global delay, and none for WhatsApp chats
-    rules = AcknowledgementRules(delay_seconds=60, delays={Platform.WHATSAPP: {"direct_message": 0}})
+    # Given a global delay, and none for WhatsApp chats, as the rules file's TOML gives them
+    rules = AcknowledgementRules.model_validate({"delay_seconds": 60, "delays": {"whatsapp": {"direct_message": 0}}})
     # Then each platform and kind gets its own
     assert rules.delay_for(Platform.WHATSAPP, "direct_message") == 0
     assert rules.delay_for(Platform.X, "post") == 60

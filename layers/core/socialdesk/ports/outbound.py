@@ -92,6 +92,7 @@ class SentMessages(Protocol):
 
 class Conversations(Protocol):
     def conversation(self, key: str) -> Conversation | None:
-        """The conversation's record: `activity.last_brand_at` is the brand's latest message written by a person (in the
-        platform's own app or by an agent); our own sends coming back as echoes never move it (process/process_event.py)."""
+        """The conversation's record: `activity.last_brand_at` is the brand's latest message written by a person (a reply
+        typed in the platform's own app, as its webhook reports it; an agent's reply once the response clock records it);
+        our own sends coming back as echoes never move it (process/process_event.py)."""
         ...
