@@ -157,7 +157,8 @@ class SendJob:
             return self._senders.sender_for(job).send(job), None
         except SendNotSummonedError as exc:
             if job.fallback_channel is None:
-                raise SendRefusedError(f"{exc.reason}; no direct message instead (acknowledgement.x_dm_fallback is off)") from exc
+                off = " (acknowledgement.x_dm_fallback is off)" if job.kind is not JobKind.AGENT_REPLY else ""
+                raise SendRefusedError(f"{exc.reason}; no direct message was sent instead{off}") from exc
             fallback = msgspec.structs.replace(job, channel=job.fallback_channel, fallback_channel=None)
             logger.info("public reply refused as unsummoned: sending a direct message instead", extra={"job": log_key(job.job_id)})
             return self._senders.sender_for(fallback).send(fallback), f"{CHANNEL_NAMES[fallback.channel]}, as {exc.reason}"
