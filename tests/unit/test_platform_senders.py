@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from socialdesk.model.event import Platform
@@ -73,6 +74,18 @@ def test_locally_a_platform_without_a_token_is_the_sandbox_which_keeps_and_repor
     [kept] = load_state(tmp_path / "platforms.json", SandboxPlatformState).sent
     assert (kept.id, kept.platform, kept.reply_to_id, kept.text) == (sent.platform_message_id, "x", "1880000000000000001", "Thanks! (automated)")
     assert caplog.messages == ['[sandbox x] reply to 1880000000000000001: "Thanks! (automated)"']
+
+
+def test_the_sandbox_reports_a_whatsapp_template_as_the_template_the_customer_would_get(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Given a WhatsApp acknowledgement outside the 24-hour window, carrying the rules' template
+    template = msgspec.structs.replace(job(Platform.WHATSAPP, PHONE), template="ticket_received", language="es")
+    # When the sandbox sends it
+    with caplog.at_level(logging.INFO, logger="socialdesk.sandbox"):
+        SandboxPlatforms(tmp_path / "platforms.json").send(template)
+    # Then it keeps and prints the template, not our free text (which WhatsApp would not deliver there)
+    [kept] = load_state(tmp_path / "platforms.json", SandboxPlatformState).sent
+    assert kept.template == "ticket_received"
+    assert caplog.messages == ["[sandbox whatsapp] message to 16505551234: the template ticket_received (es)"]
 
 
 def test_the_sandbox_refuses_a_reply_without_the_message_it_answers(tmp_path: Path) -> None:
