@@ -45,6 +45,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from bench import rerun
 from bench.process_calls_bench import Message, metered_stack, rules_text
+from functions.outbound.app import lambda_handler as outbound_handler
 from functions.process.app import lambda_handler as process_handler
 from tests.support.webhooks import FakeLambdaContext
 
@@ -162,6 +163,8 @@ class Sizing:
     batch_growth_mb: float
     batch_of_10: BatchFigures
     batch_of_1: BatchFigures
+    outbound: BatchFigures
+    """The outbound function on the acknowledgements the batches of 10 queued (CPU per job, fakes excluded)."""
     python: str = platform.python_version()
     machine: str = platform.machine()
 
@@ -203,6 +206,22 @@ def run_batches(meter: Any, messages: list[Message], batch_size: int, fakes: Fak
     return figures
 
 
+def run_outbound(meter: Any, fakes: FakeTime) -> BatchFigures:
+    """The outbound handler on the outbound queue's batches (the acknowledgements), timed as `run_batches` times process."""
+    figures = BatchFigures()
+    flow = meter.flow
+    while event := flow.aws.receive_lambda_event(flow.aws.resource("OutboundQueue"), max_messages=10):
+        fake_cpu = fakes.cpu
+        cpu, wall = time.process_time(), time.perf_counter()
+        answer = outbound_handler(event, FakeLambdaContext(function_name="socialdesk-outbound", memory_limit_in_mb=512))
+        figures.cpu_seconds += time.process_time() - cpu - (fakes.cpu - fake_cpu)
+        figures.wall_seconds += time.perf_counter() - wall
+        assert not answer["batchItemFailures"], answer
+        figures.messages += len(event["Records"])
+        figures.batches += 1
+    return figures
+
+
 def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
     boto3_rss = fresh_rss("boto3")
     init = fresh_rss("process")
@@ -212,7 +231,9 @@ def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
         before = memory_status()["VmRSS"]
         reset_peak()
         run_batches(meter, warm_up, 10, fakes)  # the first batch: secret read, clients built, Salesforce login
+        run_outbound(meter, fakes)  # its first batch: the platform secret read, the senders built
         tens = run_batches(meter, conversations(start, conversation_count, follow_ups, offset=0), 10, fakes)
+        sends = run_outbound(meter, fakes)
         ones = run_batches(meter, conversations(start + timedelta(minutes=10), conversation_count // 3, follow_ups, offset=100_000), 1, fakes)
         growth = (memory_status()["VmHWM"] - before) / 1024
     return Sizing(
@@ -222,6 +243,7 @@ def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
         batch_growth_mb=max(0.0, growth),
         batch_of_10=tens,
         batch_of_1=ones,
+        outbound=sends,
     )
 
 
@@ -264,6 +286,11 @@ def main() -> None:
             f"| CPU per message, {label} ({figures.messages} messages, {figures.batches} batches; fakes excluded) "
             f"| {figures.cpu_ms_per_message:.1f} ms (wall with the fakes' answers {figures.wall_ms_per_message:.1f} ms) |"
         )
+    sends = sizing.outbound
+    print(
+        f"| outbound function: CPU per job ({sends.messages} acknowledgements, {sends.batches} batches; fakes excluded) "
+        f"| {sends.cpu_ms_per_message:.1f} ms (wall with the fakes' answers {sends.wall_ms_per_message:.1f} ms) |"
+    )
     print(f"\nDuration x price at each memory size (arm64 ${lambda_price():.10f} per GB-s), batches of 10, per message:")
     print(
         f"CPU {sizing.batch_of_10.cpu_ms_per_message:.1f} ms x max(1, 1769 / MB) + waiting {io_ms:.0f} ms "
