@@ -262,10 +262,12 @@ class Options:
     process_memory_mb: int | None = None
     """None: the template's MemorySize."""
     batch: int = 1
-    """Messages per process invocation: 1 when traffic is quiet, up to the event source's BatchSize when busy. ASSUMED:
-    a batch's messages are of different conversations (what the batch driver's threads overlap)."""
+    """Messages per process invocation: 1 when traffic is quiet, up to the event source's BatchSize when busy."""
     workers: int = MAX_WORKERS
     """The batch driver's threads (process/sqs_batch.py)."""
+    groups: int = 1
+    """ASSUMED independent groups in a batch: the driver runs all of one WhatsApp number's events in order, so a brand
+    whose traffic is one WhatsApp number (this mix) gets 1; several numbers, pages and accounts get more."""
     pitr: bool = True
     """The template's PointInTimeRecovery parameter."""
     cold_share: float = COLD_START_SHARE
@@ -281,12 +283,13 @@ def waits_ms(reading: Any, latencies: Latencies) -> float:
     return helpdesk + platform + store
 
 
-def batch_ms_per_message(cpu_ms: float, io_ms: float, memory_mb: int, batch: int, workers: int) -> float:
-    """One message's share of a batch of `batch` messages of different conversations on `workers` threads: the waits
-    overlap, so the batch's critical path is ceil(batch / workers) messages one after another, but the CPU does not
-    (one interpreter, one share of a vCPU): the batch lasts at least all its messages' CPU."""
+def batch_ms_per_message(cpu_ms: float, io_ms: float, memory_mb: int, batch: int, *, workers: int, groups: int) -> float:
+    """One message's share of a batch of `batch` messages in `groups` independent groups (the batch driver runs a group's
+    messages in order: one conversation's, or all of one WhatsApp number's) on `workers` threads. The waits of different
+    groups overlap, so the critical path is ceil(batch / min(workers, groups)) messages one after another (groups of
+    even size), but the CPU does not (one interpreter, one share of a vCPU): the batch lasts at least all its CPU."""
     cpu = run_ms(cpu_ms, 0.0, memory_mb)
-    rounds = math.ceil(batch / max(1, min(workers, batch)))
+    rounds = math.ceil(batch / max(1, min(workers, groups, batch)))
     return max(batch * cpu, rounds * (cpu + io_ms)) / batch
 
 
@@ -301,7 +304,7 @@ def usage_of(reading: Any, measured: Measured, options: Options, *, ingest: Func
     latencies, batch = options.latencies, options.batch
     ingest_ms = run_ms(measured.ingest_cpu_ms, reading.sqs_requests * latencies.sqs_ms, ingest.memory_mb)
     cpu = measured.process_cpu_ms[1 if batch == 1 else 10]
-    process_ms = batch_ms_per_message(cpu, waits_ms(reading, latencies), process.memory_mb, batch, options.workers)
+    process_ms = batch_ms_per_message(cpu, waits_ms(reading, latencies), process.memory_mb, batch, workers=options.workers, groups=options.groups)
     logs = measured.platform_log_bytes
     # The functions' lines (+26 B each), Lambda's platform lines for ingest's invocation and the batch's share of process's,
     # and the API's access line.
@@ -479,12 +482,13 @@ def main() -> None:
     parser.add_argument("--sqs-ms", type=float, default=Latencies.sqs_ms)
     parser.add_argument("--platform-ms", type=float, default=Latencies.platform_ms, help="a send to the platform (the outbound function)")
     parser.add_argument("--workers", type=int, default=MAX_WORKERS, help="the batch driver's threads (default: process/sqs_batch.py's)")
+    parser.add_argument("--groups", type=int, default=1, help="independent groups per batch (1: one WhatsApp number's traffic)")
     parser.add_argument("--cold-start-share", type=float, default=COLD_START_SHARE)
     parser.add_argument("--quick", action="store_true", help="fewer timed requests and messages")
     args = parser.parse_args()
     latencies = Latencies(args.zendesk_ms, args.salesforce_ms, args.dynamodb_ms, args.sqs_ms, args.platform_ms)
     batch = min(args.batch, template_batch_size())
-    options = Options(latencies, args.process_memory, batch, workers=args.workers, cold_share=args.cold_start_share)
+    options = Options(latencies, args.process_memory, batch, workers=args.workers, groups=args.groups, cold_share=args.cold_start_share)
     ingest, process = template_function("IngestFunction"), template_function("ProcessFunction")
     shipped = measure_all(context_fields=False, quick=args.quick)
     fields_scenarios, fields_outbound = measure_scenarios(context_fields=True)
@@ -510,8 +514,10 @@ def main() -> None:
     levers = {
         f"as above ({memory} MB, {options.batch} per batch)": costs(shipped, options),
         f"process {cheapest} MB": costs(shipped, at_cheapest),
-        f"{cheapest} MB, batches of {template_batch_size()}, 4 threads": costs(shipped, replace(batched, workers=4)),
-        f"{cheapest} MB, batches of {template_batch_size()}, {options.workers} threads": costs(shipped, batched),
+        f"{cheapest} MB, batches of {template_batch_size()} of one WhatsApp number": costs(shipped, batched),
+        f"{cheapest} MB, batches of {template_batch_size()} in {template_batch_size()} groups, {options.workers} threads": costs(
+            shipped, replace(batched, groups=template_batch_size())
+        ),
         f"{cheapest} MB, batches of {template_batch_size()}, records kept 90 days": costs(shipped, replace(batched, record_days=90)),
         f"{cheapest} MB, waits x 2": costs(shipped, replace(at_cheapest, latencies=Latencies(*(2 * value for value in astuple(latencies))))),
     }
@@ -527,14 +533,18 @@ def main() -> None:
 
 
 def print_fullness(measured: Measured, options: Options) -> None:
-    """The total by batch fullness and memory: how full the event source's batches are is traffic's doing, not the code's."""
+    """The total by batch fullness, independent groups and memory: traffic's doing (and the brand's accounts), not the code's."""
     sizes = sorted({1, 2, 5, template_batch_size()})
-    memories = (256, 512)
-    print(f"\nTotal by messages per process invocation (ASSUMED of different conversations; {options.workers} threads), shipped rules:\n")
-    print("| messages per batch | " + " | ".join(f"process {size} MB" for size in memories) + " |")
-    print("|---|" + "---|" * len(memories))
+    settings = [(256, 1, options.workers), (256, template_batch_size(), 4), (256, template_batch_size(), options.workers)]
+    settings += [(512, template_batch_size(), options.workers)]
+    print("\nTotal by messages per process invocation, shipped rules (groups: independent groups in a batch; threads):\n")
+    print("| messages per batch | " + " | ".join(f"{size} MB, {groups} group(s), {workers} threads" for size, groups, workers in settings) + " |")
+    print("|---|" + "---|" * len(settings))
     for batch in sizes:
-        totals = [sum(costs(measured, replace(options, batch=batch, process_memory_mb=size)).values()) for size in memories]
+        totals = [
+            sum(costs(measured, replace(options, batch=batch, process_memory_mb=size, groups=groups, workers=workers)).values())
+            for size, groups, workers in settings
+        ]
         print(f"| {batch} | " + " | ".join(f"{total:.2f}" for total in totals) + " |")
 
 
@@ -563,7 +573,8 @@ def print_inputs(measured: Measured, options: Options, ingest: FunctionConfig, p
     print(
         f"ASSUMED: waits per call: Zendesk {latencies.zendesk_ms:.0f} ms, Salesforce {latencies.salesforce_ms:.0f} ms, "
         f"DynamoDB {latencies.dynamodb_ms:.0f} ms, SQS {latencies.sqs_ms:.0f} ms, a platform send {latencies.platform_ms:.0f} ms; "
-        f"{options.batch} message(s) per process invocation, of different conversations, on {options.workers} threads; "
+        f"{options.batch} message(s) per process invocation in {options.groups} independent group(s) (WhatsApp numbers, other "
+        f"platforms' conversations) on {options.workers} threads; "
         f"{options.cold_share:.0%} of invocations cold (INIT ingest {INIT_SECONDS['IngestFunction'] * 1000:.0f} ms, "
         f"process {INIT_SECONDS['ProcessFunction'] * 1000:.0f} ms)."
     )

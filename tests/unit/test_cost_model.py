@@ -75,15 +75,21 @@ def test_an_invocation_is_billed_to_the_millisecond_above() -> None:
 
 
 def test_a_full_batch_bills_its_critical_path_not_the_sum_of_its_waits() -> None:
-    """Given 10 messages of different conversations, each 20 ms of CPU at a full core and 800 ms of waits, at 1,769 MB
+    """Given 10 messages of 10 independent groups, each 20 ms of CPU at a full core and 800 ms of waits, at 1,769 MB
     When 4 threads run them, Then the batch lasts 3 rounds of one message (ceil(10 / 4)), a tenth of that each
     When 10 threads run them, Then one round; When one message comes alone, Then its CPU plus its waits."""
-    assert batch_ms_per_message(20, 800, 1769, 10, 4) == pytest.approx(3 * 820 / 10)
-    assert batch_ms_per_message(20, 800, 1769, 10, 10) == pytest.approx(82)
-    assert batch_ms_per_message(20, 800, 1769, 1, 10) == pytest.approx(820)
+    assert batch_ms_per_message(20, 800, 1769, 10, workers=4, groups=10) == pytest.approx(3 * 820 / 10)
+    assert batch_ms_per_message(20, 800, 1769, 10, workers=10, groups=10) == pytest.approx(82)
+    assert batch_ms_per_message(20, 800, 1769, 1, workers=10, groups=10) == pytest.approx(820)
+
+
+def test_one_whatsapp_numbers_batch_gets_no_overlap_whatever_the_threads() -> None:
+    """Given 10 messages to one WhatsApp number (one group: the driver runs them in order), When 10 threads run them,
+    Then the batch lasts its 10 messages one after another, as with one thread."""
+    assert batch_ms_per_message(20, 800, 1769, 10, workers=10, groups=1) == pytest.approx(820)
 
 
 def test_a_batch_lasts_at_least_all_its_cpu_which_threads_do_not_overlap() -> None:
     """Given 10 messages of 20 ms CPU at a full core, at 128 MB (x 13.8) with 100 ms of waits each, on 10 threads,
     Then the batch lasts its CPU one after another (2,764 ms), not one round (376 ms)."""
-    assert batch_ms_per_message(20, 100, 128, 10, 10) == pytest.approx(20 * 1769 / 128)
+    assert batch_ms_per_message(20, 100, 128, 10, workers=10, groups=10) == pytest.approx(20 * 1769 / 128)
