@@ -151,6 +151,11 @@ def template_batch_size() -> int:
     return int(process["Events"]["Inbound"]["Properties"].get("BatchSize", 10))
 
 
+def template_pitr() -> bool:
+    """The PointInTimeRecovery parameter's default: the state table's continuous backups."""
+    return bool(load_template(TEMPLATE)["Parameters"]["PointInTimeRecovery"]["Default"] == "true")
+
+
 def log_retention_days() -> int:
     return int(load_template(TEMPLATE)["Parameters"]["LogRetentionDays"]["Default"])
 
@@ -269,7 +274,7 @@ class Options:
     """ASSUMED independent groups in a batch: the driver runs all of one WhatsApp number's events in order, so a brand
     whose traffic is one WhatsApp number (this mix) gets 1; several numbers, pages and accounts get more."""
     pitr: bool = True
-    """The template's PointInTimeRecovery parameter."""
+    """The template's PointInTimeRecovery parameter (main() reads its default)."""
     cold_share: float = COLD_START_SHARE
     record_days: int | None = None
     """None: the store's retention of conversations, messages and customers (400 days); else that many days."""
@@ -488,7 +493,9 @@ def main() -> None:
     args = parser.parse_args()
     latencies = Latencies(args.zendesk_ms, args.salesforce_ms, args.dynamodb_ms, args.sqs_ms, args.platform_ms)
     batch = min(args.batch, template_batch_size())
-    options = Options(latencies, args.process_memory, batch, workers=args.workers, groups=args.groups, cold_share=args.cold_start_share)
+    options = Options(
+        latencies, args.process_memory, batch, workers=args.workers, groups=args.groups, pitr=template_pitr(), cold_share=args.cold_start_share
+    )
     ingest, process = template_function("IngestFunction"), template_function("ProcessFunction")
     shipped = measure_all(context_fields=False, quick=args.quick)
     fields_scenarios, fields_outbound = measure_scenarios(context_fields=True)
@@ -499,7 +506,7 @@ def main() -> None:
     memory = options.process_memory_mb or process.memory_mb
     columns = {
         f"shipped rules, process {memory} MB": costs(shipped, options),
-        "the same, PointInTimeRecovery off": costs(shipped, replace(options, pitr=False)),
+        f"the same, PointInTimeRecovery {'off' if options.pitr else 'on'}": costs(shipped, replace(options, pitr=not options.pitr)),
         f"context fields on, process {memory} MB": costs(with_fields, options),
     }
     print(f"\n$ per million inbound messages ({sum(MIX.values()):.2f} million deliveries):\n")
