@@ -63,6 +63,10 @@ def rss():
     return {{name: int(re.search(name + r":\\s+(\\d+)", status).group(1)) // 1024 for name in ("VmRSS", "VmHWM")}}
 if {what!r} == "boto3":
     import boto3
+elif {what!r} == "outbound":
+    import functions.outbound.app  # with AWS_LAMBDA_FUNCTION_NAME set: INIT, as Lambda runs it
+    from socialdesk.composition import clients
+    assert clients.dynamodb.cache_info().currsize and clients.secretsmanager.cache_info().currsize, "init() built no client"
 else:
     import functions.process.app  # with AWS_LAMBDA_FUNCTION_NAME set: INIT, as Lambda runs it
     from socialdesk.composition import clients
@@ -89,11 +93,16 @@ def lambda_environment() -> dict[str, str]:
         "SOCIALDESK_CRM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-CrmSecret-AbCdEf",
         "SOCIALDESK_RULES_FILE": str(ROOT / "config" / "socialdesk.toml"),
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+        # The outbound function's own (infra/template.yaml), harmless to the process function's INIT.
+        "SOCIALDESK_OUTBOUND_QUEUE_URL": queue.replace("Inbound", "Outbound"),
+        "SOCIALDESK_OUTBOUND_DEAD_LETTER_QUEUE_URL": queue.replace("Inbound", "OutboundDeadLetter"),
+        "SOCIALDESK_PLATFORM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-PlatformSecret-AbCdEf",
+        "SOCIALDESK_PLATFORM_TIMEOUT_SECONDS": "10",
     }
 
 
 def fresh_rss(what: str) -> dict[str, int]:
-    """Resident and peak memory (MB) of a fresh interpreter after `import boto3`, or after the process handler's INIT."""
+    """Resident and peak memory (MB) of a fresh interpreter after `import boto3`, or after the process or outbound handler's INIT."""
     code = INIT_PROBE.format(root=str(ROOT), layer=str(ROOT / "layers" / "core"), what=what)
     done = subprocess.run([sys.executable, "-c", code], env=lambda_environment(), capture_output=True, text=True, check=True)
     figures: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -165,6 +174,7 @@ class Sizing:
     batch_of_1: BatchFigures
     outbound: BatchFigures
     """The outbound function on the acknowledgements the batches of 10 queued (CPU per job, fakes excluded)."""
+    outbound_init_rss_mb: int = 0
     python: str = platform.python_version()
     machine: str = platform.machine()
 
@@ -225,6 +235,7 @@ def run_outbound(meter: Any, fakes: FakeTime) -> BatchFigures:
 def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
     boto3_rss = fresh_rss("boto3")
     init = fresh_rss("process")
+    outbound_init = fresh_rss("outbound")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     with metered_stack(rules_text(context_fields=False), metered=False) as meter, FakeTime().installed() as fakes:
         warm_up = conversations(start - timedelta(minutes=30), 1, 1, offset=9_000_000)
@@ -244,6 +255,7 @@ def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
         batch_of_10=tens,
         batch_of_1=ones,
         outbound=sends,
+        outbound_init_rss_mb=outbound_init["VmRSS"],
     )
 
 
@@ -281,6 +293,7 @@ def main() -> None:
     print(f"| fresh interpreter, process handler INIT (imports + `init()`): resident / peak | {sizing.init_rss_mb} MB / {sizing.init_peak_mb} MB |")
     print(f"| growth of the peak resident set over all batches (moto included, errs high) | {sizing.batch_growth_mb:.1f} MB |")
     print(f"| estimated peak of the function: INIT resident + growth | {sizing.peak_estimate_mb:.0f} MB |")
+    print(f"| outbound function: fresh interpreter, handler INIT (imports + `init()`): resident | {sizing.outbound_init_rss_mb} MB |")
     for label, figures in (("batches of 10", sizing.batch_of_10), ("batches of 1", sizing.batch_of_1)):
         print(
             f"| CPU per message, {label} ({figures.messages} messages, {figures.batches} batches; fakes excluded) "
