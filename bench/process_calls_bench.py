@@ -437,6 +437,19 @@ def main() -> None:
             f"| {result.scenario} | {operations} | {ours.sqs_requests} | {ours.log_events} / {ours.log_bytes} "
             f"| {ours.sent_bytes} / {theirs.sent_bytes} | {ours.stored_byte_days / 1024:.0f} |"
         )
+    print("\nThe outbound function's work for the jobs each delivery queued (shipped rules; its Graph API send answered by a fake):\n")
+    print(
+        "| scenario | platform sends | Zendesk calls (the note) | DynamoDB calls by operation | RRU / WRU | log lines / bytes "
+        "| table storage kept (KB-days) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for result in measured["shipped (no context fields)"]:
+        sends = result.outbound
+        operations = ", ".join(f"{name} {count}" for name, count in sorted(sends.dynamodb.items())) or "none"
+        print(
+            f"| {result.scenario} | {sends.platform} | {sends.zendesk} | {operations} | {capacity(sends)} | {sends.log_events} / {sends.log_bytes} "
+            f"| {sends.stored_byte_days / 1024:.0f} |"
+        )
     print(
         "\nSQS requests: the ingest function's SendMessageBatch (the event source mapping's ReceiveMessage and delete are "
         "not the functions' calls; bench/cost_model.py adds them). Log lines: the functions' JSON logs and EMF metrics, "
