@@ -526,6 +526,9 @@ def main() -> None:
             shipped, replace(batched, groups=template_batch_size())
         ),
         f"{cheapest} MB, batches of {template_batch_size()}, records kept 90 days": costs(shipped, replace(batched, record_days=90)),
+        f"{template_batch_size()} groups, PITR off, records kept 90 days": costs(
+            shipped, replace(batched, groups=template_batch_size(), pitr=False, record_days=90)
+        ),
         f"{cheapest} MB, waits x 2": costs(shipped, replace(at_cheapest, latencies=Latencies(*(2 * value for value in astuple(latencies))))),
     }
     print(f"\nLevers (shipped rules), $ per million inbound messages; {cheapest} MB is the cheapest size that holds the measured peak x 1.5:\n")
