@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import astuple, dataclass, fields, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from bench import rerun
 from socialdesk.devtools.template_stack import load_template
+from socialdesk.process.sqs_batch import MAX_WORKERS
 from socialdesk.store.dynamodb import RECORD_RETENTION
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +106,8 @@ class Latencies:
     salesforce_ms: float = 250.0
     dynamodb_ms: float = 5.0
     sqs_ms: float = 10.0
+    platform_ms: float = 300.0
+    """A send to the platform (WhatsApp Cloud API, Graph, X): the outbound function's one call to it per job."""
 
 
 # ASSUMED mix, per inbound customer message: a conversation of five messages on average (one opens it), one in two new
@@ -118,7 +121,8 @@ MIX: dict[str, float] = {
 # ASSUMED: AWS found INIT in under 1 % of invocations of production workloads (AWS Compute Blog, "AWS Lambda standardizes
 # billing for INIT phase", 2025); the INIT durations are docs/benchmarks.md's, as deployed, at INIT's full CPU.
 COLD_START_SHARE = 0.01
-INIT_SECONDS = {"IngestFunction": 0.318, "ProcessFunction": 0.664}
+# The outbound function's INIT is not measured: ASSUMED the process function's (it imports zenpy for its notes too).
+INIT_SECONDS = {"IngestFunction": 0.318, "ProcessFunction": 0.664, "OutboundFunction": 0.664}
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,11 @@ def template_batch_size() -> int:
     return int(process["Events"]["Inbound"]["Properties"].get("BatchSize", 10))
 
 
+def template_pitr() -> bool:
+    """The PointInTimeRecovery parameter's default: the state table's continuous backups."""
+    return bool(load_template(TEMPLATE)["Parameters"]["PointInTimeRecovery"]["Default"] == "true")
+
+
 def log_retention_days() -> int:
     return int(load_template(TEMPLATE)["Parameters"]["LogRetentionDays"]["Default"])
 
@@ -168,6 +177,9 @@ def billed_ms_per_message(ms_per_message: float, messages_per_invocation: int) -
     return math.ceil(ms_per_message * messages_per_invocation) / messages_per_invocation
 
 
+MEMORY_AND_RETENTION = ("ingest_memory_mb", "process_memory_mb", "outbound_memory_mb", "log_retention_months")
+
+
 @dataclass(frozen=True)
 class Usage:
     """What one delivery uses, averaged over the mix. Lambda durations are billed ms per delivery."""
@@ -180,11 +192,16 @@ class Usage:
     process_invocations: float = 0.0
     process_billed_ms: float = 0.0
     process_memory_mb: int = 1024
+    outbound_invocations: float = 0.0
+    outbound_billed_ms: float = 0.0
+    outbound_memory_mb: int = 512
     init_gb_seconds: float = 0.0
     sqs_requests: float = 0.0
     rru: float = 0.0
     wru: float = 0.0
     stored_gb_months: float = 0.0
+    backed_up_gb_months: float = 0.0
+    """The same bytes under point-in-time recovery (0 with PointInTimeRecovery off)."""
     log_bytes: float = 0.0
     log_retention_months: float = 1.0
     egress_bytes: float = 0.0
@@ -198,7 +215,7 @@ class Usage:
 
     def _additive(self) -> list[str]:
         """Every field but the settings (memory sizes, log retention), which a mix keeps as they are."""
-        return [f.name for f in fields(self) if f.name not in ("ingest_memory_mb", "process_memory_mb", "log_retention_months")]
+        return [f.name for f in fields(self) if f.name not in MEMORY_AND_RETENTION]
 
 
 def cost_per_million(usage: Usage, prices: Prices = Prices(), architecture: str = "arm64") -> dict[str, float]:
@@ -211,13 +228,14 @@ def cost_per_million(usage: Usage, prices: Prices = Prices(), architecture: str 
         "Lambda ingest: duration": usage.ingest_billed_ms / 1000 * usage.ingest_memory_mb / 1024 * gb_second * MILLION,
         "Lambda process: requests": usage.process_invocations * prices.lambda_request * MILLION,
         "Lambda process: duration": usage.process_billed_ms / 1000 * usage.process_memory_mb / 1024 * gb_second * MILLION,
+        "Lambda outbound: requests": usage.outbound_invocations * prices.lambda_request * MILLION,
+        "Lambda outbound: duration": usage.outbound_billed_ms / 1000 * usage.outbound_memory_mb / 1024 * gb_second * MILLION,
         "Lambda INIT (cold starts)": usage.init_gb_seconds * gb_second * MILLION,
         "SQS requests": usage.sqs_requests * prices.sqs_request * MILLION,
         "DynamoDB reads (RRU)": usage.rru * prices.dynamodb_rru * MILLION,
         "DynamoDB writes (WRU)": usage.wru * prices.dynamodb_wru * MILLION,
-        "DynamoDB storage + PITR over the records' life": usage.stored_gb_months
-        * (prices.dynamodb_storage_gb_month + prices.dynamodb_pitr_gb_month)
-        * MILLION,
+        "DynamoDB storage over the records' life": usage.stored_gb_months * prices.dynamodb_storage_gb_month * MILLION,
+        "DynamoDB PITR (continuous backups) over the same": usage.backed_up_gb_months * prices.dynamodb_pitr_gb_month * MILLION,
         "CloudWatch Logs ingestion": usage.log_bytes / GB * prices.logs_ingest_gb * MILLION,
         "CloudWatch Logs storage": usage.log_bytes / GB * usage.log_retention_months * prices.logs_storage_gb_month * MILLION,
         "data out to Zendesk and Salesforce": usage.egress_bytes / GB * prices.data_out_gb * MILLION,
@@ -237,6 +255,8 @@ class Measured:
     process_cpu_ms: dict[int, float]  # messages per batch -> CPU ms per message at a full core
     platform_log_bytes: dict[str, int]  # Lambda's START/END/REPORT lines per invocation, the API's access log line
     process_peak_mb: float = 0.0  # bench/process_memory_bench.py's estimate of the process function's peak RSS
+    outbound: dict[str, Any] = field(default_factory=dict)  # scenario -> the outbound function's Reading for its jobs
+    outbound_cpu_ms: float = 0.0  # the outbound function's CPU per job at a full core (bench/process_memory_bench.py)
 
 
 @dataclass(frozen=True)
@@ -248,21 +268,39 @@ class Options:
     """None: the template's MemorySize."""
     batch: int = 1
     """Messages per process invocation: 1 when traffic is quiet, up to the event source's BatchSize when busy."""
+    workers: int = MAX_WORKERS
+    """The batch driver's threads (process/sqs_batch.py)."""
+    groups: int = 1
+    """ASSUMED independent groups in a batch: the driver runs all of one WhatsApp number's events in order, so a brand
+    whose traffic is one WhatsApp number (this mix) gets 1; several numbers, pages and accounts get more."""
+    pitr: bool = True
+    """The template's PointInTimeRecovery parameter (main() reads its default)."""
     cold_share: float = COLD_START_SHARE
     record_days: int | None = None
     """None: the store's retention of conversations, messages and customers (400 days); else that many days."""
 
 
 def waits_ms(reading: Any, latencies: Latencies) -> float:
-    """What one process delivery waits for: its Zendesk, Salesforce and DynamoDB calls times the assumed latencies."""
+    """What one delivery (or job) waits for: its Zendesk, Salesforce, platform and DynamoDB calls times the assumed latencies."""
     helpdesk: float = reading.zendesk * latencies.zendesk_ms + reading.salesforce * latencies.salesforce_ms
+    platform: float = reading.platform * latencies.platform_ms
     store: float = sum(reading.dynamodb.values()) * latencies.dynamodb_ms
-    return helpdesk + store
+    return helpdesk + platform + store
+
+
+def batch_ms_per_message(cpu_ms: float, io_ms: float, memory_mb: int, batch: int, *, workers: int, groups: int) -> float:
+    """One message's share of a batch of `batch` messages in `groups` independent groups (the batch driver runs a group's
+    messages in order: one conversation's, or all of one WhatsApp number's) on `workers` threads. The waits of different
+    groups overlap, so the critical path is ceil(batch / min(workers, groups)) messages one after another (groups of
+    even size), but the CPU does not (one interpreter, one share of a vCPU): the batch lasts at least all its CPU."""
+    cpu = run_ms(cpu_ms, 0.0, memory_mb)
+    rounds = math.ceil(batch / max(1, min(workers, groups, batch)))
+    return max(batch * cpu, rounds * (cpu + io_ms)) / batch
 
 
 def process_io_ms(latencies: Latencies, measured: Measured | None = None) -> float:
     """The waits of one process delivery, averaged over the mix (calls counted by process_calls_bench)."""
-    scenarios = measured.scenarios if measured else measure_scenarios(context_fields=False)
+    scenarios = measured.scenarios if measured else measure_scenarios(context_fields=False)[0]
     return sum(weight * waits_ms(scenarios[name], latencies) for name, weight in MIX.items()) / sum(MIX.values())
 
 
@@ -270,7 +308,8 @@ def usage_of(reading: Any, measured: Measured, options: Options, *, ingest: Func
     """One delivery of one scenario."""
     latencies, batch = options.latencies, options.batch
     ingest_ms = run_ms(measured.ingest_cpu_ms, reading.sqs_requests * latencies.sqs_ms, ingest.memory_mb)
-    process_ms = run_ms(measured.process_cpu_ms[1 if batch == 1 else 10], waits_ms(reading, latencies), process.memory_mb)
+    cpu = measured.process_cpu_ms[1 if batch == 1 else 10]
+    process_ms = batch_ms_per_message(cpu, waits_ms(reading, latencies), process.memory_mb, batch, workers=options.workers, groups=options.groups)
     logs = measured.platform_log_bytes
     # The functions' lines (+26 B each), Lambda's platform lines for ingest's invocation and the batch's share of process's,
     # and the API's access line.
@@ -280,6 +319,7 @@ def usage_of(reading: Any, measured: Measured, options: Options, *, ingest: Func
     )
     record_days = RECORD_DAYS if options.record_days is None else options.record_days
     byte_days = sum((record_days if days == RECORD_DAYS else days) * size for days, size in reading.stored_bytes.items())
+    stored = byte_days / DAYS_PER_MONTH / GB
     return Usage(
         api_requests=1,
         api_bytes_out=reading.api_response_bytes,
@@ -295,7 +335,8 @@ def usage_of(reading: Any, measured: Measured, options: Options, *, ingest: Func
         sqs_requests=reading.sqs_billed + 2 / batch,
         rru=reading.units["RRU"],
         wru=reading.units["WRU"],
-        stored_gb_months=byte_days / DAYS_PER_MONTH / GB,
+        stored_gb_months=stored,
+        backed_up_gb_months=stored if options.pitr else 0.0,
         log_bytes=log_bytes,
         log_retention_months=log_retention_days() / DAYS_PER_MONTH,
         egress_bytes=reading.sent_bytes,
@@ -303,14 +344,48 @@ def usage_of(reading: Any, measured: Measured, options: Options, *, ingest: Func
     )
 
 
+def outbound_usage_of(reading: Any, measured: Measured, options: Options, *, outbound: FunctionConfig) -> Usage:
+    """The outbound function's work for one delivery's jobs (`reading.platform` sends), one job per invocation: the
+    jobs are a fraction of the messages (a new conversation's acknowledgement), so their batches are ASSUMED to hold one."""
+    jobs = reading.platform
+    if not jobs:
+        return Usage(outbound_memory_mb=outbound.memory_mb)
+    per_job_ms = run_ms(measured.outbound_cpu_ms, waits_ms(reading, options.latencies) / jobs, outbound.memory_mb)
+    logs = measured.platform_log_bytes
+    byte_days = sum(days * size for days, size in reading.stored_bytes.items())
+    stored = byte_days / DAYS_PER_MONTH / GB
+    return Usage(
+        outbound_invocations=jobs,
+        outbound_billed_ms=jobs * math.ceil(per_job_ms),
+        outbound_memory_mb=outbound.memory_mb,
+        init_gb_seconds=options.cold_share * jobs * INIT_SECONDS["OutboundFunction"] * outbound.memory_mb / 1024,
+        sqs_requests=reading.sqs_billed + 2 * jobs,  # its own requests, and the event source's receive and delete per job
+        rru=reading.units["RRU"],
+        wru=reading.units["WRU"],
+        stored_gb_months=stored,
+        backed_up_gb_months=stored if options.pitr else 0.0,
+        log_bytes=reading.log_bytes + reading.log_events * 26 + jobs * logs["process_invocation"],
+        log_retention_months=log_retention_days() / DAYS_PER_MONTH,
+        egress_bytes=reading.sent_bytes,
+    )
+
+
 def mixed_usage(measured: Measured, options: Options) -> Usage:
-    """Per inbound message: the scenarios' usage weighted by MIX (1.05 deliveries per message with the redeliveries)."""
-    ingest, process = template_function("IngestFunction"), template_function("ProcessFunction")
+    """Per inbound message: the scenarios' usage weighted by MIX (1.05 deliveries per message with the redeliveries),
+    the outbound function's for the jobs they queued included."""
+    ingest, process, outbound = (template_function(name) for name in ("IngestFunction", "ProcessFunction", "OutboundFunction"))
     if options.process_memory_mb:
         process = replace(process, memory_mb=options.process_memory_mb)
-    total = Usage(ingest_memory_mb=ingest.memory_mb, process_memory_mb=process.memory_mb, log_retention_months=log_retention_days() / DAYS_PER_MONTH)
+    total = Usage(
+        ingest_memory_mb=ingest.memory_mb,
+        process_memory_mb=process.memory_mb,
+        outbound_memory_mb=outbound.memory_mb,
+        log_retention_months=log_retention_days() / DAYS_PER_MONTH,
+    )
     for name, weight in MIX.items():
         total = total.plus(usage_of(measured.scenarios[name], measured, options, ingest=ingest, process=process).scaled(weight))
+        if name in measured.outbound:
+            total = total.plus(outbound_usage_of(measured.outbound[name], measured, options, outbound=outbound).scaled(weight))
     return total
 
 
@@ -321,10 +396,12 @@ def costs(measured: Measured, options: Options) -> dict[str, float]:
 # --- measuring ------------------------------------------------------------------------------------------
 
 
-def measure_scenarios(*, context_fields: bool) -> dict[str, Any]:
+def measure_scenarios(*, context_fields: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per scenario, the process side's reading and the outbound function's (bench/process_calls_bench.py)."""
     from bench.process_calls_bench import measure
 
-    return {result.scenario: result.socialdesk for result in measure(context_fields=context_fields)}
+    results = measure(context_fields=context_fields)
+    return {result.scenario: result.socialdesk for result in results}, {result.scenario: result.outbound for result in results}
 
 
 def platform_log_bytes() -> dict[str, int]:
@@ -367,12 +444,15 @@ def measure_all(*, context_fields: bool, quick: bool = False) -> Measured:
     from bench.process_memory_bench import measure as sizing
 
     size = sizing(6, 2) if quick else sizing(30, 3)
+    scenarios, outbound = measure_scenarios(context_fields=context_fields)
     return Measured(
-        scenarios=measure_scenarios(context_fields=context_fields),
+        scenarios=scenarios,
         ingest_cpu_ms=as_deployed_micros(300 if quick else 2000) / 1000,
         process_cpu_ms={10: size.batch_of_10.cpu_ms_per_message, 1: size.batch_of_1.cpu_ms_per_message},
         platform_log_bytes=platform_log_bytes(),
         process_peak_mb=size.peak_estimate_mb,
+        outbound=outbound,
+        outbound_cpu_ms=size.outbound.cpu_ms_per_message,
     )
 
 
@@ -405,20 +485,28 @@ def main() -> None:
     parser.add_argument("--salesforce-ms", type=float, default=Latencies.salesforce_ms)
     parser.add_argument("--dynamodb-ms", type=float, default=Latencies.dynamodb_ms)
     parser.add_argument("--sqs-ms", type=float, default=Latencies.sqs_ms)
+    parser.add_argument("--platform-ms", type=float, default=Latencies.platform_ms, help="a send to the platform (the outbound function)")
+    parser.add_argument("--workers", type=int, default=MAX_WORKERS, help="the batch driver's threads (default: process/sqs_batch.py's)")
+    parser.add_argument("--groups", type=int, default=1, help="independent groups per batch (1: one WhatsApp number's traffic)")
     parser.add_argument("--cold-start-share", type=float, default=COLD_START_SHARE)
     parser.add_argument("--quick", action="store_true", help="fewer timed requests and messages")
     args = parser.parse_args()
-    latencies = Latencies(args.zendesk_ms, args.salesforce_ms, args.dynamodb_ms, args.sqs_ms)
-    options = Options(latencies, args.process_memory, min(args.batch, template_batch_size()), args.cold_start_share)
+    latencies = Latencies(args.zendesk_ms, args.salesforce_ms, args.dynamodb_ms, args.sqs_ms, args.platform_ms)
+    batch = min(args.batch, template_batch_size())
+    options = Options(
+        latencies, args.process_memory, batch, workers=args.workers, groups=args.groups, pitr=template_pitr(), cold_share=args.cold_start_share
+    )
     ingest, process = template_function("IngestFunction"), template_function("ProcessFunction")
     shipped = measure_all(context_fields=False, quick=args.quick)
-    with_fields = replace(shipped, scenarios=measure_scenarios(context_fields=True))
+    fields_scenarios, fields_outbound = measure_scenarios(context_fields=True)
+    with_fields = replace(shipped, scenarios=fields_scenarios, outbound=fields_outbound)
     print(f"Command: {rerun('bench.cost_model')}\n")
     print_inputs(shipped, options, ingest, process)
 
     memory = options.process_memory_mb or process.memory_mb
     columns = {
         f"shipped rules, process {memory} MB": costs(shipped, options),
+        f"the same, PointInTimeRecovery {'off' if options.pitr else 'on'}": costs(shipped, replace(options, pitr=not options.pitr)),
         f"context fields on, process {memory} MB": costs(with_fields, options),
     }
     print(f"\n$ per million inbound messages ({sum(MIX.values()):.2f} million deliveries):\n")
@@ -433,18 +521,41 @@ def main() -> None:
     levers = {
         f"as above ({memory} MB, {options.batch} per batch)": costs(shipped, options),
         f"process {cheapest} MB": costs(shipped, at_cheapest),
-        f"{cheapest} MB, batches of {template_batch_size()}": costs(shipped, batched),
+        f"{cheapest} MB, batches of {template_batch_size()} of one WhatsApp number": costs(shipped, batched),
+        f"{cheapest} MB, batches of {template_batch_size()} in {template_batch_size()} groups, {options.workers} threads": costs(
+            shipped, replace(batched, groups=template_batch_size())
+        ),
         f"{cheapest} MB, batches of {template_batch_size()}, records kept 90 days": costs(shipped, replace(batched, record_days=90)),
+        f"{template_batch_size()} groups, PITR off, records kept 90 days": costs(
+            shipped, replace(batched, groups=template_batch_size(), pitr=False, record_days=90)
+        ),
         f"{cheapest} MB, waits x 2": costs(shipped, replace(at_cheapest, latencies=Latencies(*(2 * value for value in astuple(latencies))))),
     }
     print(f"\nLevers (shipped rules), $ per million inbound messages; {cheapest} MB is the cheapest size that holds the measured peak x 1.5:\n")
     print_costs(levers)
+    print_fullness(shipped, options)
     print(
         "\nNot per message (fixed, or per container): 2 secrets x $0.40 a month; GetSecretValue 24 calls per container-hour per "
         "function at 300 s caching, 240 under a bad-signature flood (bench/ingest_bench.py), $0.05 per 10,000; the event source "
         "mapping's empty long polls while the queue is idle; CloudWatch alarms and the EMF custom metrics (billed per metric "
         "per month); S3 and KMS for quarantined items only."
     )
+
+
+def print_fullness(measured: Measured, options: Options) -> None:
+    """The total by batch fullness, independent groups and memory: traffic's doing (and the brand's accounts), not the code's."""
+    sizes = sorted({1, 2, 5, template_batch_size()})
+    settings = [(256, 1, options.workers), (256, template_batch_size(), 4), (256, template_batch_size(), options.workers)]
+    settings += [(512, template_batch_size(), options.workers)]
+    print("\nTotal by messages per process invocation, shipped rules (groups: independent groups in a batch; threads):\n")
+    print("| messages per batch | " + " | ".join(f"{size} MB, {groups} group(s), {workers} threads" for size, groups, workers in settings) + " |")
+    print("|---|" + "---|" * len(settings))
+    for batch in sizes:
+        totals = [
+            sum(costs(measured, replace(options, batch=batch, process_memory_mb=size, groups=groups, workers=workers)).values())
+            for size, groups, workers in settings
+        ]
+        print(f"| {batch} | " + " | ".join(f"{total:.2f}" for total in totals) + " |")
 
 
 def print_inputs(measured: Measured, options: Options, ingest: FunctionConfig, process: FunctionConfig) -> None:
@@ -458,6 +569,9 @@ def print_inputs(measured: Measured, options: Options, ingest: FunctionConfig, p
     for size, cpu in sorted(measured.process_cpu_ms.items()):
         print(f"| process CPU per message, batches of {size}, at a full core (bench/process_memory_bench.py) | {cpu:.1f} ms |")
     print(f"| process function's peak resident memory, estimated (bench/process_memory_bench.py) | {measured.process_peak_mb:.0f} MB |")
+    outbound = template_function("OutboundFunction")
+    print(f"| outbound function | {outbound.memory_mb} MB, {outbound.architecture}; one job per invocation (ASSUMED) |")
+    print(f"| outbound CPU per job, at a full core (bench/process_memory_bench.py) | {measured.outbound_cpu_ms:.1f} ms |")
     logs = measured.platform_log_bytes
     platform_lines = f"{logs['ingest_invocation']} / {logs['process_invocation']} B"
     print(f"| Lambda START/END/REPORT lines per invocation, +26 B each: ingest / process | {platform_lines} |")
@@ -468,7 +582,9 @@ def print_inputs(measured: Measured, options: Options, ingest: FunctionConfig, p
     print(f"\nASSUMED: mix per inbound message: {mix}.")
     print(
         f"ASSUMED: waits per call: Zendesk {latencies.zendesk_ms:.0f} ms, Salesforce {latencies.salesforce_ms:.0f} ms, "
-        f"DynamoDB {latencies.dynamodb_ms:.0f} ms, SQS {latencies.sqs_ms:.0f} ms; {options.batch} message(s) per process invocation; "
+        f"DynamoDB {latencies.dynamodb_ms:.0f} ms, SQS {latencies.sqs_ms:.0f} ms, a platform send {latencies.platform_ms:.0f} ms; "
+        f"{options.batch} message(s) per process invocation in {options.groups} independent group(s) (WhatsApp numbers, other "
+        f"platforms' conversations) on {options.workers} threads; "
         f"{options.cold_share:.0%} of invocations cold (INIT ingest {INIT_SECONDS['IngestFunction'] * 1000:.0f} ms, "
         f"process {INIT_SECONDS['ProcessFunction'] * 1000:.0f} ms)."
     )
@@ -484,6 +600,22 @@ def print_inputs(measured: Measured, options: Options, ingest: FunctionConfig, p
         calls = f"{reading.zendesk} + {reading.salesforce} | {sum(reading.dynamodb.values())} | {reading.units['RRU']} / {reading.units['WRU']}"
         print(
             f"| {name} | {calls} | {one.process_billed_ms:.0f} ms | {one.sqs_requests:.1f} | {one.log_bytes:.0f} | {one.egress_bytes:.0f} "
+            f"| {one.stored_gb_months * MILLION:.2f} |"
+        )
+    print("\nThe outbound function's work for the jobs a delivery queued (shipped rules):\n")
+    print(
+        "| scenario | jobs | platform + Zendesk calls | DynamoDB calls | RRU / WRU | outbound duration | SQS requests | log bytes "
+        "| table GB-months x 1e6 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in MIX:
+        reading = measured.outbound.get(name)
+        if reading is None or not reading.platform:
+            continue
+        one = outbound_usage_of(reading, measured, options, outbound=outbound)
+        calls = f"{reading.platform} + {reading.zendesk} | {sum(reading.dynamodb.values())} | {reading.units['RRU']} / {reading.units['WRU']}"
+        print(
+            f"| {name} | {reading.platform} | {calls} | {one.outbound_billed_ms:.0f} ms | {one.sqs_requests:.1f} | {one.log_bytes:.0f} "
             f"| {one.stored_gb_months * MILLION:.2f} |"
         )
 

@@ -15,6 +15,10 @@ Each integration runs the same four deliveries, in order, on its own fresh state
   to put it without a fourth call); Salesforce one Composite request: the contact upserted by external id and the Task
   inserted. 3 + 1 calls whatever happens, a redelivery included (which it cannot tell from a new message).
 
+After each delivery the outbound queue is drained through the outbound handler (the shipped rules acknowledge a new
+conversation on WhatsApp): what it does is counted apart, as the outbound function's own work (its send ledger, the
+Graph API send, answered by a fake, and the note on the ticket).
+
 Both rule sets are the shipped config/socialdesk.toml (only the Zendesk subdomain and Salesforce domain pointed at the
 fakes): as shipped, without context fields (a new conversation costs socialdesk one more Zendesk call, the context
 note), and with its context fields switched on. Every message carries its own time, as a platform's would. Salesforce
@@ -25,8 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import math
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -47,7 +53,7 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import customer_key
 from socialdesk.observability import logger
 from socialdesk.platforms.meta import MetaWebhook
-from socialdesk.store.dynamodb import EVENT_RETENTION, MESSAGE_TIME_RETENTION, PAUSE_RETENTION, RECORD_RETENTION
+from socialdesk.platforms.meta_send import GRAPH_API
 from tests.support.dynamodb_capacity import MeteredClient, item_size
 from tests.support.http_fakes import SALESFORCE, ZENDESK
 from tests.support.process_stack import Flow, private_key_pem, process_stack
@@ -59,6 +65,9 @@ LOGIN = "POST /oauth2/token"
 # DynamoDB bills 100 bytes of overhead per item stored (Developer Guide, "Item sizes and formats").
 ITEM_OVERHEAD_BYTES = 100
 SQS_BILLING_CHUNK = 64 * 1024
+# The Cloud API's send (developers.facebook.com/docs/whatsapp/cloud-api/reference/messages): any of the brand's numbers.
+WHATSAPP_SEND = re.compile(rf"{re.escape(GRAPH_API)}/\d+/messages")
+BRAND_NUMBERS = ("106540352242922", "106540352299999")
 
 
 def rules_text(*, context_fields: bool) -> str:
@@ -209,6 +218,8 @@ class Reading:
 
     zendesk: int = 0
     salesforce: int = 0
+    platform: int = 0
+    """Sends to the platform (the outbound function's)."""
     sent_bytes: int = 0
     dynamodb: Counter[str] = field(default_factory=Counter)
     units: Counter[str] = field(default_factory=Counter)
@@ -229,6 +240,7 @@ class Reading:
         return Reading(
             zendesk=self.zendesk - other.zendesk,
             salesforce=self.salesforce - other.salesforce,
+            platform=self.platform - other.platform,
             sent_bytes=self.sent_bytes - other.sent_bytes,
             dynamodb=self.dynamodb - other.dynamodb,
             units=self.units - other.units,
@@ -247,6 +259,8 @@ class Result:
     scenario: str
     socialdesk: Reading
     stateless: Reading
+    outbound: Reading = field(default_factory=Reading)
+    """The outbound function's work for the jobs the delivery queued (socialdesk's acknowledgement)."""
 
 
 class Meter:
@@ -260,6 +274,7 @@ class Meter:
         self.sqs_requests = 0
         self.sqs_billed = 0
         self.api_response_bytes = 0
+        self.platform_sends = 0
         self._table = boto3.client("dynamodb", region_name=REGION)
         clients.sqs().meta.events.register("before-call.sqs", self._sqs_request)
 
@@ -267,6 +282,17 @@ class Meter:
         self.sqs_requests += 1
         # Each 64 KB chunk of a request's payload is billed as one request (aws.amazon.com/sqs/pricing).
         self.sqs_billed += max(1, math.ceil(len(params.get("body") or b"") / SQS_BILLING_CHUNK))
+
+    def platform_send(self, request: Any) -> tuple[int, dict[str, str], str]:
+        """WhatsApp's answer to a send: the new message's wamid."""
+        self.platform_sends += 1
+        answer = {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.SENT{self.platform_sends}"}]}
+        return 200, {"content-type": "application/json"}, json.dumps(answer)
+
+    def drain_outbound(self) -> None:
+        """The outbound handler on the outbound queue's batches until it is empty."""
+        while self.flow.outbound_once() is not None:
+            pass
 
     def webhook(self, event: dict[str, Any]) -> None:
         answer = ingest_handler(event, FakeLambdaContext())
@@ -283,6 +309,7 @@ class Meter:
         return Reading(
             zendesk=sum(zendesk.calls.values()),
             salesforce=sum(calls.values()),
+            platform=self.platform_sends,
             sent_bytes=zendesk.sent_bytes + salesforce.sent_bytes,
             dynamodb=self.metered.calls.copy() if self.metered else Counter(),
             units=self.metered.units.copy() if self.metered else Counter(),
@@ -296,16 +323,14 @@ class Meter:
         )
 
     def _stored_bytes(self) -> dict[int, int]:
-        """The table's items, each its size + 100 B of overhead, by the days it is kept (its `expires_at` TTL, store/dynamodb.py)."""
+        """The table's items, each its size + 100 B of overhead, by the days its `expires_at` TTL keeps it (store/dynamodb.py's
+        retentions; an item without one would be kept for ever, and fails the count)."""
         name = self.flow.aws.resource("StateTable")
+        now = datetime.now(UTC).timestamp()
         stored: Counter[int] = Counter()
         for page in self._table.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
             for item in page["Items"]:
-                kind = item["pk"]["S"].split("#", 1)[0]
-                kept = {"EVENT": EVENT_RETENTION, "PARK": EVENT_RETENTION, "PAUSE": PAUSE_RETENTION}.get(kind, RECORD_RETENTION)
-                if item["sk"]["S"].startswith("T#"):  # a message's time, under its conversation's partition
-                    kept = MESSAGE_TIME_RETENTION
-                stored[kept.days] += item_size(item) + ITEM_OVERHEAD_BYTES
+                stored[round((int(item["expires_at"]["N"]) - now) / 86400)] += item_size(item) + ITEM_OVERHEAD_BYTES
         return dict(stored)
 
 
@@ -321,15 +346,26 @@ def metered_stack(rules: str, *, metered: bool = True) -> Iterator[Meter]:
         rules_file.write_text(rules)
         with process_stack(rules_file, private_key_pem()) as flow, contextlib.redirect_stdout(logs):
             stream = handler.setStream(logs)
+            flow.aws.put_secret("PlatformSecret", {"whatsapp_tokens": dict.fromkeys(BRAND_NUMBERS, "EAAGwhatsapp")})
             try:
                 if not metered:
-                    yield Meter(flow, None, logs)
+                    yield sending(Meter(flow, None, logs))
                     return
                 client = MeteredClient(clients.dynamodb())
-                with patch("socialdesk.composition.process.dynamodb", lambda: client):
-                    yield Meter(flow, client, logs)
+                with (
+                    patch("socialdesk.composition.process.dynamodb", lambda: client),
+                    patch("socialdesk.composition.outbound.dynamodb", lambda: client),
+                ):
+                    yield sending(Meter(flow, client, logs))
             finally:
                 handler.setStream(stream)
+
+
+def sending(meter: Meter) -> Meter:
+    """The meter, with the platform's send answered (and counted) on its stack."""
+    assert meter.flow.http is not None
+    meter.flow.http.add_callback("POST", WHATSAPP_SEND, callback=meter.platform_send)
+    return meter
 
 
 def counted(meter: Meter, action: Callable[[], None]) -> Reading:
@@ -348,11 +384,14 @@ def measure(*, context_fields: bool) -> list[Result]:
             meter.webhook(message.webhook())
             meter.flow.process_all()
 
-        ours = [counted(meter, lambda message=message: through_socialdesk(message)) for message in messages]  # type: ignore[misc]
+        ours, sends = [], []
+        for message in messages:
+            ours.append(counted(meter, lambda message=message: through_socialdesk(message)))  # type: ignore[misc]
+            sends.append(counted(meter, meter.drain_outbound))
     with metered_stack(rules) as meter:
         stateless = StatelessIntegration(context_fields=context_fields)
         theirs = [counted(meter, lambda message=message: stateless.handle(message.event())) for message in messages]  # type: ignore[misc]
-    return [Result(name, mine, other) for name, mine, other in zip(SCENARIOS, ours, theirs, strict=True)]
+    return [Result(name, mine, other, send) for name, mine, other, send in zip(SCENARIOS, ours, theirs, sends, strict=True)]
 
 
 # --- the tables ---------------------------------------------------------------------------------
@@ -397,6 +436,19 @@ def main() -> None:
         print(
             f"| {result.scenario} | {operations} | {ours.sqs_requests} | {ours.log_events} / {ours.log_bytes} "
             f"| {ours.sent_bytes} / {theirs.sent_bytes} | {ours.stored_byte_days / 1024:.0f} |"
+        )
+    print("\nThe outbound function's work for the jobs each delivery queued (shipped rules; its Graph API send answered by a fake):\n")
+    print(
+        "| scenario | platform sends | Zendesk calls (the note) | DynamoDB calls by operation | RRU / WRU | log lines / bytes "
+        "| table storage kept (KB-days) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for result in measured["shipped (no context fields)"]:
+        sends = result.outbound
+        operations = ", ".join(f"{name} {count}" for name, count in sorted(sends.dynamodb.items())) or "none"
+        print(
+            f"| {result.scenario} | {sends.platform} | {sends.zendesk} | {operations} | {capacity(sends)} | {sends.log_events} / {sends.log_bytes} "
+            f"| {sends.stored_byte_days / 1024:.0f} |"
         )
     print(
         "\nSQS requests: the ingest function's SendMessageBatch (the event source mapping's ReceiveMessage and delete are "

@@ -45,6 +45,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from bench import rerun
 from bench.process_calls_bench import Message, metered_stack, rules_text
+from functions.outbound.app import lambda_handler as outbound_handler
 from functions.process.app import lambda_handler as process_handler
 from tests.support.webhooks import FakeLambdaContext
 
@@ -62,6 +63,10 @@ def rss():
     return {{name: int(re.search(name + r":\\s+(\\d+)", status).group(1)) // 1024 for name in ("VmRSS", "VmHWM")}}
 if {what!r} == "boto3":
     import boto3
+elif {what!r} == "outbound":
+    import functions.outbound.app  # with AWS_LAMBDA_FUNCTION_NAME set: INIT, as Lambda runs it
+    from socialdesk.composition import clients
+    assert clients.dynamodb.cache_info().currsize and clients.secretsmanager.cache_info().currsize, "init() built no client"
 else:
     import functions.process.app  # with AWS_LAMBDA_FUNCTION_NAME set: INIT, as Lambda runs it
     from socialdesk.composition import clients
@@ -89,11 +94,16 @@ def lambda_environment() -> dict[str, str]:
         "SOCIALDESK_PLATFORM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-PlatformSecret-AbCdEf",
         "SOCIALDESK_RULES_FILE": str(ROOT / "config" / "socialdesk.toml"),
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+        # The outbound function's own (infra/template.yaml), harmless to the process function's INIT.
+        "SOCIALDESK_OUTBOUND_QUEUE_URL": queue.replace("Inbound", "Outbound"),
+        "SOCIALDESK_OUTBOUND_DEAD_LETTER_QUEUE_URL": queue.replace("Inbound", "OutboundDeadLetter"),
+        "SOCIALDESK_PLATFORM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-PlatformSecret-AbCdEf",
+        "SOCIALDESK_PLATFORM_TIMEOUT_SECONDS": "10",
     }
 
 
 def fresh_rss(what: str) -> dict[str, int]:
-    """Resident and peak memory (MB) of a fresh interpreter after `import boto3`, or after the process handler's INIT."""
+    """Resident and peak memory (MB) of a fresh interpreter after `import boto3`, or after the process or outbound handler's INIT."""
     code = INIT_PROBE.format(root=str(ROOT), layer=str(ROOT / "layers" / "core"), what=what)
     done = subprocess.run([sys.executable, "-c", code], env=lambda_environment(), capture_output=True, text=True, check=True)
     figures: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -163,6 +173,9 @@ class Sizing:
     batch_growth_mb: float
     batch_of_10: BatchFigures
     batch_of_1: BatchFigures
+    outbound: BatchFigures
+    """The outbound function on the acknowledgements the batches of 10 queued (CPU per job, fakes excluded)."""
+    outbound_init_rss_mb: int = 0
     python: str = platform.python_version()
     machine: str = platform.machine()
 
@@ -204,16 +217,35 @@ def run_batches(meter: Any, messages: list[Message], batch_size: int, fakes: Fak
     return figures
 
 
+def run_outbound(meter: Any, fakes: FakeTime) -> BatchFigures:
+    """The outbound handler on the outbound queue's batches (the acknowledgements), timed as `run_batches` times process."""
+    figures = BatchFigures()
+    flow = meter.flow
+    while event := flow.aws.receive_lambda_event(flow.aws.resource("OutboundQueue"), max_messages=10):
+        fake_cpu = fakes.cpu
+        cpu, wall = time.process_time(), time.perf_counter()
+        answer = outbound_handler(event, FakeLambdaContext(function_name="socialdesk-outbound", memory_limit_in_mb=512))
+        figures.cpu_seconds += time.process_time() - cpu - (fakes.cpu - fake_cpu)
+        figures.wall_seconds += time.perf_counter() - wall
+        assert not answer["batchItemFailures"], answer
+        figures.messages += len(event["Records"])
+        figures.batches += 1
+    return figures
+
+
 def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
     boto3_rss = fresh_rss("boto3")
     init = fresh_rss("process")
+    outbound_init = fresh_rss("outbound")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     with metered_stack(rules_text(context_fields=False), metered=False) as meter, FakeTime().installed() as fakes:
         warm_up = conversations(start - timedelta(minutes=30), 1, 1, offset=9_000_000)
         before = memory_status()["VmRSS"]
         reset_peak()
         run_batches(meter, warm_up, 10, fakes)  # the first batch: secret read, clients built, Salesforce login
+        run_outbound(meter, fakes)  # its first batch: the platform secret read, the senders built
         tens = run_batches(meter, conversations(start, conversation_count, follow_ups, offset=0), 10, fakes)
+        sends = run_outbound(meter, fakes)
         ones = run_batches(meter, conversations(start + timedelta(minutes=10), conversation_count // 3, follow_ups, offset=100_000), 1, fakes)
         growth = (memory_status()["VmHWM"] - before) / 1024
     return Sizing(
@@ -223,6 +255,8 @@ def measure(conversation_count: int = 30, follow_ups: int = 3) -> Sizing:
         batch_growth_mb=max(0.0, growth),
         batch_of_10=tens,
         batch_of_1=ones,
+        outbound=sends,
+        outbound_init_rss_mb=outbound_init["VmRSS"],
     )
 
 
@@ -260,11 +294,17 @@ def main() -> None:
     print(f"| fresh interpreter, process handler INIT (imports + `init()`): resident / peak | {sizing.init_rss_mb} MB / {sizing.init_peak_mb} MB |")
     print(f"| growth of the peak resident set over all batches (moto included, errs high) | {sizing.batch_growth_mb:.1f} MB |")
     print(f"| estimated peak of the function: INIT resident + growth | {sizing.peak_estimate_mb:.0f} MB |")
+    print(f"| outbound function: fresh interpreter, handler INIT (imports + `init()`): resident | {sizing.outbound_init_rss_mb} MB |")
     for label, figures in (("batches of 10", sizing.batch_of_10), ("batches of 1", sizing.batch_of_1)):
         print(
             f"| CPU per message, {label} ({figures.messages} messages, {figures.batches} batches; fakes excluded) "
             f"| {figures.cpu_ms_per_message:.1f} ms (wall with the fakes' answers {figures.wall_ms_per_message:.1f} ms) |"
         )
+    sends = sizing.outbound
+    print(
+        f"| outbound function: CPU per job ({sends.messages} acknowledgements, {sends.batches} batches; fakes excluded) "
+        f"| {sends.cpu_ms_per_message:.1f} ms (wall with the fakes' answers {sends.wall_ms_per_message:.1f} ms) |"
+    )
     print(f"\nDuration x price at each memory size (arm64 ${lambda_price():.10f} per GB-s), batches of 10, per message:")
     print(
         f"CPU {sizing.batch_of_10.cpu_ms_per_message:.1f} ms x max(1, 1769 / MB) + waiting {io_ms:.0f} ms "

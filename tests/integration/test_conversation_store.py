@@ -522,6 +522,20 @@ def test_one_automatic_message_per_conversation_per_window(store: ConversationSt
     assert not store.claim_automatic(KEY, owner="event-1", now=NOW + timedelta(hours=24, minutes=1), window=window)
 
 
+def test_a_claim_refused_inside_its_window_costs_a_read_and_no_write(metered: tuple[DynamoDbConversationStore, MeteredClient]) -> None:
+    store, client = metered
+    window = timedelta(hours=24)
+    # Given a conversation whose automatic message was claimed by its first message (a read, then the conditional write)
+    first = cost_of(client, lambda: store.claim_automatic(KEY, owner="event-1", now=NOW, window=window))
+    # When its follow-up comes inside the window
+    refused: list[bool] = []
+    follow_up = cost_of(client, lambda: refused.append(store.claim_automatic(KEY, owner="event-2", now=NOW + timedelta(minutes=3), window=window)))
+    # Then it is refused by one strongly consistent read, writing nothing (docs/benchmarks.md: a follow-up's 6 WRU)
+    assert refused == [False]
+    assert follow_up == ({"RRU": 1}, {"GetItem": 1})
+    assert first == ({"RRU": 1, "WRU": 1}, {"GetItem": 1, "UpdateItem": 1})
+
+
 def test_a_retry_keeps_the_time_its_claim_was_taken(store: ConversationStore) -> None:
     window = timedelta(hours=1)
     # Given a claim, and its retry 50 minutes later

@@ -229,3 +229,21 @@ def test_outbound_concurrency_defaults_to_two_and_a_refused_token_raises_the_con
     from socialdesk.observability import TOKEN_REJECTED_METRIC
 
     assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == ("Socialdesk", TOKEN_REJECTED_METRIC, 0)
+
+
+def test_the_state_tables_continuous_backups_are_on_unless_the_deployer_turns_them_off(template: dict[str, Any]) -> None:
+    """Given the template as shipped, Then PointInTimeRecovery defaults to "true", and the state table's point-in-time
+    recovery follows that parameter alone (docs/benchmarks.md prices both settings)."""
+    assert template["Parameters"]["PointInTimeRecovery"]["Default"] == "true"
+    assert template["Conditions"]["KeepsContinuousBackups"] == {"Fn::Equals": [{"Ref": "PointInTimeRecovery"}, "true"]}
+    table = template["Resources"]["StateTable"]["Properties"]
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": {"Fn::If": ["KeepsContinuousBackups", True, False]}}
+
+
+def test_the_inbound_batching_window_is_off_unless_the_deployer_trades_latency_for_fuller_batches(template: dict[str, Any]) -> None:
+    """Given the template as shipped, Then the inbound event source invokes at once (InboundBatchingWindowSeconds 0), and
+    its batching window is that parameter's, within SQS's allowed range (docs/benchmarks.md prices fuller batches)."""
+    parameter = template["Parameters"]["InboundBatchingWindowSeconds"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (0, 0, 20)
+    inbound = template["Resources"]["ProcessFunction"]["Properties"]["Events"]["Inbound"]["Properties"]
+    assert inbound["MaximumBatchingWindowInSeconds"] == {"Ref": "InboundBatchingWindowSeconds"}

@@ -1,7 +1,9 @@
 """The one place Powertools' Logger and Metrics are created; everything else imports these."""
 
+from __future__ import annotations
+
 import logging
-from types import TracebackType
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -9,14 +11,30 @@ from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from socialdesk.privacy import log_trace
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from aws_lambda_powertools.logging.types import LogRecord
+
+
+# Keys Powertools' Lambda context adds to every line that CloudWatch already holds: each function has its own log group
+# (its name and ARN), and Lambda's REPORT line gives the memory size. ~150 B of a ~600 B line, billed per GB ingested.
+# The request id and cold start stay: they tie a line to its invocation's REPORT line.
+REDUNDANT_KEYS = ("function_arn", "function_name", "function_memory_size")
+
 
 class _PrivateFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON lines, with exceptions passed through `log_trace`.
+    """Powertools' JSON lines, with exceptions passed through `log_trace`, without the keys the log group already says.
 
     An exception's message is no text of ours: an adapter's error may name a WhatsApp chat key (a phone number), a
     library's an e-mail address. The structured `stack_trace` field (which prints the exception's value as it is) is
     off; the `exception` field keeps the frames and the scrubbed message.
     """
+
+    def serialize(self, log: LogRecord) -> str:
+        for key in REDUNDANT_KEYS:
+            log.pop(key, None)  # type: ignore[misc]  # a TypedDict in Powertools' types, a plain dict at run time
+        return super().serialize(log)
 
     def formatException(self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]) -> str:  # noqa: N802
         return log_trace(super().formatException(ei))

@@ -60,10 +60,13 @@ MAX_WAITING_SECONDS = 7 * 24 * 3600
 # How often an event waiting for an operator's fix is tried again.
 BLOCKED_WAIT_SECONDS = 300
 # Conversations of one batch processed at once. A batch holds at most 10 records (infra/template.yaml: BatchSize), and
-# an event is mostly waiting on the network, so threads suffice; four turn a batch of ten new conversations from ten
-# events' waits into three. Not ten: each worker is one more call at once against Zendesk's and Salesforce's rate
-# limits, in every one of the ProcessMaxConcurrency containers, and one more connection each side keeps open.
-MAX_WORKERS = 4
+# an event is mostly waiting on the network, so threads suffice: ten, one per record, turn a batch of ten independent
+# conversations from ten events' waits into one (bench/process_overlap_bench.py measured 0.18 of one thread's wall time,
+# against 0.29 with four), and Lambda bills that wall time. Each worker is one more call at once against Zendesk's and
+# Salesforce's rate limits, in every one of the ProcessMaxConcurrency containers: a 429 pauses them all through the
+# shared pause (process_event.py), so the rate limit, not the thread count, sets the ceiling; and ten is the
+# connection pool requests keeps per host (pool_maxsize), so no connection is opened and thrown away.
+MAX_WORKERS = 10
 
 
 @dataclass

@@ -317,7 +317,14 @@ class DynamoDbConversationStore:
     # --- automatic messages: one per conversation per window -----------------------------------
 
     def claim_automatic(self, conversation_key: str, *, owner: str, now: datetime, window: timedelta) -> bool:
-        """One conditional UpdateItem: the claim is taken when there is none, or the last one is `window` old."""
+        """A conditional UpdateItem: the claim is taken when there is none, or the last one is `window` old.
+
+        Read first: most messages of a conversation come inside the window of its first, and a strongly consistent read
+        answers them for 1 RRU where a refused conditional write costs 1 WRU, five times the price (claims only move
+        forward, so a claim seen inside its window is still held). The write still decides between two claimants."""
+        held = self._get(_key("AUTO", conversation_key))
+        if held is not None and int(held.get("auto_at", 0)) > _epoch(now - window):
+            return held.get("auto_owner") == owner  # a retry of the claimant keeps its claim (and its time)
         try:
             self._update(
                 _key("AUTO", conversation_key),

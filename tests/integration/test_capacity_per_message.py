@@ -1,0 +1,44 @@
+"""What one inbound message costs in DynamoDB, as docs/benchmarks.md and the cost model state it, measured the way
+bench/process_calls_bench.py measures it (the whole stack in moto, capacity counted by AWS's sizing rules)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bench.process_calls_bench import Result, measure
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, Result]:
+    return {result.scenario: result for result in measure(context_fields=False)}
+
+
+def test_a_follow_up_inside_the_acknowledgement_window_writes_six_units(shipped: dict[str, Result]) -> None:
+    """Given a known customer's follow-up in their open conversation, with the shipped rules (acknowledgements on)
+    When it goes through ingest and process
+    Then it costs 14 DynamoDB calls, 8 RRU and 6 WRU: the window's claim is answered by a read, not a refused write."""
+    follow_up = shipped["known customer, follow-up in the same conversation"].socialdesk
+    assert follow_up.dynamodb == Counter(GetItem=8, PutItem=1, UpdateItem=5)
+    assert (follow_up.units["RRU"], follow_up.units["WRU"]) == (8, 6)
+
+
+def test_a_new_conversation_and_a_redelivery_cost_what_the_docs_say(shipped: dict[str, Result]) -> None:
+    """Given the four deliveries of the calls benchmark, Then a new customer costs 8 RRU / 13 WRU, a known customer's new
+    conversation 8 / 10, and a redelivery one strongly consistent read and no write."""
+    units = {name: (result.socialdesk.units["RRU"], result.socialdesk.units["WRU"]) for name, result in shipped.items()}
+    assert units["new customer, new conversation"] == (8, 13)
+    assert units["known customer, new conversation"] == (8, 10)
+    assert units["the same message delivered again"] == (1, 0)
+
+
+def test_the_outbound_function_writes_three_units_per_acknowledgement(shipped: dict[str, Result]) -> None:
+    """Given a new conversation's acknowledgement on the outbound queue, When the outbound function sends it
+    Then it makes one platform send and one Zendesk note, and writes 3 WRU (claim, remembered message, finish), reading
+    nothing; a follow-up queues no job."""
+    sends = shipped["new customer, new conversation"].outbound
+    assert (sends.platform, sends.zendesk) == (1, 1)
+    assert sends.dynamodb == Counter(UpdateItem=3)
+    assert (sends.units["RRU"], sends.units["WRU"]) == (0, 3)
+    assert shipped["known customer, follow-up in the same conversation"].outbound.platform == 0
