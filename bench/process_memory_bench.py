@@ -97,7 +97,6 @@ def lambda_environment() -> dict[str, str]:
         # The outbound function's own (infra/template.yaml), harmless to the process function's INIT.
         "SOCIALDESK_OUTBOUND_QUEUE_URL": queue.replace("Inbound", "Outbound"),
         "SOCIALDESK_OUTBOUND_DEAD_LETTER_QUEUE_URL": queue.replace("Inbound", "OutboundDeadLetter"),
-        "SOCIALDESK_PLATFORM_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:socialdesk-PlatformSecret-AbCdEf",
         "SOCIALDESK_PLATFORM_TIMEOUT_SECONDS": "10",
     }
 
