@@ -59,6 +59,10 @@ class OutboundJob(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     decided_at: UtcTime | None = None
     template: str | None = None
     """A pre-approved WhatsApp template to send instead of `text` (outside the 24-hour window); `text` stays for the note."""
+    messaging_tag: str | None = None
+    """A Messenger/Instagram message tag (`HUMAN_AGENT`: an agent's reply 24 hours to 7 days after the customer wrote)."""
+    attachment_urls: tuple[str, ...] = ()
+    """Files the agent attached in Zendesk, sent by URL where the platform takes one (agent replies)."""
 
 
 def encode_job(job: OutboundJob) -> str:

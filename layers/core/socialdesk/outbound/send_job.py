@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from socialdesk.desk.port import Desk
+    from socialdesk.model.desk_event import AnswerLog
+    from socialdesk.outbound.reply_policy import ReplyPolicy
     from socialdesk.ports.outbound import Senders
     from socialdesk.store.port import SendLedger, SendStatus
 
@@ -65,11 +67,24 @@ JOBS: MessageKind[OutboundJob] = MessageKind(
 class SendJob:
     """The outbound use case over one job (the batch driver's handler: `SqsBatch(process=SendJob(...), messages=JOBS)`)."""
 
-    def __init__(self, *, ledger: SendLedger, senders: Senders, desk: Desk | None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        *,
+        ledger: SendLedger,
+        senders: Senders,
+        desk: Desk | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        replies: ReplyPolicy | None = None,
+        answers: AnswerLog | None = None,
+    ) -> None:
         self._ledger = ledger
         self._senders = senders
         self._desk = desk
         self._clock = clock
+        self._replies = replies
+        """Agents' replies: what each platform lets them be now (outbound/reply_policy.py)."""
+        self._answers = answers
+        """Where an accepted agent reply stops the response clock."""
         self._paused: dict[tuple[str, str], datetime] = {}
         """Until when each sending account is rate limited, as its platform last said: the container's later jobs for it
         wait without a call (SQS redelivers to any container; another one learns from its own first 429)."""
@@ -90,7 +105,11 @@ class SendJob:
                 self._note(job, uncertain_note(job, "the try that sent it stopped before it finished"))
                 outcome.actions.append("reply_uncertain")
             return outcome
+        remarks: tuple[str, ...] = ()
         try:
+            if self._replies is not None:
+                prepared = self._replies.prepare(job, now)
+                job, remarks = prepared.job, prepared.remarks
             if (outside := _outside_window(job, now)) is not None:
                 raise SendRefusedError(outside)
             sent = self._senders.sender_for(job).send(job)
@@ -128,9 +147,20 @@ class SendJob:
         # Remembered before anything else: the echo may arrive within a second, and must be recognised as ours.
         self._ledger.remember_sent(job.platform, sent.platform_message_id, job.job_id, job.conversation_key, now)
         self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
-        self._note(job, sent_note(job, sent.platform_message_id))
+        self._note(job, " ".join((sent_note(job, sent.platform_message_id), *(f"Note: {remark}." for remark in remarks))))
         outcome.actions.append("reply_sent")
+        if job.kind == JobKind.AGENT_REPLY and self._answers is not None:
+            self._record_answer(job, sent.platform_message_id, now)
         return outcome
+
+    def _record_answer(self, job: OutboundJob, message_id: str, at: datetime) -> None:
+        """The platform accepted an agent's reply: the response clock stops. The send is done whatever becomes of this."""
+        assert self._answers is not None
+        try:
+            self._answers.record_answer(job.conversation_key, at=at, reference=message_id, source="agent_reply")
+        except Exception:
+            count_metric("AnswerNotRecorded")
+            logger.exception("an accepted agent reply could not be recorded as the conversation's answer", extra={"job": log_key(job.job_id)})
 
     def _pause_left(self, job: OutboundJob, now: datetime) -> int | None:
         with self._lock:
@@ -157,7 +187,9 @@ class SendJob:
 
 def _outside_window(job: OutboundJob, now: datetime) -> str | None:
     """Why a WhatsApp text cannot reach the customer any more, when the job says when they last wrote."""
-    if job.platform != Platform.WHATSAPP or job.customer_message_at is None or now - job.customer_message_at <= WHATSAPP_WINDOW:
+    if job.platform != Platform.WHATSAPP or job.customer_message_at is None or (job.kind == JobKind.AGENT_REPLY and job.template):
+        return None  # the reply policy chose a template, which may be sent outside the window
+    if now - job.customer_message_at <= WHATSAPP_WINDOW:
         return None
     hours = int((now - job.customer_message_at).total_seconds() // 3600)
     return f"the customer last wrote {hours} hours ago, outside WhatsApp's 24-hour window (131047); only a template can reach them now"

@@ -74,7 +74,10 @@ class GraphSender:
             if job.platform not in (Platform.FACEBOOK, Platform.INSTAGRAM) or not job.reply_to_id:
                 raise SendRefusedError(f"a public reply on {job.platform} needs a Facebook or Instagram comment to answer")
             edge = "comments" if job.platform == Platform.FACEBOOK else "replies"
-            answer = self._post(f"{job.reply_to_id}/{edge}", data={"message": job.text})
+            data = {"message": job.text}
+            if job.platform == Platform.FACEBOOK and job.attachment_urls:
+                data["attachment_url"] = job.attachment_urls[0]  # a comment takes one photo by URL (Graph: /{object-id}/comments)
+            answer = self._post(f"{job.reply_to_id}/{edge}", data=data)
             return Sent(platform_message_id=_required(answer, "id"))
         if job.channel == Channel.PRIVATE_REPLY:
             if not job.reply_to_id:
@@ -82,7 +85,10 @@ class GraphSender:
             body: dict[str, Any] = {"recipient": {"comment_id": job.reply_to_id}, "message": {"text": job.text}}
         else:
             body = {"recipient": {"id": job.recipient_id}, "message": {"text": job.text}}
-            if job.platform != Platform.INSTAGRAM:
+            if job.messaging_tag:
+                # An agent's reply 24 hours to 7 days after the customer wrote (Send API: MESSAGE_TAG + tag HUMAN_AGENT)
+                body |= {"messaging_type": "MESSAGE_TAG", "tag": job.messaging_tag}
+            elif job.platform != Platform.INSTAGRAM:
                 body["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
         answer = self._post(f"{job.account_id}/messages", json=body)
         return Sent(platform_message_id=_required(answer, "message_id"))
@@ -102,13 +108,13 @@ class WhatsAppSender:
     def send(self, job: OutboundJob) -> Sent:
         if job.channel != Channel.DIRECT_MESSAGE:
             raise SendRefusedError("WhatsApp has only the chat: send a direct message")
-        body = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": job.recipient_id,
-            "type": "text",
-            "text": {"preview_url": False, "body": job.text},
-        }
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": job.recipient_id}
+        if job.template:
+            # Outside the 24-hour window only a pre-approved template is delivered (`type: "template"`, `template.name`,
+            # `language.code`: the Cloud API's messages reference).
+            body |= {"type": "template", "template": {"name": job.template, "language": {"code": job.language or "en"}}}
+        else:
+            body |= {"type": "text", "text": {"preview_url": False, "body": job.text}}
         answer = graph_post(self._session, f"{self._base}/{job.account_id}/messages", self._token, json=body)
         messages = answer.get("messages")
         if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
