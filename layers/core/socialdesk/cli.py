@@ -122,6 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     send.set_defaults(command=_send, name="send")
 
+    reply = commands.add_parser("reply", help="answer a ticket as an agent in the local sandbox helpdesk", description=_doc("reply"))
+    reply.add_argument("ticket", type=int, help="the sandbox ticket number (e.g. 4014)")
+    reply.add_argument("text", help="the agent's public comment")
+    reply.add_argument("--private", action="store_true", help="answer privately (tags the ticket socialdesk_private first)")
+    reply.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", help="the local stack (default %(default)s)")
+    reply.set_defaults(command=_reply, name="reply")
+
     demo = commands.add_parser("demo", help="replay a realistic scenario on a fresh local stack and summarise it", description=_doc("demo"))
     _stack_options(demo, port=0)
     demo.set_defaults(command=_demo, name="demo")
@@ -172,6 +179,12 @@ def _doc(command: str) -> str:
         "send": (
             "Sign a sample event from events/ (or an edited file) with the local test secrets and post it to the local stack, "
             "its timestamps moved to now."
+        ),
+        "reply": (
+            "Answer a ticket of the running local stack as an agent: the comment is added to the sandbox helpdesk, and the "
+            "ticket event Zendesk would send is signed and posted to the stack's /webhooks/zendesk, from where desk_events, "
+            "the outbound queue and the outbound function carry it to the sandbox platform. The console's thread view has the "
+            "same form."
         ),
         "demo": (
             "Start a fresh local stack, replay a morning of social customer service (several customers and platforms, a thread "
@@ -262,6 +275,25 @@ def _send(args: argparse.Namespace) -> int:
 
     print(printable(f"{event['requestContext']['http']['method']} {event['rawPath']} → {status} {body}"))
     return 0 if 200 <= status < 300 else 1
+
+
+def _reply(args: argparse.Namespace) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = _stack_url(args.url)
+    body = json.dumps({"ticket": args.ticket, "text": args.text, "private": args.private}).encode()
+    request = urllib.request.Request(f"{url}/console/reply", data=body, headers={"content-type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            made = json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        raise _CommandError(f"the local stack refused the reply ({refused.code}): {refused.read().decode('utf-8', 'replace')}") from refused
+    except OSError as exc:
+        raise _CommandError(f"no local stack answers at {url} ({exc}); start one with: socialdesk local") from exc
+    print(f"ticket #{made['ticket']}: comment {made['comment_id']} added; Zendesk's event → /webhooks/zendesk {made['webhook_status']}")
+    return 0
 
 
 def _stack_url(given: str) -> str:
