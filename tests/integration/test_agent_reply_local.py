@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from socialdesk.cli import main
 from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.local.runner import LocalRunner
 from socialdesk.local.send import send_event
@@ -53,3 +54,16 @@ def test_a_reply_made_in_the_sandbox_reaches_the_sandbox_platform_once_and_shows
 def test_a_reply_to_a_ticket_the_sandbox_does_not_have_is_a_404(runner: LocalRunner) -> None:
     """Given an empty local stack, when a reply names ticket 99, then 404 with the reason, nothing queued."""
     assert post_json(f"{runner.url}/console/reply", {"ticket": 99, "text": "Hi"}) == (404, {"error": "no ticket #99 in the sandbox helpdesk"})
+
+
+def test_socialdesk_reply_answers_a_ticket_of_the_running_stack(runner: LocalRunner, capsys: pytest.CaptureFixture[str]) -> None:
+    """Given a Messenger customer's ticket on the local stack, when `socialdesk reply` answers it, then the sandbox Messenger
+    receives the reply and the command says which comment went to /webhooks/zendesk."""
+    status, _ = send_event(runner.url, sample("meta-messenger-message"))
+    assert status == 200 and runner.wait_until_idle()
+    [ticket] = load_desk_state(runner.sandbox_dir / "zendesk.json").tickets.values()
+    assert main(["reply", str(ticket.id), "We are looking into it.", "--url", runner.url]) == 0
+    assert runner.wait_until_idle()
+    assert f"ticket #{ticket.id}: comment" in capsys.readouterr().out
+    sent = load_state(runner.sandbox_dir / "platforms.json", SandboxPlatformState).sent
+    assert [(message.platform, message.text) for message in sent if message.kind == "agent_reply"] == [("messenger", "We are looking into it.")]

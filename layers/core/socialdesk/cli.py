@@ -133,6 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     _stack_options(demo, port=0)
     demo.set_defaults(command=_demo, name="demo")
 
+    zendesk = commands.add_parser("zendesk", help="what a Zendesk admin sets up", description="What a Zendesk admin sets up.")
+    zendesk.set_defaults(command=_usage(zendesk), name="zendesk")
+    zendesk_commands = zendesk.add_subparsers(title="commands", metavar="COMMAND")
+    webhook = zendesk_commands.add_parser(
+        "webhook", help="print the Zendesk webhook to create (JSON for POST /api/v2/webhooks)", description=_doc("zendesk webhook")
+    )
+    webhook.add_argument("endpoint", help="the stack's ZendeskWebhookUrl output (https://…/webhooks/zendesk)")
+    webhook.set_defaults(command=_zendesk_webhook, name="zendesk webhook")
+
     config = commands.add_parser("config", help="work with the rules file", description="Work with the rules file.")
     config.set_defaults(command=_usage(config), name="config")
     config_commands = config.add_subparsers(title="commands", metavar="COMMAND")
@@ -179,6 +188,11 @@ def _doc(command: str) -> str:
         "send": (
             "Sign a sample event from events/ (or an edited file) with the local test secrets and post it to the local stack, "
             "its timestamps moved to now."
+        ),
+        "zendesk webhook": (
+            "Print the webhook a Zendesk admin creates, as the JSON body of Zendesk's Create Webhook call (POST /api/v2/webhooks): "
+            "an event-subscribed webhook for ticket comments and status changes, posting JSON to the endpoint. Create it with "
+            "curl or paste its values in Admin Center; then copy its signing secret into ZendeskWebhookSecret (README, Zendesk setup)."
         ),
         "reply": (
             "Answer a ticket of the running local stack as an agent: the comment is added to the sandbox helpdesk, and the "
@@ -275,6 +289,18 @@ def _send(args: argparse.Namespace) -> int:
 
     print(printable(f"{event['requestContext']['http']['method']} {event['rawPath']} → {status} {body}"))
     return 0 if 200 <= status < 300 else 1
+
+
+def _zendesk_webhook(args: argparse.Namespace) -> int:
+    import json
+
+    from socialdesk.desk.webhook_signature import WEBHOOK_PATH, zendesk_webhook
+
+    url = _stack_url(args.endpoint)
+    if not url.startswith("https://") or not url.endswith(WEBHOOK_PATH):
+        raise _CommandError(f"{args.endpoint}: not the stack's https://…{WEBHOOK_PATH} (its ZendeskWebhookUrl output)", code=2)
+    print(json.dumps(zendesk_webhook(url), indent=2))
+    return 0
 
 
 def _reply(args: argparse.Namespace) -> int:

@@ -23,6 +23,25 @@ TIMESTAMP_HEADER = "x-zendesk-webhook-signature-timestamp"
 MAX_SKEW = timedelta(minutes=5)
 
 
+# The event types desk_events reads (developer.zendesk.com/api-reference/webhooks/event-types/ticket-events).
+SUBSCRIPTIONS = ("zen:event-type:ticket.comment_added", "zen:event-type:ticket.status_changed")
+
+
+def zendesk_webhook(endpoint: str) -> dict[str, object]:
+    """The body of Zendesk's Create Webhook call (developer.zendesk.com/api-reference/webhooks/webhooks-api/webhooks): an
+    event-subscribed webhook must be POST and JSON."""
+    return {
+        "webhook": {
+            "name": "socialdesk: agent replies and ticket status",
+            "status": "active",
+            "endpoint": endpoint,
+            "http_method": "POST",
+            "request_format": "json",
+            "subscriptions": list(SUBSCRIPTIONS),
+        }
+    }
+
+
 class SignatureRefusedError(Exception):
     """Why a delivery is not Zendesk's; `code` goes in the answer and the log, never anything derived from the secret."""
 
