@@ -205,7 +205,7 @@ def _doc(command: str) -> str:
             "with follow-ups, a duplicate delivery, the brand's own replies, an unanswered comment), move the clock ahead and "
             "print what came of it: every conversation, then every automatic message the sandbox platforms sent (acknowledgements "
             "in Spanish, English and Korean, an out-of-hours one, an FAQ answer; none outside WhatsApp's window or to an X post "
-            "not mentioning the brand). Exits 0 when every expected outcome is there."
+            "not mentioning the brand) and an agent's reply from the sandbox Zendesk. Exits 0 when every expected outcome is there."
         ),
     }[command]
 
