@@ -10,10 +10,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from socialdesk.composition import clients
 from socialdesk.devtools.zendesk_events import comment_added
 from socialdesk.platforms.meta_send import GRAPH_API
 from socialdesk.store.dynamodb import DynamoDbConversationStore
+from tests.integration.test_log_privacy import everything_logged, logged_text  # noqa: F401 (the fixture)
 from tests.support.process_stack import Flow
 from tests.support.webhooks import meta_post, sample, sample_body, to_bytes
 
@@ -64,9 +67,12 @@ def notes(flow: Flow, ticket_id: int) -> list[str]:
     return [comment["body"] for comment in flow.zendesk.comments(ticket_id) if not comment["public"]]
 
 
-def test_an_agents_comment_delivered_three_times_reaches_the_customer_once_and_the_ticket_says_so(flow: Flow) -> None:
+def test_an_agents_comment_delivered_three_times_reaches_the_customer_once_and_the_ticket_says_so(
+    flow: Flow,
+    everything_logged: pytest.LogCaptureFixture,  # noqa: F811
+) -> None:
     """Given a WhatsApp customer's ticket, when Zendesk delivers the agent's public comment three times, then one WhatsApp call,
-    one note naming the wamid, and the conversation answered."""
+    one note naming the wamid, the conversation answered, and the reply's text in no log line."""
     graph = Graph(flow, f"{PHONE_NUMBER_ID}/messages", "wamid.AGENT")
     ticket_id, ticket = ticket_of(flow, "meta-whatsapp-text", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
     event = agent_comment(ticket_id, ticket, 901, "Your parcel left our warehouse today.")
@@ -79,6 +85,8 @@ def test_an_agents_comment_delivered_three_times_reaches_the_customer_once_and_t
     ]
     conversation = DynamoDbConversationStore(flow.aws.resource("StateTable"), clients.dynamodb).conversation(ticket["external_id"])
     assert conversation is not None and conversation.activity.waiting_since is None and conversation.activity.last_brand_at is not None
+    logged = logged_text(everything_logged)
+    assert "desk event handled" in logged and "Your parcel left" not in logged
 
 
 def test_the_echo_of_our_reply_adds_no_comment_and_no_ticket(flow: Flow) -> None:
