@@ -210,12 +210,13 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
     # And WhatsApp taking the first job, then answering the pair rate limit (131056: nothing sent, the jobs wait)
     assert flow.http is not None
     answers = iter(
-        [(200, {"messages": [{"id": "wamid.sent"}]}), (200, {"messages": [{"id": "wamid.agent"}]})]
-        + [(400, {"error": {"message": "(#131056) pair rate limit hit", "code": 131056}})] * 2
+        [(200, {"messages": [{"id": "wamid.sent"}]})] + [(400, {"error": {"message": "(#131056) pair rate limit hit", "code": 131056}})] * 2
     )
 
     def whatsapp(request: Any) -> tuple[int, dict[str, str], str]:
-        status, body = next(answers)
+        # The batch's conversations run side by side: the agent's reply is taken whenever it comes, the others in turn
+        agent = json.loads(request.body)["text"]["body"] == AGENT_TEXT
+        status, body = (200, {"messages": [{"id": "wamid.agent"}]}) if agent else next(answers)
         return status, {"content-type": "application/json"}, json.dumps(body)
 
     flow.http.add_callback("POST", f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages", callback=whatsapp)
@@ -248,9 +249,16 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
     assert calls.unattributed == []
 
 
+AGENT_TEXT = "Hola Dana, soy Ana."
+
+
 def agent_reply_job(name: str) -> OutboundJob:
     return msgspec.structs.replace(
-        whatsapp_job(name), job_id=f"reply:4014:{name}", kind=JobKind.AGENT_REPLY, customer_message_at=datetime.now(UTC) - timedelta(hours=1)
+        whatsapp_job(name),
+        job_id=f"reply:4014:{name}",
+        kind=JobKind.AGENT_REPLY,
+        text=AGENT_TEXT,
+        customer_message_at=datetime.now(UTC) - timedelta(hours=1),
     )
 
 
