@@ -133,3 +133,21 @@ def test_a_second_private_reply_to_one_comment_is_refused_with_a_note(flow: Flow
     assert "recipient" in graph.calls[0] and "comment_id" in graph.calls[0]["recipient"]
     agent_notes = [note for note in notes(flow, ticket_id) if note.startswith("Agent reply")]
     assert len(agent_notes) == 2 and "a private reply to this comment was already sent" in agent_notes[1]
+
+
+def test_a_reply_whatsapp_fails_later_becomes_a_note_naming_the_agents_reply(flow: Flow) -> None:
+    """Given an agent's WhatsApp reply the Cloud API took as wamid.AGENT1, when a `statuses` webhook later says it failed
+    with 131047, then the ticket gets a warning note naming that reply's job, and no customer comment."""
+    Graph(flow, f"{PHONE_NUMBER_ID}/messages", "wamid.AGENT")
+    ticket_id, ticket = ticket_of(flow, "meta-whatsapp-text", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
+    assert flow.desk_webhook(agent_comment(ticket_id, ticket, 906, "Your parcel left today.")) == 200
+    while flow.outbound_once() is not None:
+        pass
+    public_before = [comment for comment in flow.zendesk.comments(ticket_id) if comment["public"]]
+    status = sample_body("meta-whatsapp-status-failed")
+    status["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = "wamid.AGENT1"
+    flow.webhook(meta_post(to_bytes(status)))
+    flow.process_all()
+    warning = [note for note in notes(flow, ticket_id) if "131047" in note]
+    assert len(warning) == 1 and f"(job reply:{ticket_id}:906) was not delivered (131047" in warning[0]
+    assert [comment for comment in flow.zendesk.comments(ticket_id) if comment["public"]] == public_before
