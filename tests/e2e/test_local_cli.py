@@ -149,7 +149,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 def test_local_announces_where_it_runs_and_that_the_backends_are_sandboxes(local_stack: LocalStack) -> None:
     started = local_stack.wait_for_line("socialdesk is running at")
     assert started.endswith(f"socialdesk is running at {local_stack.url} (Zendesk: sandbox · Salesforce: sandbox · AWS: moto)")
-    assert f"webhooks: /webhooks/meta, /webhooks/x; console: {local_stack.url}/" in local_stack.wait_for_line("webhooks:")
+    assert f"webhooks: /webhooks/meta, /webhooks/x, /webhooks/zendesk; console: {local_stack.url}/" in local_stack.wait_for_line("webhooks:")
 
 
 def test_samples_sent_by_name_become_tickets_activities_and_recognised_replies(local_stack: LocalStack, tmp_path: Path) -> None:
@@ -334,7 +334,11 @@ def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) ->
     assert "check failed" not in demo.stdout
     # Each went out as the sandbox platforms print it
     assert '[sandbox whatsapp] message to 16505551234: "Hola Dana Rodríguez' in demo.stdout
-    assert demo.stdout.count("[sandbox whatsapp] message to") == 1
+    # And the agent's reply from the sandbox Zendesk went the deployed way (its webhook, then the sandbox platform), once
+    assert "POST /webhooks/zendesk → 200" in demo.stdout
+    assert '[sandbox whatsapp] message to 16505551234: "Hola Dana, soy Ana' in demo.stdout
+    assert demo.stdout.count("[sandbox whatsapp] message to") == 2
+    assert "WhatsApp direct message on #4014, id sandbox-whatsapp-6: Hola Dana, soy Ana" in demo.stdout
     assert "[sandbox x] reply to 1952000000000000003" not in demo.stdout
     # And the way to keep the stack open works without uv installed (./uvw installs its own)
     assert "(run `./uvw run socialdesk local` to keep it open)" in demo.stdout

@@ -15,18 +15,22 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
+import msgspec
 from botocore.exceptions import ClientError
 
 from socialdesk.aws.sqs import SqsOutboundJobs
 from socialdesk.composition import clients
-from socialdesk.devtools.local_aws import TEMPLATE
+from socialdesk.devtools.local_aws import REGION, TEMPLATE
 from socialdesk.devtools.template_stack import load_template
-from socialdesk.model.event import Platform
+from socialdesk.devtools.zendesk_events import comment_added
+from socialdesk.model.event import Platform, SocialEvent, make_event
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, encode_job
 from socialdesk.platforms.meta_send import GRAPH_API
+from socialdesk.store.dynamodb import DynamoDbConversationStore
 from tests.support.iam import statements
 from tests.support.process_stack import Flow
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
@@ -211,7 +215,9 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
     )
 
     def whatsapp(request: Any) -> tuple[int, dict[str, str], str]:
-        status, body = next(answers)
+        # The batch's conversations run side by side: the agent's reply is taken whenever it comes, the others in turn
+        agent = json.loads(request.body)["text"]["body"] == AGENT_TEXT
+        status, body = (200, {"messages": [{"id": "wamid.agent"}]}) if agent else next(answers)
         return status, {"content-type": "application/json"}, json.dumps(body)
 
     flow.http.add_callback("POST", f"{GRAPH_API}/{PHONE_NUMBER_ID}/messages", callback=whatsapp)
@@ -224,12 +230,17 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
             raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "refused by the test"}}, "SendMessage")
 
     clients.sqs().meta.events.register("before-call.sqs.SendMessage", refuse_one_requeue)
-    # When three jobs and a body that is no job go through one outbound batch
-    # (the first one delayed, so outbound reads its conversation first: its delay is over when it arrives here)
+    # When jobs and a body that is no job go through one outbound batch: a delayed acknowledgement (outbound reads its
+    # conversation first: its delay is over when it arrives here), an agent's reply to a customer who wrote before and
+    # after it (its answer is recorded out of order: a Query), and two jobs that wait
     delayed = whatsapp_job("sent", delay_seconds=60, customer_message_at=datetime.now(UTC))
     flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody=encode_job(delayed))
-    for name in ("waits-1", "waits-2"):
-        SqsOutboundJobs(flow.aws.resource("OutboundQueue"), lambda: flow.aws.sqs).enqueue(whatsapp_job(name))
+    reply = agent_reply_job("agent")
+    store = DynamoDbConversationStore(flow.aws.resource("StateTable"), lambda: boto3.client("dynamodb", region_name=REGION))
+    for offset in (-3600, 3600):
+        store.record_activity(reply.conversation_key, customer_message(reply, offset), customer_key=None)
+    for job in (reply, whatsapp_job("waits-1"), whatsapp_job("waits-2")):
+        SqsOutboundJobs(flow.aws.resource("OutboundQueue"), lambda: flow.aws.sqs).enqueue(job)
     flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody='{"not": "a job"}')
     with calls.by("OutboundRole"):
         flow.outbound_once()
@@ -239,4 +250,50 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
     assert made <= grants, f"called but not granted: {made - grants}"
     unused = grants - made
     assert unused == OUTBOUND_EVENT_SOURCE_MAPPING, f"granted but never called: {unused - OUTBOUND_EVENT_SOURCE_MAPPING}"
+    assert calls.unattributed == []
+
+
+AGENT_TEXT = "Hola Dana, soy Ana."
+
+
+def agent_reply_job(name: str) -> OutboundJob:
+    return msgspec.structs.replace(
+        whatsapp_job(name),
+        job_id=f"reply:4014:{name}",
+        kind=JobKind.AGENT_REPLY,
+        text=AGENT_TEXT,
+        customer_message_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+
+
+def customer_message(job: OutboundJob, offset_seconds: int) -> SocialEvent:
+    return make_event(
+        platform="whatsapp",
+        kind="direct_message",
+        event_id=f"wamid.customer{offset_seconds}",
+        message_id=f"wamid.customer{offset_seconds}",
+        conversation_key=job.conversation_key,
+        account_id=PHONE_NUMBER_ID,
+        created_at=datetime.now(UTC) + timedelta(seconds=offset_seconds),
+        from_brand=False,
+        author={"id": job.recipient_id},
+        text="¿Dónde está mi pedido?",
+    )
+
+
+def test_the_desk_events_role_grants_exactly_the_calls_the_desk_events_function_makes(flow: Flow) -> None:
+    # Given what the template grants the desk_events function, and a WhatsApp customer's ticket
+    grants = granted("DeskEventsRole")
+    calls = AwsCalls(flow)
+    calls.webhook(sample("meta-whatsapp-text"))
+    calls.process_all()
+    [(ticket_id, ticket)] = flow.zendesk.tickets.items()
+    # When Zendesk delivers an agent's public comment on it, twice
+    event = comment_added(ticket_id=ticket_id, comment_id=1, body="Hola Dana", external_id=ticket["external_id"], tags=tuple(ticket["tags"]))
+    with calls.by("DeskEventsRole"):
+        assert [flow.desk_webhook(event) for _ in range(2)] == [200, 200]
+    # Then each call is granted, and each grant is called
+    made = calls.of("DeskEventsRole")
+    assert made <= grants, f"called but not granted: {made - grants}"
+    assert grants <= made, f"granted but never called: {grants - made}"
     assert calls.unattributed == []

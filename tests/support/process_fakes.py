@@ -21,7 +21,8 @@ from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
-from socialdesk.model.conversation import Conversation, Customer, EventProgress, SortedTimes
+from socialdesk.model.conversation import Conversation, Customer, EventProgress, ReplyTarget, SortedTimes
+from socialdesk.ports.desk_events import EventClaim
 from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
 
 StoreT = TypeVar("StoreT")
@@ -154,6 +155,11 @@ class InMemoryStore:
         self.sends: dict[str, dict[str, Any]] = {}
         """Each outbound job's send record, as the DynamoDB store keeps it (`send_state`, `platform_message_id`, `reason`)."""
         self.sent: dict[str, tuple[str, str]] = {}
+        self.answers: list[tuple[str, str, str]] = []
+        """(conversation key, reference, source) of every answer recorded (AnswerLog)."""
+        self.private_replies: dict[str, str] = {}
+        self.desk_events: dict[str, tuple[str, int]] = {}
+        """Each Zendesk event's state (`claimed`, `released`, `done`) and lease end, as the DynamoDB store keeps them."""
         self.failures = Failures()
         self.dead = False  # after a simulated crash nothing more is written
 
@@ -221,10 +227,20 @@ class InMemoryStore:
         conversation = self.conversations.setdefault(key, Conversation(key=key))
         times = self.times.setdefault(key, SortedTimes())
         times.add(event.created_at, from_brand=event.from_brand)
+        before = conversation.activity.last_customer_at
         conversation.activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand, times=times)
+        if (target := ReplyTarget.of(event)) is not None and conversation.activity.last_customer_at == event.created_at != before:
+            conversation.reply_target = target
         conversation.customer_key = conversation.customer_key or customer_key
         conversation.version += 1
         return msgspec.structs.replace(conversation, parked=f"CONV#{key}" in self.parked_flags)
+
+    def record_answer(self, conversation_key: str, *, at: datetime, reference: str, source: str) -> None:
+        self.answers.append((conversation_key, reference, source))
+        conversation = self.conversations.setdefault(conversation_key, Conversation(key=conversation_key))
+        times = self.times.setdefault(conversation_key, SortedTimes())
+        times.add(at, from_brand=True)
+        conversation.activity = conversation.activity.with_message(at, from_brand=True, times=times)
 
     def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
         return self.messages.get(message_anchor(event.platform, event.account_id, message_id))
@@ -342,3 +358,25 @@ class InMemoryStore:
     def send_record(self, job_id: str) -> dict[str, Any] | None:
         record = self.sends.get(job_id)
         return dict(record) if record is not None else None
+
+    def claim_private_reply(self, platform: str, comment_id: str, *, job_id: str, now: datetime) -> str:
+        return self.private_replies.setdefault(f"{platform}:{comment_id}", job_id)
+
+    # --- desk events ----------------------------------------------------------------------
+
+    def claim_desk_event(self, event_id: str, *, now: datetime, lease_seconds: int) -> EventClaim:
+        self.failures.check("claim_desk_event")
+        state, until = self.desk_events.get(event_id, ("released", 0))
+        if state == "done":
+            return "done"
+        if state == "claimed" and until >= int(now.timestamp()):
+            return "busy"
+        self.desk_events[event_id] = ("claimed", int(now.timestamp()) + lease_seconds)
+        return "claimed"
+
+    def finish_desk_event(self, event_id: str, *, now: datetime) -> None:
+        self.desk_events[event_id] = ("done", 0)
+
+    def release_desk_event(self, event_id: str) -> None:
+        if self.desk_events.get(event_id, ("", 0))[0] == "claimed":
+            self.desk_events[event_id] = ("released", 0)

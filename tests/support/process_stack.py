@@ -21,12 +21,14 @@ import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from functions.desk_events.app import lambda_handler as desk_events_handler
 from functions.ingest.app import lambda_handler as ingest_handler
 from functions.outbound.app import lambda_handler as outbound_handler
 from functions.process.app import lambda_handler as process_handler
 from socialdesk import composition
 from socialdesk.composition import clients
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
+from socialdesk.devtools.zendesk_events import apigw_event, signed_request
 from tests.support.http_fakes import FakeSalesforce, FakeZendesk
 from tests.support.webhooks import FakeLambdaContext
 
@@ -64,6 +66,11 @@ class Flow:
     def webhook(self, event: dict[str, Any]) -> None:
         status = ingest_handler(event, FakeLambdaContext())["statusCode"]
         assert status == 200, status
+
+    def desk_webhook(self, payload: dict[str, Any]) -> int:
+        """Zendesk's signed delivery of one ticket event to desk_events; its answer's status."""
+        body, headers = signed_request(payload)
+        return int(desk_events_handler(apigw_event(body, headers), FakeLambdaContext(function_name="socialdesk-desk-events"))["statusCode"])
 
     def process_once(self, *, max_messages: int = 10) -> dict[str, Any] | None:
         """Receive one batch and run the process handler on it; the handler's answer, or None when the queue is empty."""
@@ -116,7 +123,7 @@ def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
         local_aws() as aws,
         responses.RequestsMock(assert_all_requests_are_fired=False) as http,
     ):
-        for function in ("IngestFunction", "ProcessFunction", "OutboundFunction"):
+        for function in ("IngestFunction", "ProcessFunction", "OutboundFunction", "DeskEventsFunction"):
             os.environ.update(aws.environment(function, SOCIALDESK_RULES_FILE=str(rules_file)))
         aws.put_secret(
             "CrmSecret",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "socialdesk"
 # What a use case may import from another room: ports, the model and the plain helpers beside them.
-USE_CASES = {"ingest", "process", "outbound"}
+USE_CASES = {"ingest", "process", "outbound", "desk_events"}
 # Outbound runs its jobs through process's SQS batch driver and its failure types (waits, failures, dead-lettering),
 # rather than a second copy of that retry logic; nothing else of process.
 SHARED_FROM_PROCESS = {"socialdesk.process.sqs_batch", "socialdesk.process.failures"}

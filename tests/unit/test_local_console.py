@@ -246,9 +246,11 @@ def test_the_thread_shows_the_automatic_messages_the_platforms_sent_where_they_w
     item = conversation_item(ticket_id=ticket_id, customer_minutes=[5])
     # When the operator opens the conversation
     thread = conversation_thread(KEY, [item], desk.state, SandboxCrm().state, NOW, sent=[answer, elsewhere, agent])
-    # Then the answer is in the thread between the two comments, marked as automated, with the platform's message id
+    # Then the answer is in the thread between the two comments, marked as automated, with the platform's message id; an
+    # agent's reply the platform received is there too, marked as delivered (not as automated)
     assert thread is not None
-    assert [entry.kind for entry in thread.entries] == ["customer", "automated", "customer"]
+    assert [entry.kind for entry in thread.entries] == ["customer", "automated", "delivered", "customer"]
+    assert thread.entries[2].author == "agent reply, as the customer received it"
     automated = thread.entries[1]
     assert automated.author == "socialdesk (automated FAQ answer, en)"
     assert (automated.message_id, automated.channel, automated.ticket) == ("sandbox-facebook-3", "public_reply", ticket_id)

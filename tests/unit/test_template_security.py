@@ -96,13 +96,15 @@ def test_each_function_writes_only_its_own_log_group(template: dict[str, Any]) -
 def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_only_and_no_index(template: dict[str, Any]) -> None:
     # Given the template's role statements
     dynamodb = [(role, s) for role, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listed(s["Action"]))]
-    # Then only the process role reads and queries DynamoDB: item reads, writes and key queries on the state table itself
-    assert sorted(role for role, _ in dynamodb) == ["OutboundRole", "ProcessRole"]
+    # Then the process role reads and queries DynamoDB: item reads, writes and key queries on the state table itself
+    assert sorted(role for role, _ in dynamodb) == ["DeskEventsRole", "OutboundRole", "ProcessRole"]
     by_role = dict(dynamodb)
     assert set(listed(by_role["ProcessRole"]["Action"])) == STATE_TABLE_ACTIONS
-    # And the outbound role only writes its send ledger's items (claim, release, finish, remember: UpdateItem) and reads
-    # a delayed acknowledgement's conversation (GetItem: did a person answer meanwhile?)
-    assert sorted(listed(by_role["OutboundRole"]["Action"])) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    # And the outbound role writes its send ledger's items (UpdateItem) and records an accepted agent reply as the
+    # conversation's answer (its time put, the conversation read, queried when out of order): no DeleteItem
+    assert set(listed(by_role["OutboundRole"]["Action"])) == {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"}
+    # And desk_events claims each Zendesk event (UpdateItem) and reads the ticket's conversation (GetItem), nothing more
+    assert set(listed(by_role["DeskEventsRole"]["Action"])) == {"dynamodb:UpdateItem", "dynamodb:GetItem"}
     for statement in by_role.values():
         assert statement["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
     # And no index of it, as the table has none to grant
@@ -144,6 +146,8 @@ def test_queue_and_secret_grants_are_exactly_what_each_function_uses(template: d
         ("secretsmanager:GetSecretValue", "PlatformSecret"),
         ("secretsmanager:GetSecretValue", "CrmSecret"),
     }
+    # desk_events reads the Zendesk signing secret and queues agent replies, nothing else
+    assert grants["DeskEventsRole"] == {("sqs:SendMessage", "OutboundQueue"), ("secretsmanager:GetSecretValue", "ZendeskWebhookSecret")}
 
 
 def test_alarm_topic_key_lets_cloudwatch_encrypt_notifications_and_the_account_manage_it(template: dict[str, Any]) -> None:

@@ -122,9 +122,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     send.set_defaults(command=_send, name="send")
 
+    reply = commands.add_parser("reply", help="answer a ticket as an agent in the local sandbox helpdesk", description=_doc("reply"))
+    reply.add_argument("ticket", type=int, help="the sandbox ticket number (e.g. 4014)")
+    reply.add_argument("text", help="the agent's public comment")
+    reply.add_argument("--private", action="store_true", help="answer privately (tags the ticket socialdesk_private first)")
+    reply.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}", help="the local stack (default %(default)s)")
+    reply.set_defaults(command=_reply, name="reply")
+
     demo = commands.add_parser("demo", help="replay a realistic scenario on a fresh local stack and summarise it", description=_doc("demo"))
     _stack_options(demo, port=0)
     demo.set_defaults(command=_demo, name="demo")
+
+    zendesk = commands.add_parser("zendesk", help="what a Zendesk admin sets up", description="What a Zendesk admin sets up.")
+    zendesk.set_defaults(command=_usage(zendesk), name="zendesk")
+    zendesk_commands = zendesk.add_subparsers(title="commands", metavar="COMMAND")
+    webhook = zendesk_commands.add_parser(
+        "webhook", help="print the Zendesk webhook to create (JSON for POST /api/v2/webhooks)", description=_doc("zendesk webhook")
+    )
+    webhook.add_argument("endpoint", help="the stack's ZendeskWebhookUrl output (https://…/webhooks/zendesk)")
+    webhook.set_defaults(command=_zendesk_webhook, name="zendesk webhook")
 
     config = commands.add_parser("config", help="work with the rules file", description="Work with the rules file.")
     config.set_defaults(command=_usage(config), name="config")
@@ -173,12 +189,23 @@ def _doc(command: str) -> str:
             "Sign a sample event from events/ (or an edited file) with the local test secrets and post it to the local stack, "
             "its timestamps moved to now."
         ),
+        "zendesk webhook": (
+            "Print the webhook a Zendesk admin creates, as the JSON body of Zendesk's Create Webhook call (POST /api/v2/webhooks): "
+            "an event-subscribed webhook for ticket comments and status changes, posting JSON to the endpoint. Create it with "
+            "curl or paste its values in Admin Center; then copy its signing secret into ZendeskWebhookSecret (README, Zendesk setup)."
+        ),
+        "reply": (
+            "Answer a ticket of the running local stack as an agent: the comment is added to the sandbox helpdesk, and the "
+            "ticket event Zendesk would send is signed and posted to the stack's /webhooks/zendesk, from where desk_events, "
+            "the outbound queue and the outbound function carry it to the sandbox platform. The console's thread view has the "
+            "same form."
+        ),
         "demo": (
             "Start a fresh local stack, replay a morning of social customer service (several customers and platforms, a thread "
             "with follow-ups, a duplicate delivery, the brand's own replies, an unanswered comment), move the clock ahead and "
             "print what came of it: every conversation, then every automatic message the sandbox platforms sent (acknowledgements "
             "in Spanish, English and Korean, an out-of-hours one, an FAQ answer; none outside WhatsApp's window or to an X post "
-            "not mentioning the brand). Exits 0 when every expected outcome is there."
+            "not mentioning the brand) and an agent's reply from the sandbox Zendesk. Exits 0 when every expected outcome is there."
         ),
     }[command]
 
@@ -262,6 +289,37 @@ def _send(args: argparse.Namespace) -> int:
 
     print(printable(f"{event['requestContext']['http']['method']} {event['rawPath']} → {status} {body}"))
     return 0 if 200 <= status < 300 else 1
+
+
+def _zendesk_webhook(args: argparse.Namespace) -> int:
+    import json
+
+    from socialdesk.desk.webhook_signature import WEBHOOK_PATH, zendesk_webhook
+
+    url = _stack_url(args.endpoint)
+    if not url.startswith("https://") or not url.endswith(WEBHOOK_PATH):
+        raise _CommandError(f"{args.endpoint}: not the stack's https://…{WEBHOOK_PATH} (its ZendeskWebhookUrl output)", code=2)
+    print(json.dumps(zendesk_webhook(url), indent=2))
+    return 0
+
+
+def _reply(args: argparse.Namespace) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = _stack_url(args.url)
+    body = json.dumps({"ticket": args.ticket, "text": args.text, "private": args.private}).encode()
+    request = urllib.request.Request(f"{url}/console/reply", data=body, headers={"content-type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            made = json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        raise _CommandError(f"the local stack refused the reply ({refused.code}): {refused.read().decode('utf-8', 'replace')}") from refused
+    except OSError as exc:
+        raise _CommandError(f"no local stack answers at {url} ({exc}); start one with: socialdesk local") from exc
+    print(f"ticket #{made['ticket']}: comment {made['comment_id']} added; Zendesk's event → /webhooks/zendesk {made['webhook_status']}")
+    return 0
 
 
 def _stack_url(given: str) -> str:

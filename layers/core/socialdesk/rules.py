@@ -282,12 +282,28 @@ class AcknowledgementRules(Rules):
         return value
 
 
+class ReplyRules(Rules):
+    """Agents' replies from Zendesk, carried to the customer by the outbound function (README, Agent replies)."""
+
+    x_links: Literal["send", "strip", "refuse"] = "refuse"
+    """A public X reply holding a link costs 20 x a plain one ($0.200 against $0.010: X API pricing): send it as it is,
+    send it without the link, or send nothing and tell the agent in a note."""
+    human_agent_accounts: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    """Messenger Page ids and Instagram account ids whose app has Meta's Human Agent permission: their replies go out
+    with the `HUMAN_AGENT` tag up to 7 days after the customer's last message (without it: 24 hours)."""
+    whatsapp_template: str | None = None
+    """A pre-approved WhatsApp template sent instead of the agent's text outside the 24-hour window (the note says so);
+    unset: nothing is sent there and the note says why."""
+    whatsapp_template_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = "en"
+
+
 class RulesConfig(Rules):
     zendesk: ZendeskRules
     salesforce: SalesforceRules | None = None
     classification: ClassificationRules | None = None
     calendars: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")], CalendarRules] = {}
     acknowledgement: AcknowledgementRules | None = None
+    replies: ReplyRules = ReplyRules()
 
     @field_validator("acknowledgement")
     @classmethod

@@ -73,6 +73,18 @@ class OutboundConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name
     """Local runs only: platforms without a token in PlatformSecret become sandboxes kept in `<sandbox_dir>/platforms.json`."""
 
 
+class DeskEventsConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name):
+    """The desk_events function: Zendesk's signed webhook, each event handed once to the sinks (agent replies, the clock)."""
+
+    desk_webhook_secret_id: NonEmpty
+    """ZendeskWebhookSecret: `zendesk_webhook_signing_secret`, the webhook's signing secret."""
+    state_table_name: NonEmpty
+    outbound_queue_url: NonEmpty
+    """Where agent replies are queued for the outbound function."""
+    secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=6 * 1024 * 1024)]
+
+
 ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)
 
 

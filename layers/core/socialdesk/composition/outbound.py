@@ -15,6 +15,7 @@ from socialdesk.aws.sqs import SqsRedelivery
 from socialdesk.composition.clients import build_at_init, dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.composition.process import build_desk
 from socialdesk.observability import logger, quiet_third_party_loggers
+from socialdesk.outbound.reply_policy import ReplyPolicy
 from socialdesk.outbound.send_job import JOBS, SendJob
 from socialdesk.platforms.sandbox_send import SandboxPlatforms
 from socialdesk.platforms.send_http import platform_session
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from socialdesk.desk.port import Desk
+    from socialdesk.rules import RulesConfig
 
 
 @once
@@ -94,14 +96,21 @@ def build_outbound_batch(
     senders = PlatformSenders(
         PlatformTokens.from_secret(platform_secret.snapshot()), platform_session(config.platform_timeout_seconds), sandbox=platforms
     )
+    rules = load_rules(Path(config.rules_file))
     store = DynamoDbConversationStore(config.state_table_name, dynamodb)
-    job = SendJob(ledger=store, senders=senders, desk=_desk(config, crm_secret, sandbox), conversations=store)
+    job = SendJob(
+        ledger=store,
+        senders=senders,
+        desk=_desk(rules, crm_secret, sandbox),
+        replies=ReplyPolicy(rules.replies, store),
+        answers=store,
+        conversations=store,
+    )
     return SqsBatch(process=job, redelivery=_redelivery(config, sqs), messages=JOBS)
 
 
-def _desk(config: OutboundConfig, crm_secret: SecretsManagerJsonSecret, sandbox: Path | None) -> Desk | None:
+def _desk(rules: RulesConfig, crm_secret: SecretsManagerJsonSecret, sandbox: Path | None) -> Desk | None:
     """The helpdesk the notes go to; without Zendesk credentials the sends still go out, and the log says no note will."""
-    rules = load_rules(Path(config.rules_file))
     try:
         return build_desk(rules, crm_secret, sandbox)
     except SecretsUnavailableError as exc:

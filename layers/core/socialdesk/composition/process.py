@@ -175,7 +175,7 @@ def build_desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Des
     oauth = _optional(secret, "zendesk_oauth_token")
     if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
         logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
-        return _sandbox_desk(sandbox / DESK_FILE)
+        return sandbox_desk(sandbox / DESK_FILE)
     return ZendeskDesk(
         zendesk_clients(
             subdomain=rules.zendesk.subdomain,
@@ -193,7 +193,7 @@ _SANDBOX_LOCK = threading.Lock()
 forget(_SANDBOX_DESKS.clear)
 
 
-def _sandbox_desk(path: Path) -> SandboxDesk:
+def sandbox_desk(path: Path) -> SandboxDesk:
     """One sandbox helpdesk per file in a process: the local stack's process and outbound functions share it, so neither
     writes the file from a stale copy (outbound's note on a ticket process created after it loaded, lost or refused)."""
     with _SANDBOX_LOCK:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 FIRST_TICKET_ID = 4014
+SANDBOX_AGENT_ID = 9001
+"""The sandbox helpdesk's one agent (staff): the author of every reply made locally (`socialdesk reply`, the console's form)."""
 
 
 class SandboxUser(msgspec.Struct, kw_only=True):

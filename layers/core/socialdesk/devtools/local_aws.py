@@ -18,6 +18,7 @@ import boto3
 
 from socialdesk.devtools.samples import TEST_SECRETS
 from socialdesk.devtools.template_stack import TemplateStack
+from socialdesk.devtools.zendesk_events import TEST_SIGNING_SECRET
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -122,6 +123,8 @@ def local_aws(template: Path = TEMPLATE) -> Iterator[LocalAws]:
         )
         if "WebhookSecret" in stack.resources:
             aws.put_secret("WebhookSecret", dict(TEST_SECRETS))
+        if "ZendeskWebhookSecret" in stack.resources:
+            aws.put_secret("ZendeskWebhookSecret", {"zendesk_webhook_signing_secret": TEST_SIGNING_SECRET})
         yield aws
 
 

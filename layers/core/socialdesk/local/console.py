@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from boto3.dynamodb.types import TypeDeserializer
 
+from socialdesk.desk.sandbox import SANDBOX_AGENT_ID
 from socialdesk.model import Platform
 from socialdesk.model.conversation import ConversationActivity
 from socialdesk.model.outbound import JobKind
@@ -27,7 +28,7 @@ from socialdesk.process.labels import PLATFORM_LABELS
 from socialdesk.store.dynamodb import ACTIVITY_FIELDS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from socialdesk.crm.sandbox import SandboxActivity, SandboxCrmState
     from socialdesk.desk.sandbox import SandboxComment, SandboxDeskState, SandboxTicket
@@ -70,8 +71,9 @@ class ThreadTicket(msgspec.Struct, kw_only=True):
 class ThreadEntry(msgspec.Struct, kw_only=True):
     ticket: int | None
     kind: str
-    """`customer` (a public comment), `brand` (their reply), `warning` (a failed delivery), `context` or `note`; or
-    `automated`: an automatic message (acknowledgement or FAQ answer) as the platform received it, not a ticket comment."""
+    """`customer` (a public comment), `agent` (the sandbox agent's public comment), `brand` (their reply), `warning` (a failed
+    delivery), `context` or `note`; or, as the platform received them (not ticket comments), `automated` (an acknowledgement
+    or FAQ answer) and `delivered` (an agent's reply)."""
     author: str
     at: str | None
     text: str
@@ -159,18 +161,30 @@ def conversation_thread(
         return None
     thread = _gathered(item, desk, crm).thread(now)
     for message in sent:
-        if message.conversation_key == key and message.kind in AUTOMATIC_KINDS:
+        if message.conversation_key == key and message.kind in (*AUTOMATIC_KINDS, JobKind.AGENT_REPLY):
             _insert_in_time(thread.entries, _automated_entry(message))
     return thread
 
 
+def _author(names: Mapping[int, str], author_id: int | None) -> str:
+    if author_id is None:
+        return "socialdesk"
+    if author_id == SANDBOX_AGENT_ID:
+        return "agent (sandbox Zendesk)"
+    return shown(names.get(author_id, f"user {author_id}"))
+
+
 def _automated_entry(message: SandboxSend) -> ThreadEntry:
-    kind = "FAQ answer" if message.kind == JobKind.SELF_SERVICE else "acknowledgement"
-    language = f", {message.language}" if message.language else ""
+    """A message the sandbox platform received: an automatic one, or an agent's reply as the customer sees it."""
+    if message.kind == JobKind.AGENT_REPLY:
+        kind, author = "delivered", "agent reply, as the customer received it"
+    else:
+        language = f", {message.language}" if message.language else ""
+        kind, author = "automated", f"socialdesk (automated {'FAQ answer' if message.kind == JobKind.SELF_SERVICE else 'acknowledgement'}{language})"
     return ThreadEntry(
         ticket=message.ticket_id,
-        kind="automated",
-        author=f"socialdesk (automated {kind}{language})",
+        kind=kind,
+        author=author,
         at=message.sent_at.isoformat() if message.sent_at else None,
         text=shown(message.text),
         message_id=shown(message.id),
@@ -218,14 +232,14 @@ class _Gathered:
     @property
     def customers(self) -> list[str]:
         """Every author of a public comment, in the order they first wrote."""
-        authors = [comment.author_id for _, comment in self.comments if comment.public and comment.author_id is not None]
+        authors = [comment.author_id for _, comment in self.comments if comment.public and comment.author_id not in (None, SANDBOX_AGENT_ID)]
         names = [shown(self.names.get(author, f"user {author}")) for author in dict.fromkeys(authors)]
         if not names and self.fallback_customer:
             names = [shown(self.fallback_customer)]
         return names
 
     def row(self, now: datetime) -> ConversationRow:
-        public = [comment.body for _, comment in self.comments if comment.public]
+        public = [comment.body for _, comment in self.comments if comment.public and comment.author_id != SANDBOX_AGENT_ID]
         notes = [_note_kind(comment.body) for _, comment in self.comments if not comment.public]
         customers = self.customers
         current = next((ticket for ticket in self.in_sandbox if ticket.id == self.ticket_id), None)
@@ -250,8 +264,8 @@ class _Gathered:
         entries = [
             ThreadEntry(
                 ticket=ticket.id,
-                kind="customer" if comment.public else _note_kind(comment.body),
-                author=shown(self.names.get(comment.author_id, f"user {comment.author_id}")) if comment.author_id is not None else "socialdesk",
+                kind=("agent" if comment.author_id == SANDBOX_AGENT_ID else "customer") if comment.public else _note_kind(comment.body),
+                author=_author(self.names, comment.author_id),
                 at=comment.created_at.isoformat() if comment.created_at else None,
                 text=shown(comment.body),
             )

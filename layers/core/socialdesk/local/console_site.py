@@ -12,6 +12,7 @@ from socialdesk.crm.sandbox import load_crm_state
 from socialdesk.desk.sandbox import load_desk_state
 from socialdesk.devtools.local_aws import REGION
 from socialdesk.local import attention
+from socialdesk.local.agent_reply import ReplyRequest, reply_in_sandbox
 from socialdesk.local.console import ConversationRow, StoreItems, Thread, conversation_rows, conversation_thread, duration, read_store
 from socialdesk.local.console_page import PAGE_HEADERS, asset, render_page
 from socialdesk.platforms.sandbox_send import load_platform_state
@@ -79,6 +80,18 @@ class ConsoleSite:
             return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"not found"
         content_type, body = found
         return 200, {"Content-Type": content_type, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}, body
+
+    def reply(self, body: bytes) -> Response:
+        """The thread's reply form: the agent's comment in the sandbox helpdesk, carried to the platform (local/agent_reply.py)."""
+        try:
+            request = msgspec.json.decode(body, type=ReplyRequest)
+        except msgspec.DecodeError as exc:
+            return 400, JSON_HEADERS, msgspec.json.encode({"error": f"expected {{ticket, text, private}}: {exc}"})
+        try:
+            made = reply_in_sandbox(self._stack.url, self._stack.sandbox_dir, request)
+        except KeyError as exc:
+            return 404, JSON_HEADERS, msgspec.json.encode({"error": str(exc.args[0])})
+        return (200 if made.webhook_status == 200 else 502), JSON_HEADERS, msgspec.json.encode(made)
 
     def rows(self) -> list[ConversationRow]:
         desk, crm = self._sandboxes()

@@ -25,6 +25,7 @@ from socialdesk.acknowledge.policy import calendar_of as _rules_calendar_of
 from socialdesk.acknowledge.policy import mentions_brand
 from socialdesk.calendars import ALWAYS_OPEN, Calendar
 from socialdesk.devtools.samples import body_json, load, redated, with_json_body
+from socialdesk.local.agent_reply import ReplyRequest, reply_in_sandbox
 from socialdesk.local.console import AUTOMATIC_KINDS, shortened
 from socialdesk.local.output import printable, say
 from socialdesk.local.send import send_event
@@ -53,6 +54,7 @@ CLOSED_EN = "We are closed right now"  # config/socialdesk.toml, closed_template
 
 
 DANA_NUMBER = "16505551234"
+AGENT_REPLY = "Hola Dana, soy Ana del equipo de Acme: tu pedido #4411 sale hoy y te llega el jueves."
 MARCO_NUMBER = "393471234567"
 X_MENTIONED = "1952000000000000001"
 X_UNMENTIONED = "1952000000000000003"
@@ -227,6 +229,11 @@ def run_demo(runner_factory: Callable[[], AbstractContextManager[LocalRunner]], 
             statuses.append(status)
             runner.wait_until_idle()
         office.closed = False
+        dana = next((row for row in runner.rows() if row.platform == "WhatsApp" and "Dana" in row.customer), None)
+        if dana is not None and dana.ticket.startswith("#"):
+            say("demo", "an agent answers Dana from the sandbox Zendesk (socialdesk reply)")
+            reply_in_sandbox(runner.url, runner.sandbox_dir, ReplyRequest(ticket=int(dana.ticket[1:].split()[0]), text=AGENT_REPLY))
+            runner.wait_until_idle()
         runner.advance(ADVANCE)
         say("demo", f"moved the local clock {int(ADVANCE.total_seconds() // 60)} minutes ahead")
         rows = runner.rows()
@@ -279,6 +286,12 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
             for message in automatic
         ]
     )
+    replies = [message for message in sent if message.kind == JobKind.AGENT_REPLY]
+    lines += ["", f"What an agent answered from Zendesk ({len(replies)}: Zendesk's signed webhook → desk_events → outbound):", ""]
+    lines += [
+        printable(f"{_platform_label(message.platform)} {message.channel.replace('_', ' ')} on #{message.ticket_id}, id {message.id}: {message.text}")
+        for message in replies
+    ]
     accepted = sum(1 for status in statuses if status == 200)
     lines += [
         "",
@@ -345,7 +358,7 @@ def checks(rows: list[ConversationRow], statuses: list[int], sent: list[SandboxS
         "every customer message in Salesforce (9)": sum(row.salesforce_activities for row in rows) == 9,
         "the unanswered Instagram comment still waiting for a person": instagram is not None and instagram.waiting_minutes is not None,
         "a Spanish acknowledgement to Dana on WhatsApp, once despite the duplicate delivery and her follow-up": [
-            (message.kind, message.language) for message in to("whatsapp", DANA_NUMBER)
+            (message.kind, message.language) for message in to("whatsapp", DANA_NUMBER) if message.kind in AUTOMATIC_KINDS
         ]
         == [(JobKind.ACKNOWLEDGEMENT, "es")],
         "a Korean acknowledgement to Jo's Instagram comment": [(message.kind, message.language) for message in to("instagram")]
@@ -362,7 +375,12 @@ def checks(rows: list[ConversationRow], statuses: list[int], sent: list[SandboxS
         and any("Marco" in row.customer for row in by_platform.get("WhatsApp", [])),
         "no public reply to Priya's X post (it does not mention the brand)": not to("x", reply_to=X_UNMENTIONED)
         and any("Priya" in row.customer for row in by_platform.get("X", [])),
-        "every automatic message disclosed as automated": bool(sent) and all(disclosed(message) for message in sent),
+        "every automatic message disclosed as automated": bool(sent)
+        and all(disclosed(message) for message in sent if message.kind != JobKind.AGENT_REPLY),
+        "the agent's reply from Zendesk delivered to Dana on WhatsApp, once": [
+            message.text for message in to("whatsapp", DANA_NUMBER) if message.kind == JobKind.AGENT_REPLY
+        ]
+        == [AGENT_REPLY],
     }
     problems += [name for name, met in expectations.items() if not met]
     return problems

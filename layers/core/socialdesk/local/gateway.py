@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "application/javascript")
 # The console answers a GET of its path and query string with a status, headers and a body.
 Console = Callable[[str, str], tuple[int, dict[str, str], bytes]]
+# The console's reply form (and `socialdesk reply`): a POST of REPLY_PATH with its JSON body.
+REPLY_PATH = "/console/reply"
+ConsoleReply = Callable[[bytes], tuple[int, dict[str, str], bytes]]
 
 
 class Routes:
@@ -57,7 +60,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPServer:
+def start_gateway(port: int, routes: Routes, console: Console, reply: ConsoleReply | None = None) -> ThreadingHTTPServer:
     """Serve on 127.0.0.1:`port` in a background thread; raises OSError when the port is taken."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -71,6 +74,15 @@ def start_gateway(port: int, routes: Routes, console: Console) -> ThreadingHTTPS
                 except Exception:  # the page retries in 2 s; the stack keeps running
                     say("console", f"GET {split.path} failed:\n{traceback.format_exc()}")
                     answer = (500, {"content-type": "text/plain; charset=utf-8"}, b"the console failed; see the terminal")
+                self._reply(*answer)
+                return
+            if self.command == "POST" and split.path == REPLY_PATH and reply is not None:
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    answer = reply(self.rfile.read(length) if length else b"")
+                except Exception:
+                    say("console", f"POST {split.path} failed:\n{traceback.format_exc()}")
+                    answer = (500, {"content-type": "text/plain; charset=utf-8"}, b"the reply failed; see the terminal")
                 self._reply(*answer)
                 return
             function = routes.function_for(self.command, split.path)

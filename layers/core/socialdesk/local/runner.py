@@ -190,7 +190,7 @@ class LocalRunner:
         self.functions = load_functions(self.aws.stack)
         routes = Routes(self.aws.stack, self.functions)
         try:
-            server = start_gateway(options.port, routes, self.console)
+            server = start_gateway(options.port, routes, self.console, self.console.reply)
         except PermissionError as exc:  # ports below 1024 are root's (or a sandbox's policy forbids listening)
             raise RunnerError(f"not allowed to listen on port {options.port} ({exc.strerror}); choose another with --port") from exc
         except OSError as exc:

@@ -7,8 +7,14 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from socialdesk.model.event import EventKind
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from socialdesk.model.event import SocialEvent
+
+REPLY_TARGET_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, EventKind.DIRECT_MESSAGE})
 
 
 class MessageTimes(Protocol):
@@ -108,6 +114,36 @@ def _later(known: datetime | None, at: datetime) -> datetime:
     return at if known is None or at > known else known
 
 
+class ReplyTarget(msgspec.Struct, frozen=True, kw_only=True):
+    """The customer's latest message in the conversation: what an agent's reply from Zendesk answers, and where.
+
+    Kept with the conversation's activity (no write of its own) by the store whenever a customer message becomes the
+    latest; the agent-reply sink reads it to address the reply job.
+    """
+
+    platform: str
+    account_id: str
+    kind: str
+    """The message's `EventKind`: a direct message is answered in the DM thread, a post or comment publicly."""
+    message_id: str
+    author_id: str
+    at: datetime
+
+    @classmethod
+    def of(cls, event: SocialEvent) -> ReplyTarget | None:
+        """The target a customer's message makes (their words, not their edits, deletions or delivery statuses)."""
+        if event.from_brand or event.author is None or event.kind not in REPLY_TARGET_KINDS:
+            return None
+        return cls(
+            platform=str(event.platform),
+            account_id=event.account_id,
+            kind=str(event.kind),
+            message_id=event.message_id,
+            author_id=event.author.id,
+            at=event.created_at,
+        )
+
+
 class Conversation(msgspec.Struct, kw_only=True):
     """One thread on one platform: at most one open ticket, and who is opening one right now."""
 
@@ -123,6 +159,8 @@ class Conversation(msgspec.Struct, kw_only=True):
     """Events (brand replies, edits, ...) wait for this conversation's ticket: whoever sees it with a ticket releases them."""
     activity: ConversationActivity = ConversationActivity()
     version: int = 0
+    reply_target: ReplyTarget | None = None
+    """The customer's latest message (what an agent's reply answers), once the customer has written."""
 
 
 class Customer(msgspec.Struct, kw_only=True):

@@ -64,6 +64,10 @@ class OutboundJob(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     `x_dm_fallback`); unset: the refusal is noted on the ticket."""
     delay_seconds: Annotated[int, msgspec.Meta(ge=0, le=900)] = 0
     """Queued this long (SQS DelaySeconds); a delayed automatic message is cancelled if a person answered meanwhile."""
+    messaging_tag: str | None = None
+    """A Messenger/Instagram message tag (`HUMAN_AGENT`: an agent's reply 24 hours to 7 days after the customer wrote)."""
+    attachment_urls: tuple[str, ...] = ()
+    """Files the agent attached in Zendesk, sent by URL where the platform takes one (agent replies)."""
 
 
 def encode_job(job: OutboundJob) -> str:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from socialdesk.desk.port import Desk
+    from socialdesk.model.desk_event import AnswerLog
+    from socialdesk.outbound.reply_policy import ReplyPolicy
     from socialdesk.ports.outbound import Conversations, Senders, Sent
     from socialdesk.store.port import SendLedger, SendStatus
 
@@ -75,12 +77,18 @@ class SendJob:
         desk: Desk | None,
         conversations: Conversations,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        replies: ReplyPolicy | None = None,
+        answers: AnswerLog | None = None,
     ) -> None:
         self._ledger = ledger
         self._conversations = conversations
         self._senders = senders
         self._desk = desk
         self._clock = clock
+        self._replies = replies
+        """Agents' replies: what each platform lets them be now (outbound/reply_policy.py)."""
+        self._answers = answers
+        """Where an accepted agent reply stops the response clock."""
         self._paused: dict[tuple[str, str], datetime] = {}
         """Until when each sending account is rate limited, as its platform last said: the container's later jobs for it
         wait without a call (SQS redelivers to any container; another one learns from its own first 429)."""
@@ -96,19 +104,18 @@ class SendJob:
             raise WaitError(wait, f"{job.platform} rate limit: this account's window resets in {wait} s")
         answered = self._answered_meanwhile(job)
         if not self._ledger.claim_send(job.job_id, now):
-            outcome.duplicate = True  # claimed before (this job's earlier try, or a duplicate of it): never sent twice
-            if self._ledger.settle_abandoned(job.job_id, claimed_before=now - ABANDONED_AFTER, now=now):
-                # Its earlier try died between the claim and the end (a crash, a timeout): what it sent is unknown.
-                self._note(job, uncertain_note(job, "the try that sent it stopped before it finished"))
-                outcome.actions.append("reply_uncertain")
-            return outcome
+            return self._claimed_before(job, now, outcome)
         if answered is not None:
             # A person answered while the automatic message waited: it is never sent, and its claim is never given back.
             self._ledger.finish_send(job.job_id, status="cancelled", platform_message_id=None, reason="a person answered first", now=now)
             self._note(job, cancelled_note(job, answered))
             outcome.actions.append("reply_cancelled")
             return outcome
+        remarks: tuple[str, ...] = ()
         try:
+            if self._replies is not None:
+                prepared = self._replies.prepare(job, now)
+                job, remarks = prepared.job, prepared.remarks
             if (outside := _outside_window(job, now)) is not None:
                 raise SendRefusedError(outside)
             sent, instead_of = self._send(job)
@@ -142,12 +149,26 @@ class SendJob:
             self._note(job, uncertain_note(job, reason))
             outcome.actions.append("reply_uncertain")
             return outcome
+        return self._accepted(job, sent, outcome, instead_of=instead_of, remarks=remarks)
+
+    def _claimed_before(self, job: OutboundJob, now: datetime, outcome: Outcome) -> Outcome:
+        """Claimed before (this job's earlier try, or a duplicate of it): never sent twice."""
+        outcome.duplicate = True
+        if self._ledger.settle_abandoned(job.job_id, claimed_before=now - ABANDONED_AFTER, now=now):
+            # Its earlier try died between the claim and the end (a crash, a timeout): what it sent is unknown.
+            self._note(job, uncertain_note(job, "the try that sent it stopped before it finished"))
+            outcome.actions.append("reply_uncertain")
+        return outcome
+
+    def _accepted(self, job: OutboundJob, sent: Sent, outcome: Outcome, *, instead_of: str | None, remarks: tuple[str, ...]) -> Outcome:
         now = self._clock()
         # Remembered before anything else: the echo may arrive within a second, and must be recognised as ours.
         self._ledger.remember_sent(job.platform, sent.platform_message_id, job.job_id, job.conversation_key, now)
         self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
-        self._note(job, sent_note(job, sent.platform_message_id, instead_of=instead_of))
+        self._note(job, " ".join((sent_note(job, sent.platform_message_id, instead_of=instead_of), *(f"Note: {remark}." for remark in remarks))))
         outcome.actions.append("reply_sent")
+        if job.kind == JobKind.AGENT_REPLY and self._answers is not None:
+            self._record_answer(job, sent.platform_message_id, now)
         return outcome
 
     def _send(self, job: OutboundJob) -> tuple[Sent, str | None]:
@@ -170,6 +191,15 @@ class SendJob:
         conversation = self._conversations.conversation(job.conversation_key)
         answered = conversation.activity.last_brand_at if conversation is not None else None
         return answered if answered is not None and answered >= job.customer_message_at else None
+
+    def _record_answer(self, job: OutboundJob, message_id: str, at: datetime) -> None:
+        """The platform accepted an agent's reply: the response clock stops. The send is done whatever becomes of this."""
+        assert self._answers is not None
+        try:
+            self._answers.record_answer(job.conversation_key, at=at, reference=message_id, source="agent_reply")
+        except Exception:
+            count_metric("AnswerNotRecorded")
+            logger.exception("an accepted agent reply could not be recorded as the conversation's answer", extra={"job": log_key(job.job_id)})
 
     def _pause_left(self, job: OutboundJob, now: datetime) -> int | None:
         with self._lock:

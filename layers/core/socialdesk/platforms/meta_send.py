@@ -81,7 +81,10 @@ class GraphSender:
             if job.platform not in (Platform.FACEBOOK, Platform.INSTAGRAM) or not job.reply_to_id:
                 raise SendRefusedError(f"a public reply on {job.platform} needs a Facebook or Instagram comment to answer")
             edge = "comments" if job.platform == Platform.FACEBOOK else "replies"
-            answer = self._post(f"{job.reply_to_id}/{edge}", data={"message": job.text})
+            data = {"message": job.text}
+            if job.platform == Platform.FACEBOOK and job.attachment_urls:
+                data["attachment_url"] = job.attachment_urls[0]  # a comment takes one photo by URL (Graph: /{object-id}/comments)
+            answer = self._post(f"{job.reply_to_id}/{edge}", data=data)
             return Sent(platform_message_id=_required(answer, "id"))
         if job.channel == Channel.PRIVATE_REPLY:
             if not job.reply_to_id:
@@ -89,7 +92,10 @@ class GraphSender:
             body: dict[str, Any] = {"recipient": {"comment_id": job.reply_to_id}, "message": {"text": job.text}}
         else:
             body = {"recipient": {"id": job.recipient_id}, "message": {"text": job.text}}
-            if job.platform != Platform.INSTAGRAM:
+            if job.messaging_tag:
+                # An agent's reply 24 hours to 7 days after the customer wrote (Send API: MESSAGE_TAG + tag HUMAN_AGENT)
+                body |= {"messaging_type": "MESSAGE_TAG", "tag": job.messaging_tag}
+            elif job.platform != Platform.INSTAGRAM:
                 body["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
         answer = self._post(f"{job.account_id}/messages", json=body)
         return Sent(platform_message_id=_required(answer, "message_id"))

@@ -41,7 +41,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from socialdesk.model import decode_event, encode_event
-from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress
+from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget
 from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from socialdesk.model import SocialEvent
+    from socialdesk.ports.desk_events import EventClaim
 
 # WhatsApp redelivers for 7 days and X replays 5 (developer.x.com/en/docs/x-api/enterprise/account-activity-api/guides/activity-retries);
 # our own queues may hold an event for
@@ -68,6 +69,8 @@ ACTIVITY_WRITE_ATTEMPTS = 3
 ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "last_brand_at", "first_response_at", "waiting_since")
 # Above every character an event key holds (the highest code point): bounds a Query to one time's items or beyond them.
 _AFTER = "\U0010ffff"
+# A Zendesk event is redelivered for hours at most (it retries a failed delivery a few times): kept 30 days.
+DESK_EVENT_RETENTION = timedelta(days=30)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -209,31 +212,42 @@ class DynamoDbConversationStore:
         """Keep the message's time, then read, apply, write back if nobody wrote in between (a few attempts, then give up loudly).
 
         The time is written first, so whoever updates the facts next can find it; writing it again (a redelivery) changes nothing.
+        A customer message that becomes the latest is also kept as the conversation's reply target, in the same write.
         """
-        side = "B" if event.from_brand else "C"
-        self._put(
-            {
-                "pk": f"CONV#{key}",
-                "sk": f"T#{side}#{_sortable(event.created_at)}#{event.dedupe_key}",
-                "expires_at": _epoch(self._clock() + MESSAGE_TIME_RETENTION),
-            }
+        return self._record_time(
+            key, event.created_at, event.dedupe_key, from_brand=event.from_brand, customer_key=customer_key, target=ReplyTarget.of(event)
         )
+
+    def record_answer(self, conversation_key: str, *, at: datetime, reference: str, source: str) -> None:
+        """AnswerLog (model/desk_event.py): a person's answer is a brand message time of the conversation; idempotent on
+        `reference`. A minimal version for the agent-reply path (`source` is not kept here)."""
+        self._record_time(conversation_key, at, f"answer:{reference}", from_brand=True, customer_key=None, target=None)
+
+    def _record_time(
+        self, key: str, at: datetime, dedupe: str, *, from_brand: bool, customer_key: str | None, target: ReplyTarget | None
+    ) -> Conversation:
+        side = "B" if from_brand else "C"
+        self._put({"pk": f"CONV#{key}", "sk": f"T#{side}#{_sortable(at)}#{dedupe}", "expires_at": _epoch(self._clock() + MESSAGE_TIME_RETENTION)})
         times = _StoredTimes(self, key)
         for _ in range(ACTIVITY_WRITE_ATTEMPTS):
             conversation = self.conversation(key) or Conversation(key=key)
-            activity = conversation.activity.with_message(event.created_at, from_brand=event.from_brand, times=times)
+            activity = conversation.activity.with_message(at, from_brand=from_brand, times=times)
             if activity == conversation.activity and (customer_key is None or conversation.customer_key):
                 return conversation
+            latest = target if target is not None and activity.last_customer_at == at != conversation.activity.last_customer_at else None
             try:
-                self._write_activity(conversation, activity, customer_key)
+                self._write_activity(conversation, activity, customer_key, latest)
             except _ConditionFailedError:
                 continue
             conversation.activity, conversation.version = activity, conversation.version + 1
             conversation.customer_key = conversation.customer_key or customer_key
+            conversation.reply_target = latest or conversation.reply_target
             return conversation
         raise StoreUnavailableError(f"conversation {key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
 
-    def _write_activity(self, conversation: Conversation, activity: ConversationActivity, customer_key: str | None) -> None:
+    def _write_activity(
+        self, conversation: Conversation, activity: ConversationActivity, customer_key: str | None, target: ReplyTarget | None = None
+    ) -> None:
         sets = ["version = :next", "expires_at = :expires"]
         removes = []
         values: dict[str, Any] = {":next": conversation.version + 1, ":expires": _epoch(self._clock() + RECORD_RETENTION)}
@@ -247,6 +261,9 @@ class DynamoDbConversationStore:
         if customer_key is not None:
             sets.append("customer_key = if_not_exists(customer_key, :customer)")
             values[":customer"] = customer_key
+        if target is not None:
+            sets.append("reply_target = :target")
+            values[":target"] = msgspec.json.encode(target).decode()
         # A conversation item may exist before its first message (events parked on it): version 0 has no version attribute.
         condition = "attribute_not_exists(version)" if conversation.version == 0 else "version = :version"
         if conversation.version:
@@ -449,6 +466,49 @@ class DynamoDbConversationStore:
         """The job's send record as stored (for tests and operators)."""
         return self._get(_key("SEND", job_id))
 
+    # --- desk events (Zendesk webhooks) and private replies -----------------------------------
+
+    def claim_desk_event(self, event_id: str, *, now: datetime, lease_seconds: int) -> EventClaim:
+        """One conditional UpdateItem: an event never seen, given back, or whose lease ran out is claimed."""
+        try:
+            self._update(
+                _key("DESKEVENT", event_id),
+                "SET desk_state = :claimed, lease_until = :until, expires_at = :expires",
+                "attribute_not_exists(desk_state) OR desk_state = :released OR (desk_state = :claimed AND lease_until < :now)",
+                {
+                    ":claimed": "claimed",
+                    ":released": "released",
+                    ":now": _epoch(now),
+                    ":until": _epoch(now) + lease_seconds,
+                    ":expires": _epoch(now + DESK_EVENT_RETENTION),
+                },
+            )
+        except _ConditionFailedError as failed:
+            return "done" if failed.item.get("desk_state") == "done" else "busy"
+        return "claimed"
+
+    def finish_desk_event(self, event_id: str, *, now: datetime) -> None:
+        self._update(_key("DESKEVENT", event_id), "SET desk_state = :done, finished_at = :now", None, {":done": "done", ":now": _epoch(now)})
+
+    def release_desk_event(self, event_id: str) -> None:
+        with suppress(_ConditionFailedError):
+            self._update(
+                _key("DESKEVENT", event_id), "SET desk_state = :released", "desk_state = :claimed", {":released": "released", ":claimed": "claimed"}
+            )
+
+    def claim_private_reply(self, platform: str, comment_id: str, *, job_id: str, now: datetime) -> str:
+        """The job that holds the one private reply to this comment: `job_id` when it is the first (or asks again)."""
+        try:
+            self._update(
+                _key("PRIVATE", f"{platform}:{comment_id}"),
+                "SET job_id = :job, claimed_at = :now, expires_at = :expires",
+                "attribute_not_exists(job_id) OR job_id = :job",
+                {":job": job_id, ":now": _epoch(now), ":expires": _epoch(now + EVENT_RETENTION)},
+            )
+        except _ConditionFailedError as failed:
+            return str(failed.item.get("job_id"))
+        return job_id
+
     # --- DynamoDB plumbing ----------------------------------------------------------------
 
     def _get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -606,4 +666,5 @@ def _conversation(item: Mapping[str, Any]) -> Conversation:
         parked=bool(item.get("parked", False)),
         activity=ConversationActivity(**{name: datetime.fromisoformat(item[name]) for name in ACTIVITY_FIELDS if name in item}),
         version=int(item.get("version", 0)),
+        reply_target=msgspec.json.decode(item["reply_target"], type=ReplyTarget) if "reply_target" in item else None,
     )

@@ -16,6 +16,8 @@
     context: "social context",
     note: "internal note",
     automated: "automated, sent to the customer",
+    agent: "agent's public comment in Zendesk",
+    delivered: "sent to the customer on the platform",
   };
   const CHANNELS = { public_reply: "public reply", private_reply: "private reply", direct_message: "direct message" };
   const byId = (id) => document.getElementById(id);
@@ -92,7 +94,7 @@
   }
 
   function entryItem(entry) {
-    const where = entry.kind === "automated"
+    const where = entry.kind === "automated" || entry.kind === "delivered"
       ? ` · ${CHANNELS[entry.channel] || entry.channel} · message id ${entry.message_id}${entry.ticket ? ` · #${entry.ticket}` : ""}`
       : ` · #${entry.ticket}`;
     return element(
@@ -119,8 +121,38 @@
     );
   }
 
+  // The agent's reply form (the sandbox helpdesk's agent): kept across the thread's refreshes, with what was typed.
+  const replyForm = (() => {
+    const text = element("textarea", "reply-text");
+    text.rows = 3;
+    text.placeholder = "Reply as an agent in Zendesk (public comment)";
+    const privately = element("input", "");
+    privately.type = "checkbox";
+    const send = element("button", "reply-send", "Reply");
+    send.type = "submit";
+    const said = element("span", "reply-status");
+    const form = element("form", "reply", text, element("label", "", privately, " privately (socialdesk_private)"), send, said);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!text.value.trim() || !form.dataset.ticket) return;
+      setText(said, "sending…");
+      const body = JSON.stringify({ ticket: Number(form.dataset.ticket), text: text.value, private: privately.checked });
+      try {
+        const response = await fetch("/console/reply", { method: "POST", headers: { "content-type": "application/json" }, body });
+        const answer = await response.json();
+        setText(said, response.ok ? `comment ${answer.comment_id} sent to Zendesk's webhook (${answer.webhook_status})` : answer.error || `failed (${response.status})`);
+        if (response.ok) text.value = "";
+      } catch {
+        setText(said, "the local stack did not answer");
+      }
+    });
+    return form;
+  })();
+
   function renderThread(thread) {
     const panel = byId("thread");
+    const latest = thread.tickets[thread.tickets.length - 1];
+    replyForm.dataset.ticket = latest ? String(latest.id) : "";
     const tickets = thread.tickets.map((ticket) => `#${ticket.id} ${ticket.status}${ticket.follow_up_of ? ` (follow-up of #${ticket.follow_up_of})` : ""}`);
     const close = element("button", "close", "Close");
     close.type = "button";
@@ -133,6 +165,8 @@
       thread.entries.length ? element("ol", "entries", ...thread.entries.map(entryItem)) : element("p", "none", "Nothing on a ticket yet."),
       element("h3", "", `Salesforce activities (${thread.activities.length})`),
       thread.activities.length ? element("ol", "activities", ...thread.activities.map(activityItem)) : element("p", "none", "None yet."),
+      latest ? element("h3", "", `Reply on #${latest.id}`) : null,
+      latest ? replyForm : null,
     );
     panel.scrollTop = scrolled;
   }
