@@ -122,3 +122,7 @@ class Desk(Protocol):
     def raise_priority(self, ticket_id: int, priority: str) -> None:
         """Set `priority` unless the ticket's is already as high (an agent's or an earlier message's is never lowered)."""
         ...
+
+    def assign_group(self, ticket_id: int, group_id: int) -> None:
+        """Reassign the ticket to a group (an escalation): setting the group it already has changes nothing."""
+        ...

@@ -161,6 +161,15 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 ticket.priority = priority
                 self._save()
 
+    def assign_group(self, ticket_id: int, group_id: int) -> None:
+        self._before("assign_group")
+        with self._lock:
+            ticket = self.state.tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            ticket.group_id = group_id
+            self._save()
+
 
 def load_desk_state(path: Path) -> SandboxDeskState:
     return load_state(path, SandboxDeskState)
