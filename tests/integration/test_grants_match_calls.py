@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,12 +29,13 @@ from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
 from socialdesk.platforms.meta_send import GRAPH_API
 from tests.support.iam import statements
-from tests.support.process_stack import Flow
+from tests.support.process_stack import RULES, Flow, process_stack
+from tests.support.sla_world import FLOW_SLA
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
 
 # The parameter naming the resource of each service's calls, and the action a call needs where it is not its own name
 # (SendMessageBatch is authorised by sqs:SendMessage: SQS Developer Guide, "Amazon SQS API permissions").
-TARGET_PARAMETER = {"sqs": "QueueUrl", "dynamodb": "TableName", "secretsmanager": "SecretId", "s3": "Bucket"}
+TARGET_PARAMETER = {"sqs": "QueueUrl", "dynamodb": "TableName", "secretsmanager": "SecretId", "s3": "Bucket", "sns": "TopicArn"}
 ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage"}
 # What Lambda's SQS event source mapping polls with, on the function's own role (Lambda Developer Guide, "Using Lambda
 # with Amazon SQS", execution role permissions): granted to ProcessRole, called by Lambda, not by the code.
@@ -235,3 +238,24 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
     unused = grants - made
     assert unused == OUTBOUND_EVENT_SOURCE_MAPPING, f"granted but never called: {unused - OUTBOUND_EVENT_SOURCE_MAPPING}"
     assert calls.unattributed == []
+
+
+def test_the_sla_check_role_grants_exactly_the_calls_the_sla_check_makes(tmp_path: Path, private_key: str) -> None:
+    # Given what the template grants the sla_check function, and rules with an SLA ladder (level 2 alerts)
+    grants = granted("SlaCheckRole")
+    rules = tmp_path / "socialdesk.toml"
+    rules.write_text(RULES + FLOW_SLA)
+    with process_stack(rules, private_key) as flow:
+        assert flow.clock is not None
+        calls = AwsCalls(flow)
+        calls.webhook(sample("meta-whatsapp-text"))
+        calls.process_all()
+        # When the check runs past the breach and past level 2
+        for minutes in (16, 10):
+            flow.clock.shift(timedelta(minutes=minutes))
+            with calls.by("SlaCheckRole"):
+                assert flow.sla_check()["escalated"] == 1
+    # Then each call is granted and each grant is called
+    made = calls.of("SlaCheckRole")
+    assert made <= grants, f"called but not granted: {made - grants}"
+    assert grants <= made, f"granted but never called: {grants - made}"

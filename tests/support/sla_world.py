@@ -69,6 +69,22 @@ alert = true
 """
 
 
+# Appended to process_stack.RULES for the flows through the real handlers: 15 minutes round the clock, level 2 ten later.
+FLOW_SLA = """
+[sla]
+[[sla.policies]]
+name = "everything"
+first_response_minutes = 15
+next_response_minutes = 15
+[[sla.policies.ladder]]
+priority = "high"
+[[sla.policies.ladder]]
+after_minutes = 10
+group_id = 360000000009
+alert = true
+"""
+
+
 class RecordedAlerts:
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []

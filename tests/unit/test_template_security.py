@@ -96,10 +96,12 @@ def test_each_function_writes_only_its_own_log_group(template: dict[str, Any]) -
 def test_dynamodb_access_is_item_reads_writes_and_queries_on_the_state_table_only_and_no_index(template: dict[str, Any]) -> None:
     # Given the template's role statements
     dynamodb = [(role, s) for role, s in role_statements(template) if any(a.startswith("dynamodb:") for a in listed(s["Action"]))]
-    # Then only the process role reads and queries DynamoDB: item reads, writes and key queries on the state table itself
-    assert sorted(role for role, _ in dynamodb) == ["OutboundRole", "ProcessRole"]
+    # Then only the process and sla_check roles read and query DynamoDB: item reads, writes and key queries on the state
+    # table itself (sla_check: its due index is items of that table, not a secondary index)
+    assert sorted(role for role, _ in dynamodb) == ["OutboundRole", "ProcessRole", "SlaCheckRole"]
     by_role = dict(dynamodb)
     assert set(listed(by_role["ProcessRole"]["Action"])) == STATE_TABLE_ACTIONS
+    assert set(listed(by_role["SlaCheckRole"]["Action"])) == STATE_TABLE_ACTIONS
     # And the outbound role only writes its send ledger's items (claim, release, finish, remember: UpdateItem)
     assert listed(by_role["OutboundRole"]["Action"]) == ["dynamodb:UpdateItem"]
     for statement in by_role.values():

@@ -31,7 +31,10 @@ from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules
 from socialdesk.sandbox_state import CRM_FILE, DESK_FILE
 from socialdesk.settings import ProcessConfig, load_config
-from socialdesk.store.dynamodb import DynamoDbConversationStore
+from socialdesk.sla.clock import ResponseClock
+from socialdesk.sla.metrics import EmfClockMetrics
+from socialdesk.sla.policy import Policies
+from socialdesk.store.clock import DynamoDbClockStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -138,7 +141,7 @@ def build_process_batch(
             extra={"missing_keys": missing, "secret": config.crm_secret_id},
         )
         raise CrmSecretIncompleteError(missing)
-    store = DynamoDbConversationStore(config.state_table_name, dynamodb)
+    store = DynamoDbClockStore(config.state_table_name, dynamodb)
     process = ProcessEvent(
         store=store,
         desk=build_desk(rules, secret, sandbox),
@@ -148,8 +151,15 @@ def build_process_batch(
         classifier=_classifier(rules),
         outbound=SqsOutboundJobs(config.outbound_queue_url, sqs),  # automatic messages, when the rules enable them
         sent=store,  # what the outbound function sent: its echoes are ours
+        response_clock=response_clock(rules, store),
     )
     return SqsBatch(process=process, redelivery=_redelivery(config, sqs))
+
+
+def response_clock(rules: RulesConfig, store: DynamoDbClockStore) -> ResponseClock | None:
+    """The response clock, when the rules have an `[sla]` section (process, sla_check and outbound share this)."""
+    policies = Policies.of(rules)
+    return ResponseClock(store, policies, EmfClockMetrics()) if policies is not None else None
 
 
 def _classifier(rules: RulesConfig) -> Classifier | None:
