@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.composition.clients import in_lambda
-from socialdesk.composition.sla_check import SlaNotConfiguredError, init, sla_check
+from socialdesk.composition.sla_check import SlaNotConfiguredError, init, scheduled_time, sla_check
 from socialdesk.observability import logger, metrics
 from socialdesk.ports.secrets import SecretsUnavailableError
 from socialdesk.rules import RulesError
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Returns the run's counts; a run that cannot start says why and leaves every due clock for the next minute."""
     try:
-        report = sla_check().run()
+        report = sla_check().run(scheduled_at=scheduled_time(event))
     except (SecretsUnavailableError, RulesError, SlaNotConfiguredError) as exc:
         logger.error("the SLA check cannot run; due clocks wait for the next run", extra={"reason": str(exc)})
         return {"ran": False}

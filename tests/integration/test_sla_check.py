@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from socialdesk.desk.port import DeskRateLimitedError
+from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError
 from socialdesk.desk.sandbox import SandboxTicket
 from socialdesk.model.desk_event import DeskEvent, DeskEventKind
 from socialdesk.sla.policy import ClockState
@@ -221,3 +221,19 @@ def test_a_whatsapp_window_about_to_close_unanswered_is_flagged_once(world: SlaW
     assert (flagged.windows_flagged, again.windows_flagged) == (1, 0)
     assert "messaging_window_closing" in ticket(world).tags
     assert sum("messaging window" in note for note in notes(world)) == 1
+
+
+def test_a_group_zendesk_refuses_for_good_is_logged_and_the_rest_of_the_level_still_happens_once(world: SlaWorld) -> None:
+    # Given an urgent conversation at level 1, and Zendesk refusing the level-2 group (an id that does not exist)
+    world.customer_writes(KEY, at=START, priority="urgent")
+    world.advance(minutes=6)
+    world.check().run()
+    world.desk.failures.add("assign_group", DeskRejectedError("group_id: invalid"))
+    # When level 2 falls due, and the check runs twice
+    world.advance(minutes=10)
+    first, second = world.check().run(), world.check().run()
+    # Then level 2 is recorded once, with its tag, note and alert, and nothing is tried again
+    assert (first.escalated, second.escalated) == ([(KEY, 2)], [])
+    assert "sla_level_2" in ticket(world).tags
+    assert len(notes(world)) == 2 and len(world.alerts.sent) == 1
+    assert world.desk.calls["assign_group"] == 1

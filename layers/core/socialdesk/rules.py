@@ -321,8 +321,6 @@ class SlaRules(Rules):
     policies: Annotated[tuple[SlaPolicy, ...], Field(min_length=1)]
     window_warning_minutes: Annotated[int, Field(ge=1, le=23 * 60)] | None = 120
     """Flag a WhatsApp or Messenger conversation still unanswered this long before its 24-hour window closes; unset: never."""
-    due_at_field: ZendeskId | None = None
-    """A Zendesk ticket field (text) that receives the current due time (ISO 8601, UTC); unset: tags and notes only."""
 
     def policy_for(self, platform: str, kind: str, priority: str | None) -> SlaPolicy | None:
         return next((policy for policy in self.policies if policy.matches(platform, kind, priority)), None)

@@ -25,7 +25,8 @@ from socialdesk.sla.policy import Policies
 from socialdesk.store.clock import DynamoDbClockStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
@@ -64,6 +65,15 @@ def sla_check() -> SlaCheck:
     if built is None or built[0] != contents:
         _built["current"] = (contents, build_sla_check(settings, _crm_secret(), dynamodb, sns))
     return _built["current"][1]
+
+
+def scheduled_time(event: Mapping[str, Any]) -> datetime | None:
+    """The `time` EventBridge Scheduler puts in its event (`2026-12-04T10:00:00Z`); None when absent or unreadable."""
+    try:
+        at = datetime.fromisoformat(str(event["time"]))
+    except (KeyError, ValueError):
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def build_sla_check(

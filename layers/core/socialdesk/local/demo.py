@@ -243,7 +243,7 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
     `printable`, as every line the local stack prints does: a customer's name (theirs to choose) shows its line breaks and
     escape sequences as escapes, never acting on the terminal or starting a line of its own."""
     sent = sent or []
-    header = ("Platform", "Customer", "Msgs", "Ticket", "Salesforce", "Brand replies", "Response clock")
+    header = ("Platform", "Customer", "Msgs", "Ticket", "Salesforce", "Brand replies", "Response clock", "SLA")
     table = [header] + [
         tuple(
             printable(cell)
@@ -255,6 +255,7 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
                 _activities(row.salesforce_activities),
                 str(row.brand_replies),
                 row.clock,
+                row.sla,
             )
         )
         for row in rows
@@ -288,7 +289,8 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
         "Not answered automatically, as the platforms require: Marco's WhatsApp message (outside the 24-hour window, no template "
         "configured) and Priya's X post (it does not mention the brand). Dana's duplicate delivery and follow-up got none either "
         "(one per conversation per window).",
-        "SLA escalation is not built yet (README, Status): the response clock shows how long each customer has waited for a person.",
+        f"SLA: {sum(1 for row in rows if row.sla.startswith('breached'))} conversations escalated by the SLA check while the clock moved "
+        "ahead (tagged sla_breached, raised, noted on the ticket; level 2 alerts the people on call).",
         f"The console showed this live at {printable(url)}/ (run `./uvw run socialdesk local` to keep it open).",
     ]
     return "\n".join(lines)

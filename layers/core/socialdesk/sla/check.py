@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from socialdesk.desk.port import Comment, DeskError, DeskRateLimitedError, DeskUnavailableError
+from socialdesk.desk.port import (
+    Comment,
+    DeskError,
+    DeskRateLimitedError,
+    DeskRejectedError,
+    DeskUnavailableError,
+    TicketClosedError,
+    TicketNotFoundError,
+)
 from socialdesk.observability import logger
 from socialdesk.sla.policy import MESSAGING_WINDOW, level_tags
 from socialdesk.sla.ports import AlertUnavailableError
@@ -72,8 +80,10 @@ class SlaCheck:
         self._store, self._policies, self._clock, self._desk = store, policies, clock, desk
         self._alerts, self._metrics, self._now = alerts, metrics, now
 
-    def run(self) -> CheckReport:
-        now, report = self._now(), CheckReport()
+    def run(self, *, scheduled_at: datetime | None = None) -> CheckReport:
+        """One pass over what is due. `scheduled_at` is the schedule's own time (the event's `time`): never earlier than
+        the clock in AWS, and the local runner's moved clock when a demo moves time forward."""
+        now, report = max(self._now(), scheduled_at or self._now()), CheckReport()
         for key, due in list(self._store.due_entries(now)):
             report.due += 1
             try:
@@ -133,7 +143,7 @@ class SlaCheck:
         assert state.ticket_id is not None and state.claimed_at is not None
         ticket = state.ticket_id
         if work.window:
-            self._desk.add_tags(ticket, [WINDOW_TAG])
+            self._refusable("add_tags", lambda: self._desk.add_tags(ticket, [WINDOW_TAG]))
             closes = state.activity.last_customer_at
             assert closes is not None
             words = (
@@ -144,11 +154,11 @@ class SlaCheck:
         if work.level is None or plan is None:
             return
         step = plan.step(work.level)
-        self._desk.add_tags(ticket, level_tags(work.level, step))
-        if step.priority is not None:
-            self._desk.raise_priority(ticket, step.priority)
-        if step.group_id is not None:
-            self._desk.assign_group(ticket, step.group_id)
+        self._refusable("add_tags", lambda: self._desk.add_tags(ticket, level_tags(work.level or 0, step)))
+        if (priority := step.priority) is not None:
+            self._refusable("raise_priority", lambda: self._desk.raise_priority(ticket, priority))
+        if (group := step.group_id) is not None:
+            self._refusable("assign_group", lambda: self._desk.assign_group(ticket, group))
         words = (step.note or "Response SLA breached (level {level}): the {target} target was due at {due}.").format(
             level=work.level, due=f"{plan.breach:%Y-%m-%d %H:%M} UTC", target=_minutes(plan.target)
         )
@@ -166,7 +176,17 @@ class SlaCheck:
         """An internal note, unless a resumed claim's earlier try already added it (looked for only then: one read less)."""
         comment = Comment(body=words, public=False)
         if not look or not self._desk.has_comment(ticket, comment, since=since):
-            self._desk.add_comment(ticket, comment)
+            self._refusable("add_comment", lambda: self._desk.add_comment(ticket, comment))
+
+    @staticmethod
+    def _refusable(effect: str, call: Callable[[], None]) -> None:
+        """One Zendesk write of an escalation. A refusal for good (an unknown group, a closed or deleted ticket) is logged
+        and the rest of the level still happens: asking again every minute could not help. Rate limits and outages
+        propagate: the claim is released and the next run does the level again."""
+        try:
+            call()
+        except (DeskRejectedError, TicketClosedError, TicketNotFoundError) as exc:
+            logger.error("Zendesk refused part of an escalation", extra={"effect": effect, "reason": type(exc).__name__})
 
 
 def _minutes(target: timedelta) -> str:
