@@ -113,7 +113,10 @@ class SlaWorld:
     alerts: RecordedAlerts
     metrics: RecordedMetrics
     policies: Policies
+    rules: RulesConfig
     items_read: Counter[str]
+    calls: Counter[str]
+    """DynamoDB calls by operation, since the last `calls.clear()`."""
     """Items each DynamoDB read call returned (GetItem, Query), since the last `items_read.clear()`."""
     now: datetime = START
     tickets: dict[str, int] = field(default_factory=dict)
@@ -154,9 +157,11 @@ def sla_world(rules_text: str = SLA_RULES) -> Iterator[SlaWorld]:
     with patch.dict("os.environ", AWS_ENVIRONMENT), local_aws() as aws:
         client = boto3.client("dynamodb")
         items_read: Counter[str] = Counter()
+        calls: Counter[str] = Counter()
 
         def count(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
             items_read[model.name] += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
+            calls[model.name] += 1
 
         client.meta.events.register("after-call.dynamodb", count)
         atomic = cast("DynamoDBClient", OneRequestAtATime(client))  # two checks at once: each request atomic, as in DynamoDB
@@ -169,5 +174,7 @@ def sla_world(rules_text: str = SLA_RULES) -> Iterator[SlaWorld]:
             alerts=RecordedAlerts(),
             metrics=metrics,
             policies=policies,
+            rules=rules,
             items_read=items_read,
+            calls=calls,
         )
