@@ -230,10 +230,12 @@ class ProcessEvent:
                 except RetryLaterError as exc:
                     retry = later(retry, exc)
                     run.helpdesk_retrying = run.helpdesk_retrying or side == self._helpdesk_side
+            run.clock_pending = True  # until the clock has followed: a failure of any kind leaves the event to be retried
             try:
                 self._follow_clock(run)
+                run.clock_pending = False
             except RetryLaterError as exc:
-                retry, run.clock_pending = later(retry, exc), True
+                retry = later(retry, exc)
         finally:
             progress.completed = progress.zendesk_done and progress.salesforce_done and not run.automatic_pending and not run.clock_pending
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
