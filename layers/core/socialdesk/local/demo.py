@@ -5,8 +5,9 @@ delivering one message twice), an X mention the brand answered publicly, a Faceb
 the Page answered one commenter and a second one joined, a Messenger question after the office
 has closed, a Korean Instagram comment nobody answered, a WhatsApp message delivered a day late
 and an X post about the brand that does not mention it. A like arrives too. The clock then moves
-90 minutes ahead, and the summary shows every conversation, its ticket, its Salesforce activity
-and how long it has waited, then every automatic message as the sandbox platforms sent it
+90 minutes ahead (the SLA check runs every minute on the way and escalates what is overdue), and the
+summary shows every conversation, its ticket, its Salesforce activity, how long it has waited and its SLA
+state, then every automatic message as the sandbox platforms sent it
 (platform, channel, language, first words): acknowledgements in Spanish, English and Korean, an
 out-of-hours one, an FAQ answer, and none where the platform's rules forbid one. Everything is
 built from the committed samples, re-dated and signed with the local test secrets.
@@ -346,6 +347,9 @@ def checks(rows: list[ConversationRow], statuses: list[int], sent: list[SandboxS
         "the brand's X and Facebook replies recognised": sum(row.brand_replies for row in rows) == 2,
         "every customer message in Salesforce (9)": sum(row.salesforce_activities for row in rows) == 9,
         "the unanswered Instagram comment still waiting for a person": instagram is not None and instagram.waiting_minutes is not None,
+        "the Facebook post's unanswered refund question (urgent: 6 minutes round the clock) escalated by the SLA check": any(
+            row.platform == "Facebook" and row.sla.startswith("breached") for row in rows
+        ),
         "a Spanish acknowledgement to Dana on WhatsApp, once despite the duplicate delivery and her follow-up": [
             (message.kind, message.language) for message in to("whatsapp", DANA_NUMBER)
         ]
