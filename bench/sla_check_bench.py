@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from moto.core.botocore_stubber import BotoCoreStubber
+from moto.core.botocore_stubber import BotocoreStubber
 
 from socialdesk.desk.port import NewTicket
 from socialdesk.store.clock import DUE_SHARDS, _due_item
@@ -99,23 +99,23 @@ class MotoTime:
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self._original = BotoCoreStubber.process_request
+        self._original = BotocoreStubber.process_request
 
     def __enter__(self) -> MotoTime:
         original = self._original
 
-        def timed(stubber: BotoCoreStubber, request: Any) -> Any:
+        def timed(stubber: BotocoreStubber, request: Any) -> Any:
             started = time.perf_counter()
             try:
                 return original(stubber, request)
             finally:
                 self.seconds += time.perf_counter() - started
 
-        BotoCoreStubber.process_request = timed  # type: ignore[method-assign]
+        BotocoreStubber.process_request = timed  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *_: object) -> None:
-        BotoCoreStubber.process_request = self._original  # type: ignore[method-assign]
+        BotocoreStubber.process_request = self._original  # type: ignore[method-assign]
 
 
 def measure(open_count: int) -> dict[str, Any]:
