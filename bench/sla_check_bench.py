@@ -111,7 +111,7 @@ class MotoTime:
             finally:
                 self.seconds += time.perf_counter() - started
 
-        BotocoreStubber.process_request = timed  # type: ignore[method-assign]
+        BotocoreStubber.process_request = timed  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *_: object) -> None:
