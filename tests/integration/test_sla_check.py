@@ -237,3 +237,22 @@ def test_a_group_zendesk_refuses_for_good_is_logged_and_the_rest_of_the_level_st
     assert "sla_level_2" in ticket(world).tags
     assert len(notes(world)) == 2 and len(world.alerts.sent) == 1
     assert world.desk.calls["assign_group"] == 1
+
+
+def test_a_solve_of_an_earlier_ticket_of_the_conversation_does_not_stop_the_current_clock(world: SlaWorld) -> None:
+    # Given an urgent conversation whose current ticket is open, and its earlier ticket (a closed one's predecessor) solved now
+    world.customer_writes(KEY, at=START, priority="urgent")
+    earlier = DeskEvent(
+        event_id="e-old",
+        kind=DeskEventKind.STATUS_CHANGED,
+        ticket_id=world.tickets[KEY] - 1,
+        occurred_at=START + timedelta(minutes=2),
+        ticket_external_id=KEY,
+        status="solved",
+        previous_status="open",
+    )
+    world.desk_events().on_desk_event(earlier)
+    # When the check runs past the breach
+    world.advance(minutes=7)
+    # Then the current ticket is escalated all the same
+    assert world.check().run().escalated == [(KEY, 1)]

@@ -58,20 +58,22 @@ class ResponseClock:
         self._store.record_answer(conversation_key, at=at, reference=reference, source=source)
         self._update(conversation_key, lambda state: None, answered_at=at)
 
-    def solved(self, key: str, *, at: datetime) -> None:
-        """A solved ticket: everything the customer wrote up to now needs no answer."""
+    def solved(self, key: str, *, at: datetime, ticket_id: int) -> None:
+        """A solved ticket: everything the customer wrote up to now needs no answer (an earlier ticket of the
+        conversation, solved late, says nothing about the current one)."""
 
         def change(state: ClockState) -> None:
-            if state.stopped_at is None or at > state.stopped_at:
+            if state.ticket_id in (None, ticket_id) and (state.stopped_at is None or at > state.stopped_at):
                 state.stopped_at, state.restart_at = at, None
 
         self._update(key, change)
 
-    def reopened(self, key: str, *, at: datetime) -> None:
+    def reopened(self, key: str, *, at: datetime, ticket_id: int) -> None:
         """An agent reopened a solved ticket: a customer still unanswered waits again, from now (a next-response clock)."""
 
         def change(state: ClockState) -> None:
-            if state.stopped_at is not None and at > state.stopped_at and (state.restart_at is None or state.restart_at <= state.stopped_at):
+            stopped = state.stopped_at
+            if state.ticket_id in (None, ticket_id) and stopped is not None and at > stopped and (state.restart_at or stopped) <= stopped:
                 state.restart_at = at
 
         self._update(key, change)
@@ -121,6 +123,6 @@ class ClockDeskEvents:
         if event.kind != DeskEventKind.STATUS_CHANGED or event.ticket_external_id is None or event.status is None:
             return
         if event.status in SOLVED:
-            self._clock.solved(event.ticket_external_id, at=event.occurred_at)
+            self._clock.solved(event.ticket_external_id, at=event.occurred_at, ticket_id=event.ticket_id)
         elif event.previous_status in SOLVED:
-            self._clock.reopened(event.ticket_external_id, at=event.occurred_at)
+            self._clock.reopened(event.ticket_external_id, at=event.occurred_at, ticket_id=event.ticket_id)
