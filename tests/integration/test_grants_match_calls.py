@@ -30,7 +30,7 @@ from socialdesk.model.outbound import Channel, JobKind, OutboundJob
 from socialdesk.platforms.meta_send import GRAPH_API
 from tests.support.iam import statements
 from tests.support.process_stack import RULES, Flow, process_stack
-from tests.support.sla_world import FLOW_SLA
+from tests.support.sla_world import FLOW_SLA, waiting_since
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
 
 # The parameter naming the resource of each service's calls, and the action a call needs where it is not its own name
@@ -251,8 +251,9 @@ def test_the_sla_check_role_grants_exactly_the_calls_the_sla_check_makes(tmp_pat
         calls.webhook(sample("meta-whatsapp-text"))
         calls.process_all()
         # When the check runs past the breach and past level 2
-        for minutes in (16, 10):
-            flow.clock.shift(timedelta(minutes=minutes))
+        since = waiting_since(flow.aws.resource("StateTable"))
+        for minutes in (16, 26):
+            flow.clock.move_to(since + timedelta(minutes=minutes))
             with calls.by("SlaCheckRole"):
                 assert flow.sla_check()["escalated"] == 1
     # Then each call is granted and each grant is called

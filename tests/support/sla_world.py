@@ -85,6 +85,14 @@ alert = true
 """
 
 
+def waiting_since(table: str) -> datetime:
+    """The one conversation's `waiting_since` as process stored it (moto running): flows through the real handlers count
+    from it, since `process_all` may move the virtual clock on by the waits it skips."""
+    items = boto3.client("dynamodb").scan(TableName=table, FilterExpression="sk = :conv", ExpressionAttributeValues={":conv": {"S": "CONV"}})["Items"]
+    [item] = items
+    return datetime.fromisoformat(item["waiting_since"]["S"])
+
+
 class RecordedAlerts:
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []
