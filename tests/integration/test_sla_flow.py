@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.support.log_capture import logged_text
 from tests.support.process_stack import RULES, Flow, process_stack
 from tests.support.sla_world import FLOW_SLA, waiting_since
 from tests.support.webhooks import sample
@@ -70,3 +71,22 @@ def test_a_reply_the_brand_typed_on_facebook_stops_the_clock(sla_flow: Flow) -> 
     assert sla_flow.sla_check() == {"ran": True, "due": 0, "escalated": 0, "deferred": 0, "windows_flagged": 0}
     [ticket] = sla_flow.zendesk.tickets.values()
     assert "sla_breached" not in ticket["tags"]
+
+
+def test_escalations_and_their_alerts_carry_no_phone_number_and_no_message_text(sla_flow: Flow, everything_logged: pytest.LogCaptureFixture) -> None:
+    assert sla_flow.clock is not None
+    on_call = subscribe(sla_flow)
+    # Given a WhatsApp message from +1 650 555 1234, its conversation keyed by that number, and every logger at DEBUG
+    sla_flow.webhook(sample("meta-whatsapp-text"))
+    sla_flow.process_all()
+    since = waiting_since(sla_flow.aws.resource("StateTable"))
+    # When it is escalated to level 1 and level 2 (an alert)
+    for minutes in (16, 26):
+        sla_flow.clock.move_to(since + timedelta(minutes=minutes))
+        assert sla_flow.sla_check()["escalated"] == 1
+    # Then no log line, and no alert on the topic, holds the number or the customer's words
+    alerts = [message["Body"] for message in sla_flow.aws.drain(on_call)]
+    assert len(alerts) == 1
+    for text in (logged_text(everything_logged), *alerts):
+        assert "16505551234" not in text
+        assert "Mi pedido no ha llegado" not in text
