@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Returns the run's counts; a run that cannot start says why and leaves every due clock for the next minute."""
     try:
-        report = sla_check().run(scheduled_at=scheduled_time(event))
+        report = sla_check().run(scheduled_at=scheduled_time(event), time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     except (SecretsUnavailableError, RulesError, SlaNotConfiguredError) as exc:
         logger.error("the SLA check cannot run; due clocks wait for the next run", extra={"reason": str(exc)})
         return {"ran": False}

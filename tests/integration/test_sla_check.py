@@ -15,6 +15,7 @@ from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError
 from socialdesk.desk.sandbox import SandboxTicket
 from socialdesk.model.desk_event import DeskEvent, DeskEventKind
 from socialdesk.sla.policy import ClockState
+from tests.support.process_fakes import CrashError
 from tests.support.sla_world import START, SlaWorld, sla_world
 
 KEY = "x:1000:thread:42"
@@ -256,3 +257,37 @@ def test_a_solve_of_an_earlier_ticket_of_the_conversation_does_not_stop_the_curr
     world.advance(minutes=7)
     # Then the current ticket is escalated all the same
     assert world.check().run().escalated == [(KEY, 1)]
+
+
+def test_a_run_short_of_time_leaves_the_rest_due_for_the_next_run(world: SlaWorld) -> None:
+    # Given three urgent conversations past their breach, and a run whose Lambda has time for one of them
+    keys = [f"x:1000:thread:{number}" for number in range(3)]
+    for key in keys:
+        world.customer_writes(key, at=START, priority="urgent")
+    world.advance(minutes=7)
+    seconds_left = iter([60.0, 14.0, 14.0])
+    # When it runs, and the next run has all the time it needs
+    short = world.check().run(time_left=lambda: next(seconds_left))
+    full = world.check().run()
+    # Then the first escalated one and left two unfinished, which the next run escalated: each once
+    assert (len(short.escalated), short.unfinished) == (1, 2)
+    assert sorted(short.escalated + full.escalated) == sorted((key, 1) for key in keys)
+
+
+def test_a_ticket_zendesk_will_not_look_into_does_not_hold_up_the_others(world: SlaWorld) -> None:
+    # Given two urgent conversations past their breach; the first's earlier claim died mid-way (its note may be there),
+    # and Zendesk refuses to list that ticket's comments
+    keys = ["x:1000:thread:a", "x:1000:thread:b"]
+    for key in keys:
+        world.customer_writes(key, at=START, priority="urgent")
+    world.advance(minutes=7)
+    world.desk.failures.add("add_comment", CrashError())
+    with pytest.raises(CrashError):
+        world.check().run()
+    world.advance(minutes=3)  # the dead run's lease (120 s) has run out
+    world.desk.failures.add("has_comment", DeskRejectedError("refused"))
+    # When the next run comes
+    report = world.check().run()
+    # Then the refused ticket waits for the next run and the other one is escalated
+    assert report.deferred == 1
+    assert len(report.escalated) == 1

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 # Longer than the function's timeout (infra/template.yaml: 60 s): a live run's claim is never taken over.
 LEASE = timedelta(seconds=120)
 WINDOW_TAG = "messaging_window_closing"
+# One conversation's escalation is a handful of Zendesk calls of at most 10 s each (rules: zendesk.timeout_seconds).
+STOP_WITH_SECONDS_LEFT = 15.0
 
 
 @dataclass
@@ -55,6 +57,8 @@ class CheckReport:
     skipped: int = 0
     """Claimed by another run, answered, solved or moved since the index was read."""
     stale: int = 0
+    unfinished: int = 0
+    """Due, but left for the next run: this one was running out of time."""
 
 
 @dataclass(frozen=True)
@@ -80,18 +84,27 @@ class SlaCheck:
         self._store, self._policies, self._clock, self._desk = store, policies, clock, desk
         self._alerts, self._metrics, self._now = alerts, metrics, now
 
-    def run(self, *, scheduled_at: datetime | None = None) -> CheckReport:
+    def run(self, *, scheduled_at: datetime | None = None, time_left: Callable[[], float] | None = None) -> CheckReport:
         """One pass over what is due. `scheduled_at` is the schedule's own time (the event's `time`): never earlier than
-        the clock in AWS, and the local runner's moved clock when a demo moves time forward."""
+        the clock in AWS, and the local runner's moved clock when a demo moves time forward. `time_left` (seconds, the
+        Lambda context's) stops the pass while there is time to finish the conversation at hand: the rest stays due
+        for the next minute's run, after a backlog (an outage of Zendesk) as much as ever."""
         now, report = max(self._now(), scheduled_at or self._now()), CheckReport()
         for key, due in list(self._store.due_entries(now)):
+            if time_left is not None and time_left() < STOP_WITH_SECONDS_LEFT:
+                report.unfinished += 1
+                continue
             report.due += 1
             try:
                 self._check(key, due, now, report)
             except (DeskRateLimitedError, DeskUnavailableError, AlertUnavailableError) as exc:
                 report.deferred += 1
                 logger.warning("Zendesk refused an escalation for now; the next run tries again", extra={"reason": type(exc).__name__})
-        logger.info("sla check", extra={"due": report.due, "escalated": len(report.escalated), "deferred": report.deferred, "stale": report.stale})
+            except DeskError as exc:  # one ticket Zendesk will not take must not hold up every other conversation
+                report.deferred += 1
+                logger.error("Zendesk refused to escalate a ticket; the next run tries again", extra={"reason": type(exc).__name__})
+        counts = {"due": report.due, "escalated": len(report.escalated), "deferred": report.deferred, "stale": report.stale}
+        logger.info("sla check", extra=counts | {"unfinished": report.unfinished})
         return report
 
     def _check(self, key: str, due: datetime, now: datetime, report: CheckReport) -> None:
