@@ -368,3 +368,15 @@ def test_a_reassignment_refused_by_the_rate_limit_hands_back_its_wait(desk: Zend
     with pytest.raises(DeskRateLimitedError) as raised:
         desk.assign_group(4014, 360000000009)
     assert raised.value.retry_after == 37
+
+
+@pytest.mark.parametrize("value", ["2026-12-04T10:06:00Z", None])
+def test_the_due_at_field_is_set_or_emptied_with_one_write_of_that_field_alone(
+    desk: ZendeskDesk, api: responses.RequestsMock, value: str | None
+) -> None:
+    # Given a ticket (Update Ticket with custom_fields: developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket)
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {**shown_ticket("high")["ticket"], "custom_fields": [{"id": 360000000030, "value": value}]}})
+    # When the response clock shows its due time in the "due at" field, or empties it once answered
+    desk.set_field(4014, 360000000030, value)
+    # Then only that field is written, once
+    assert sent(api) == {"ticket": {"id": 4014, "custom_fields": [{"id": 360000000030, "value": value}]}}

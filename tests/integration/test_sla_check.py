@@ -16,7 +16,7 @@ from socialdesk.desk.sandbox import SandboxTicket
 from socialdesk.model.desk_event import DeskEvent, DeskEventKind
 from socialdesk.sla.policy import ClockState
 from tests.support.process_fakes import CrashError
-from tests.support.sla_world import START, SlaWorld, sla_world
+from tests.support.sla_world import SLA_RULES, START, SlaWorld, sla_world
 
 KEY = "x:1000:thread:42"
 
@@ -291,3 +291,23 @@ def test_a_ticket_zendesk_will_not_look_into_does_not_hold_up_the_others(world: 
     # Then the refused ticket waits for the next run and the other one is escalated
     assert report.deferred == 1
     assert len(report.escalated) == 1
+
+
+def test_the_due_at_field_shows_the_breach_while_the_customer_waits_and_is_emptied_once_answered() -> None:
+    # Given rules with a "due at" ticket field, and an urgent message at 10:00 (due 10:06)
+    with sla_world(SLA_RULES.replace("[sla]\n", "[sla]\ndue_at_field = 360000000030\n", 1)) as world:
+        world.customer_writes(KEY, at=START, priority="urgent")
+        # When the check runs a minute later, and again
+        world.advance(minutes=1)
+        first, again = world.check().run(), world.check().run()
+        shown = dict(ticket(world).custom_fields).get(360000000030)
+        # And the brand answers at 10:03, and the check runs after it
+        world.brand_echo(KEY, at=START + timedelta(minutes=3))
+        world.advance(minutes=3)
+        world.check().run()
+        # Then the field showed 10:06 (written once) and is empty now; nothing breached
+        assert (first.due, again.due) == (1, 0)
+        assert shown == "2026-12-04T10:06:00Z"
+        assert 360000000030 not in dict(ticket(world).custom_fields)
+        assert world.desk.calls["set_field"] == 2
+        assert "sla_breached" not in ticket(world).tags

@@ -321,6 +321,8 @@ class SlaRules(Rules):
     policies: Annotated[tuple[SlaPolicy, ...], Field(min_length=1)]
     window_warning_minutes: Annotated[int, Field(ge=1, le=23 * 60)] | None = 120
     """Flag a WhatsApp or Messenger conversation still unanswered this long before its 24-hour window closes; unset: never."""
+    due_at_field: ZendeskId | None = None
+    """A Zendesk text ticket field that shows when the response is due (ISO 8601, UTC), emptied once answered; unset: none."""
 
     def policy_for(self, platform: str, kind: str, priority: str | None) -> SlaPolicy | None:
         return next((policy for policy in self.policies if policy.matches(platform, kind, priority)), None)

@@ -126,3 +126,7 @@ class Desk(Protocol):
     def assign_group(self, ticket_id: int, group_id: int) -> None:
         """Reassign the ticket to a group (an escalation): setting the group it already has changes nothing."""
         ...
+
+    def set_field(self, ticket_id: int, field_id: int, value: str | None) -> None:
+        """Set one custom ticket field (None empties it); setting the value it has changes nothing."""
+        ...

@@ -163,6 +163,15 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
             self._existing(ticket_id).group_id = group_id
             self._save()
 
+    def set_field(self, ticket_id: int, field_id: int, value: str | None) -> None:
+        self._before("set_field")
+        with self._lock:
+            ticket = self._existing(ticket_id)
+            ticket.custom_fields = [(number, held) for number, held in ticket.custom_fields if number != field_id]
+            if value is not None:
+                ticket.custom_fields.append((field_id, value))
+            self._save()
+
     def _existing(self, ticket_id: int) -> SandboxTicket:
         """The ticket, or Zendesk's 404 as the port says it (a deleted ticket)."""
         ticket = self.state.tickets.get(ticket_id)

@@ -65,6 +65,8 @@ class CheckReport:
 class _Work:
     level: int | None
     window: bool
+    field: bool
+    """The ticket's "due at" field is to show the running clock's breach (or be emptied)."""
     resumed: bool
     """A claim an earlier run took and never finished: its note may be there already."""
 
@@ -140,6 +142,8 @@ class SlaCheck:
         if work.window:
             done.window_flagged = state.activity.last_customer_at
             report.windows_flagged += 1
+        if work.field:
+            done.shown_due = plan.breach if plan is not None else None
         done, _ = self._clock.settled(done)
         self._store.write_clock(claimed, done)
 
@@ -150,11 +154,15 @@ class SlaCheck:
             level = state.level + 1
         window_due = self._policies.window_due(state)
         window = window_due is not None and window_due <= now
-        return _Work(level=level, window=window, resumed=state.pending is not None) if level is not None or window else None
+        field = self._policies.field_wanted(state, plan)
+        return _Work(level=level, window=window, field=field, resumed=state.pending is not None) if level is not None or window or field else None
 
     def _apply(self, state: ClockState, plan: Plan | None, work: _Work) -> None:
         assert state.ticket_id is not None and state.claimed_at is not None
         ticket = state.ticket_id
+        if work.field and (field := self._policies.rules.due_at_field) is not None:
+            shown = f"{plan.breach:%Y-%m-%dT%H:%M:%SZ}" if plan is not None else None
+            self._refusable("set_field", lambda: self._desk.set_field(ticket, field, shown))
         if work.window:
             self._refusable("add_tags", lambda: self._desk.add_tags(ticket, [WINDOW_TAG]))
             closes = state.activity.last_customer_at

@@ -50,6 +50,8 @@ class ClockState(msgspec.Struct, kw_only=True):
     """The first customer message (or reopening) after the solve: the next clock's start."""
     window_flagged: datetime | None = None
     """The customer message whose 24-hour messaging window was flagged as closing."""
+    shown_due: datetime | None = None
+    """What the ticket's "due at" field shows (`sla.due_at_field`); None: empty."""
     rev: int = 0
 
 
@@ -131,10 +133,22 @@ class Policies:
         return last + MESSAGING_WINDOW - timedelta(minutes=warning)
 
     def next_due(self, state: ClockState, plan: Plan | None) -> datetime | None:
-        """The earliest thing left to do: the next level, or the window flag."""
+        """The earliest thing left to do: the next level, the window flag, or the "due at" field to bring up to date."""
         level = plan.level_due(state.level + 1) if plan is not None else None
-        window = self.window_due(state)
-        return min((moment for moment in (level, window) if moment is not None), default=None)
+        return min((moment for moment in (level, self.window_due(state), self.field_due(state, plan)) if moment is not None), default=None)
+
+    def field_wanted(self, state: ClockState, plan: Plan | None) -> bool:
+        """Whether the ticket's "due at" field must change: it shows another time than the running clock's breach."""
+        return self.rules.due_at_field is not None and state.shown_due != (plan.breach if plan is not None else None)
+
+    def field_due(self, state: ClockState, plan: Plan | None) -> datetime | None:
+        """When to update the field: as soon as the clock starts (its start), or stops (the answer or the solve); a
+        time from the clock's own state, so every reader computes the same due time for the index."""
+        if not self.field_wanted(state, plan):
+            return None
+        if plan is not None:
+            return plan.start
+        return max((moment for moment in (state.activity.last_brand_at, state.stopped_at) if moment is not None), default=state.shown_due)
 
 
 # Meta's standard messaging window (developers.facebook.com/docs/messenger-platform/policy/policy-overview,

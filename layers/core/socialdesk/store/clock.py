@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 DUE_SHARDS = 8
 """Partitions of the due index: 8 x 1,000 writes/s, and 8 Queries a minute when nothing is due (bench/sla_check_bench.py)."""
 
-_TIMES = ("start", "due", "lease_until", "claimed_at", "stopped_at", "restart_at", "window_flagged")
+_TIMES = ("start", "due", "lease_until", "claimed_at", "stopped_at", "restart_at", "window_flagged", "shown_due")
 _TEXTS = ("platform", "kind", "priority")
 _NUMBERS = ("level", "pending")
 
