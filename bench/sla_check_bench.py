@@ -5,7 +5,8 @@ Run: ./uvw run python -m bench.sla_check_bench
 AWS in moto (the state table from infra/template.yaml), the real store (store/clock.py), check (sla/check.py) and an
 in-memory helpdesk (the sandbox). Open conversations are written straight into the table as the clock leaves them (a
 `CONV` item with its `sla_*` fields and one due-index entry each): the not-yet-due ones are due in 1 to 60 minutes, the
-due ones breached 4 minutes ago, all under a 6-minute round-the-clock policy. One check run then escalates the 100 due
+due ones breached 4 minutes ago, all urgent: the integration tests' rules (tests/support/sla_world.py), whose urgent
+policy is 6 minutes round the clock. One check run then escalates the 100 due
 ones to level 1. Counted: every item each DynamoDB read returned (Query and GetItem), every call by operation, and the
 run's time (best of RUNS runs, the due conversations written back to their breached state before each), with and
 without the time spent inside moto's backend (MotoTime says why the latter is the figure to compare).
@@ -29,26 +30,11 @@ from moto.core.botocore_stubber import BotocoreStubber
 from socialdesk.desk.port import NewTicket
 from socialdesk.store.clock import DUE_SHARDS, _due_item
 from tests.support.events import sample_event
-from tests.support.sla_world import START, SlaWorld, sla_world
+from tests.support.sla_world import SLA_RULES, START, SlaWorld, sla_world
 
 DUE = 100
 OPEN_COUNTS = (1_000, 100_000)
 RUNS = 3
-URGENT_RULES = """
-[zendesk]
-subdomain = "acme"
-
-[sla]
-[[sla.policies]]
-name = "urgent"
-first_response_minutes = 6
-next_response_minutes = 6
-[[sla.policies.ladder]]
-priority = "urgent"
-[[sla.policies.ladder]]
-after_minutes = 10
-alert = true
-"""
 
 
 def conversation_item(key: str, *, started_minutes_ago: float, ticket_id: int) -> dict[str, Any]:
@@ -121,7 +107,7 @@ class MotoTime:
 def measure(open_count: int) -> dict[str, Any]:
     """One seeding, then RUNS check runs, each after the due conversations are written back to not yet escalated."""
     best: dict[str, Any] | None = None
-    with sla_world(URGENT_RULES) as world:
+    with sla_world(SLA_RULES) as world:
         due = seed(world, open_count)
         for _ in range(RUNS):
             write(world, due)
@@ -150,7 +136,7 @@ def measure(open_count: int) -> dict[str, Any]:
 def clock_calls_per_message() -> dict[str, dict[str, int]]:
     """DynamoDB calls of the clock alone (after process recorded the message's time): a customer message that starts
     it, a repeat that changes nothing, and the brand's answer that stops it."""
-    with sla_world(URGENT_RULES) as world:
+    with sla_world(SLA_RULES) as world:
         key = "x:1000:thread:one"
         event = msgspec.structs.replace(sample_event("x-mention"), created_at=START)
         world.store.record_activity(key, event, customer_key=None)

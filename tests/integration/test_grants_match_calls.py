@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from socialdesk.model.outbound import Channel, JobKind, OutboundJob
 from socialdesk.platforms.meta_send import GRAPH_API
 from tests.support.iam import statements
 from tests.support.process_stack import RULES, Flow, process_stack
-from tests.support.sla_world import FLOW_SLA, waiting_since
+from tests.support.sla_world import FLOW_SLA, checks_after_the_message
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
 
 # The parameter naming the resource of each service's calls, and the action a call needs where it is not its own name
@@ -246,16 +245,11 @@ def test_the_sla_check_role_grants_exactly_the_calls_the_sla_check_makes(tmp_pat
     rules = tmp_path / "socialdesk.toml"
     rules.write_text(RULES + FLOW_SLA)
     with process_stack(rules, private_key) as flow:
-        assert flow.clock is not None
         calls = AwsCalls(flow)
         calls.webhook(sample("meta-whatsapp-text"))
         calls.process_all()
         # When the check runs past the breach and past level 2
-        since = waiting_since(flow.aws.resource("StateTable"))
-        for minutes in (16, 26):
-            flow.clock.move_to(since + timedelta(minutes=minutes))
-            with calls.by("SlaCheckRole"):
-                assert flow.sla_check()["escalated"] == 1
+        assert checks_after_the_message(flow, (16, 26), each=lambda: calls.by("SlaCheckRole")) == [1, 1]
     # Then each call is granted and each grant is called
     made = calls.of("SlaCheckRole")
     assert made <= grants, f"called but not granted: {made - grants}"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.log_capture import logged_text
 from tests.support.process_stack import RULES, Flow, process_stack
-from tests.support.sla_world import FLOW_SLA, waiting_since
+from tests.support.sla_world import FLOW_SLA, checks_after_the_message
 from tests.support.webhooks import sample
 
 
@@ -38,18 +38,13 @@ def alerts(flow: Flow, queue: str) -> list[str]:
 
 
 def test_an_unanswered_whatsapp_message_is_escalated_level_by_level_exactly_once(sla_flow: Flow) -> None:
-    assert sla_flow.clock is not None
     on_call = subscribe(sla_flow)
     # Given a WhatsApp message turned into a ticket
     sla_flow.webhook(sample("meta-whatsapp-text"))
     sla_flow.process_all()
     [ticket] = sla_flow.zendesk.tickets.values()
-    since = waiting_since(sla_flow.aws.resource("StateTable"))
     # When the check runs 14 minutes after the message, at 16, again, then at 26 and again
-    runs = []
-    for minutes in (14, 16, 16, 26, 26):
-        sla_flow.clock.move_to(since + timedelta(minutes=minutes))
-        runs.append(sla_flow.sla_check()["escalated"])
+    runs = checks_after_the_message(sla_flow, (14, 16, 16, 26, 26))
     # Then level 1 came at the breach and level 2 ten minutes later, each once
     assert runs == [0, 1, 0, 1, 0]
     assert {"sla_breached", "sla_level_2"} <= set(ticket["tags"])
@@ -74,16 +69,12 @@ def test_a_reply_the_brand_typed_on_facebook_stops_the_clock(sla_flow: Flow) -> 
 
 
 def test_escalations_and_their_alerts_carry_no_phone_number_and_no_message_text(sla_flow: Flow, everything_logged: pytest.LogCaptureFixture) -> None:
-    assert sla_flow.clock is not None
     on_call = subscribe(sla_flow)
     # Given a WhatsApp message from +1 650 555 1234, its conversation keyed by that number, and every logger at DEBUG
     sla_flow.webhook(sample("meta-whatsapp-text"))
     sla_flow.process_all()
-    since = waiting_since(sla_flow.aws.resource("StateTable"))
     # When it is escalated to level 1 and level 2 (an alert)
-    for minutes in (16, 26):
-        sla_flow.clock.move_to(since + timedelta(minutes=minutes))
-        assert sla_flow.sla_check()["escalated"] == 1
+    assert checks_after_the_message(sla_flow, (16, 26)) == [1, 1]
     # Then no log line, and no alert on the topic, holds the number or the customer's words
     alerts = [message["Body"] for message in sla_flow.aws.drain(on_call)]
     assert len(alerts) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -27,7 +27,11 @@ from tests.support.events import sample_event
 from tests.support.process_fakes import FakeDesk
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from tests.support.process_stack import Flow
 
 # Friday 4 December 2026, 10:00 UTC (11:00 in Berlin).
 START = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
@@ -91,6 +95,19 @@ def waiting_since(table: str) -> datetime:
     items = boto3.client("dynamodb").scan(TableName=table, FilterExpression="sk = :conv", ExpressionAttributeValues={":conv": {"S": "CONV"}})["Items"]
     [item] = items
     return datetime.fromisoformat(item["waiting_since"]["S"])
+
+
+def checks_after_the_message(flow: Flow, minutes: Iterable[int], *, each: Callable[[], AbstractContextManager[Any]] = nullcontext) -> list[int]:
+    """Run sla_check (the real handler) at each of these minutes after the one conversation's message, inside `each`;
+    how many conversations each run escalated."""
+    assert flow.clock is not None
+    since = waiting_since(flow.aws.resource("StateTable"))
+    escalated = []
+    for minute in minutes:
+        flow.clock.move_to(since + timedelta(minutes=minute))
+        with each():
+            escalated.append(int(flow.sla_check()["escalated"]))
+    return escalated
 
 
 class RecordedAlerts:
