@@ -4,7 +4,7 @@ Run: ./uvw run python -m bench.sla_check_bench
 
 AWS in moto (the state table from infra/template.yaml), the real store (store/clock.py), check (sla/check.py) and an
 in-memory helpdesk (the sandbox). Open conversations are written straight into the table as the clock leaves them (a
-`CONV` item with its `sla_*` fields and one due-index entry each): the not-yet-due ones are due in 1 to 60 minutes, the
+`CONV` item with its `sla_*` fields and one due-index entry each): the not-yet-due ones are due in 6 to 65 minutes, the
 due ones breached 4 minutes ago, all urgent: the integration tests' rules (tests/support/sla_world.py), whose urgent
 policy is 6 minutes round the clock. One check run then escalates the 100 due
 ones to level 1. Counted: every item each DynamoDB read returned (Query and GetItem), every call by operation, and the
