@@ -348,3 +348,35 @@ def test_a_comment_sent_while_another_threads_update_is_answered_keeps_its_words
     # Then the comment goes out whole: the other thread's answer cleared nothing of it (zenpy's clients are per thread)
     [sent_4014] = [json.loads(call.request.body or b"{}") for call in api.calls if call.request.url == f"{API}/tickets/4014.json"]
     assert sent_4014 == {"ticket": {"id": 4014, "status": "open", "comment": {"body": "second thread", "public": True, "author_id": 494820284}}}
+
+
+def test_an_escalation_reassigns_the_ticket_with_one_write_of_its_group(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    # Given a ticket (Update Ticket: developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket)
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {**shown_ticket("high")["ticket"], "group_id": 360000000009}})
+    # When the SLA ladder's level 2 reassigns it to the escalation group
+    desk.assign_group(4014, 360000000009)
+    # Then only the group is written, once
+    assert [call.request.method for call in api.calls] == ["PUT"]
+    assert sent(api) == {"ticket": {"id": 4014, "group_id": 360000000009}}
+
+
+def test_a_reassignment_refused_by_the_rate_limit_hands_back_its_wait(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    # Given Zendesk answers 429 with Retry-After
+    api.put(f"{API}/tickets/4014.json", json={"error": "APIRateLimitExceeded"}, status=429, headers={"Retry-After": "37"})
+    # When the check reassigns a ticket
+    # Then the port's rate-limit error carries the wait (the check defers to its next run), and nothing slept
+    with pytest.raises(DeskRateLimitedError) as raised:
+        desk.assign_group(4014, 360000000009)
+    assert raised.value.retry_after == 37
+
+
+@pytest.mark.parametrize("value", ["2026-12-04T10:06:00Z", None])
+def test_the_due_at_field_is_set_or_emptied_with_one_write_of_that_field_alone(
+    desk: ZendeskDesk, api: responses.RequestsMock, value: str | None
+) -> None:
+    # Given a ticket (Update Ticket with custom_fields: developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket)
+    api.put(f"{API}/tickets/4014.json", json={"ticket": {**shown_ticket("high")["ticket"], "custom_fields": [{"id": 360000000030, "value": value}]}})
+    # When the response clock shows its due time in the "due at" field, or empties it once answered
+    desk.set_field(4014, 360000000030, value)
+    # Then only that field is written, once
+    assert sent(api) == {"ticket": {"id": 4014, "custom_fields": [{"id": 360000000030, "value": value}]}}

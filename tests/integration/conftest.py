@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,6 +12,7 @@ from socialdesk import composition
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, TEMPLATE, LocalAws, local_aws
 from socialdesk.local.gateway import free_port
 from socialdesk.local.runner import LocalRunner, RunnerOptions
+from socialdesk.observability import THIRD_PARTY_LOGGERS, logger
 from tests.support.process_stack import RULES, Flow, private_key_pem, process_stack
 from tests.support.webhooks import FakeLambdaContext
 
@@ -60,3 +62,19 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRun
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with LocalRunner(RunnerOptions(template=TEMPLATE, port=free_port(), state_dir=tmp_path / "state")) as running:
         yield running
+
+
+@pytest.fixture
+def everything_logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The root logger at DEBUG, capturing every record; the libraries' loggers as a fresh process has them (unset)."""
+    levels = {name: logging.getLogger(name).level for name in THIRD_PARTY_LOGGERS}
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    caplog.set_level(logging.DEBUG)
+    logger.setLevel("DEBUG")  # LogLevel=DEBUG
+    try:
+        yield caplog
+    finally:
+        logger.setLevel("INFO")
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)

@@ -16,7 +16,7 @@ from socialdesk.composition import clients
 from socialdesk.devtools.zendesk_events import comment_added
 from socialdesk.platforms.meta_send import GRAPH_API
 from socialdesk.store.dynamodb import DynamoDbConversationStore
-from tests.integration.test_log_privacy import everything_logged, logged_text  # noqa: F401 (the fixture)
+from tests.support.log_capture import logged_text
 from tests.support.process_stack import Flow
 from tests.support.webhooks import meta_post, sample, sample_body, to_bytes
 
@@ -69,7 +69,7 @@ def notes(flow: Flow, ticket_id: int) -> list[str]:
 
 def test_an_agents_comment_delivered_three_times_reaches_the_customer_once_and_the_ticket_says_so(
     flow: Flow,
-    everything_logged: pytest.LogCaptureFixture,  # noqa: F811
+    everything_logged: pytest.LogCaptureFixture,
 ) -> None:
     """Given a WhatsApp customer's ticket, when Zendesk delivers the agent's public comment three times, then one WhatsApp call,
     one note naming the wamid, the conversation answered, and the reply's text in no log line."""

@@ -22,7 +22,7 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
 from socialdesk.store.dynamodb import ACTIVITY_FIELDS, MESSAGE_TIME_RETENTION, RECORD_RETENTION, DynamoDbConversationStore, _sortable
 from socialdesk.store.port import Alias, Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
-from tests.support.dynamodb_capacity import MeteredClient
+from tests.support.dynamodb_capacity import MeteredClient, OneRequestAtATime
 from tests.support.events import follow_up, sample_event
 from tests.support.process_fakes import InMemoryStore
 
@@ -543,22 +543,6 @@ def test_a_retry_keeps_the_time_its_claim_was_taken(store: ConversationStore) ->
     assert store.claim_automatic(KEY, owner="event-1", now=NOW + timedelta(minutes=50), window=window)
     # Then the window still ends an hour after the first claim, not after the retry
     assert store.claim_automatic(KEY, owner="event-2", now=NOW + timedelta(hours=1), window=window)
-
-
-class OneRequestAtATime:
-    """A DynamoDB client whose requests are each atomic, as DynamoDB's are on an item (moto's are not across threads)."""
-
-    def __init__(self, client: Any) -> None:
-        self._client, self._lock = client, threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._client, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return method(*args, **kwargs)
-
-        return call
 
 
 def test_two_events_claiming_at_once_get_one_automatic_message(store: ConversationStore) -> None:

@@ -11,33 +11,39 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import msgspec
+import pytest
 from botocore.exceptions import ClientError
 
 from socialdesk.aws.sqs import SqsOutboundJobs
 from socialdesk.composition import clients
+from socialdesk.composition.clock import response_clock
 from socialdesk.devtools.local_aws import REGION, TEMPLATE
 from socialdesk.devtools.template_stack import load_template
 from socialdesk.devtools.zendesk_events import comment_added
 from socialdesk.model.event import Platform, SocialEvent, make_event
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, encode_job
 from socialdesk.platforms.meta_send import GRAPH_API
-from socialdesk.store.dynamodb import DynamoDbConversationStore
+from socialdesk.rules import load_rules
+from socialdesk.store.clock import DynamoDbClockStore
 from tests.support.iam import statements
-from tests.support.process_stack import Flow
+from tests.support.process_stack import RULES, Flow, process_stack
+from tests.support.sla_world import FLOW_SLA, checks_after_the_message
 from tests.support.webhooks import SAMPLE_NAMES, meta_post, sample, sample_body, to_bytes
 
 # The parameter naming the resource of each service's calls, and the action a call needs where it is not its own name
 # (SendMessageBatch is authorised by sqs:SendMessage: SQS Developer Guide, "Amazon SQS API permissions").
-TARGET_PARAMETER = {"sqs": "QueueUrl", "dynamodb": "TableName", "secretsmanager": "SecretId", "s3": "Bucket"}
+TARGET_PARAMETER = {"sqs": "QueueUrl", "dynamodb": "TableName", "secretsmanager": "SecretId", "s3": "Bucket", "sns": "TopicArn"}
 ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage"}
 # What Lambda's SQS event source mapping polls with, on the function's own role (Lambda Developer Guide, "Using Lambda
 # with Amazon SQS", execution role permissions): granted to ProcessRole, called by Lambda, not by the code.
@@ -203,8 +209,18 @@ def whatsapp_job(name: str, **changes: Any) -> OutboundJob:
     )
 
 
-def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(flow: Flow) -> None:
-    # Given what the template grants the outbound function, and a WhatsApp token in PlatformSecret
+@pytest.fixture
+def sla_flow(tmp_path: Path, private_key: str) -> Iterator[Flow]:
+    """The whole stack with the response clock on (rules with an `[sla]` section)."""
+    rules = tmp_path / "socialdesk.toml"
+    rules.write_text(RULES + FLOW_SLA)
+    with process_stack(rules, private_key) as flow:
+        yield flow
+
+
+def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(sla_flow: Flow) -> None:
+    # Given what the template grants the outbound function, the response clock on, and a WhatsApp token in PlatformSecret
+    flow = sla_flow
     grants = granted("OutboundRole")
     calls = AwsCalls(flow)
     flow.aws.put_secret("PlatformSecret", {"whatsapp_tokens": {PHONE_NUMBER_ID: "EAAGwhatsapp"}})
@@ -235,10 +251,15 @@ def test_the_outbound_role_grants_exactly_the_calls_the_outbound_function_makes(
     # after it (its answer is recorded out of order: a Query), and two jobs that wait
     delayed = whatsapp_job("sent", delay_seconds=60, customer_message_at=datetime.now(UTC))
     flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody=encode_job(delayed))
+    # (the customer waits: their messages started the response clock, which the accepted reply moves)
     reply = agent_reply_job("agent")
-    store = DynamoDbConversationStore(flow.aws.resource("StateTable"), lambda: boto3.client("dynamodb", region_name=REGION))
+    store = DynamoDbClockStore(flow.aws.resource("StateTable"), lambda: boto3.client("dynamodb", region_name=REGION))
+    clock = response_clock(load_rules(Path(os.environ["SOCIALDESK_RULES_FILE"])), store)
+    assert clock is not None
     for offset in (-3600, 3600):
-        store.record_activity(reply.conversation_key, customer_message(reply, offset), customer_key=None)
+        message = customer_message(reply, offset)
+        store.record_activity(reply.conversation_key, message, customer_key=None)
+        clock.customer_wrote(reply.conversation_key, at=message.created_at, platform="whatsapp", kind="direct_message", priority=None)
     for job in (reply, whatsapp_job("waits-1"), whatsapp_job("waits-2")):
         SqsOutboundJobs(flow.aws.resource("OutboundQueue"), lambda: flow.aws.sqs).enqueue(job)
     flow.aws.sqs.send_message(QueueUrl=flow.aws.resource("OutboundQueue"), MessageBody='{"not": "a job"}')
@@ -281,19 +302,40 @@ def customer_message(job: OutboundJob, offset_seconds: int) -> SocialEvent:
     )
 
 
-def test_the_desk_events_role_grants_exactly_the_calls_the_desk_events_function_makes(flow: Flow) -> None:
-    # Given what the template grants the desk_events function, and a WhatsApp customer's ticket
+def test_the_desk_events_role_grants_exactly_the_calls_the_desk_events_function_makes(sla_flow: Flow) -> None:
+    # Given what the template grants the desk_events function, the response clock on, and a WhatsApp customer's ticket
+    flow = sla_flow
     grants = granted("DeskEventsRole")
     calls = AwsCalls(flow)
     calls.webhook(sample("meta-whatsapp-text"))
     calls.process_all()
     [(ticket_id, ticket)] = flow.zendesk.tickets.items()
-    # When Zendesk delivers an agent's public comment on it, twice
+    # When Zendesk delivers an agent's public comment on it, twice, then the ticket solved and reopened
     event = comment_added(ticket_id=ticket_id, comment_id=1, body="Hola Dana", external_id=ticket["external_id"], tags=tuple(ticket["tags"]))
+    solved = {**event, "id": "solved-1", "type": "zen:event-type:ticket.status_changed", "event": {"current": "SOLVED", "previous": "OPEN"}}
+    later = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    reopened = {**solved, "id": "reopened-1", "time": later, "event": {"current": "OPEN", "previous": "SOLVED"}}
     with calls.by("DeskEventsRole"):
-        assert [flow.desk_webhook(event) for _ in range(2)] == [200, 200]
+        assert [flow.desk_webhook(payload) for payload in (event, event, solved, reopened)] == [200] * 4
     # Then each call is granted, and each grant is called
     made = calls.of("DeskEventsRole")
     assert made <= grants, f"called but not granted: {made - grants}"
     assert grants <= made, f"granted but never called: {grants - made}"
     assert calls.unattributed == []
+
+
+def test_the_sla_check_role_grants_exactly_the_calls_the_sla_check_makes(tmp_path: Path, private_key: str) -> None:
+    # Given what the template grants the sla_check function, and rules with an SLA ladder (level 2 alerts)
+    grants = granted("SlaCheckRole")
+    rules = tmp_path / "socialdesk.toml"
+    rules.write_text(RULES + FLOW_SLA)
+    with process_stack(rules, private_key) as flow:
+        calls = AwsCalls(flow)
+        calls.webhook(sample("meta-whatsapp-text"))
+        calls.process_all()
+        # When the check runs past the breach and past level 2
+        assert checks_after_the_message(flow, (16, 26), each=lambda: calls.by("SlaCheckRole")) == [1, 1]
+    # Then each call is granted and each grant is called
+    made = calls.of("SlaCheckRole")
+    assert made <= grants, f"called but not granted: {made - grants}"
+    assert grants <= made, f"granted but never called: {grants - made}"

@@ -6,45 +6,20 @@ The real handlers, zenpy and simple-salesforce against HTTP fakes (`responses`),
 from __future__ import annotations
 
 import base64
-import logging
 from typing import TYPE_CHECKING
 
 import pytest
 
-from socialdesk.observability import THIRD_PARTY_LOGGERS, logger
+from tests.support.log_capture import logged_text
 from tests.support.process_stack import Flow
 from tests.support.webhooks import sample
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 CUSTOMER_PHONE = "16505551234"  # the sender of the meta-whatsapp-text sample
 CUSTOMER_BSUID = "US.13491208655302741918"  # hers since business-scoped user ids (meta-whatsapp-text-bsuid, -username, -smb-echo)
 MESSAGE_TEXT = "Mi pedido no ha llegado"
-
-
-@pytest.fixture
-def everything_logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """The root logger at DEBUG, capturing every record; the libraries' loggers as a fresh process has them (unset)."""
-    levels = {name: logging.getLogger(name).level for name in THIRD_PARTY_LOGGERS}
-    for name in THIRD_PARTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.NOTSET)
-    caplog.set_level(logging.DEBUG)
-    logger.setLevel("DEBUG")  # LogLevel=DEBUG
-    try:
-        yield caplog
-    finally:
-        logger.setLevel("INFO")
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-
-
-def logged_text(caplog: pytest.LogCaptureFixture) -> str:
-    """Every captured record as it would be printed: socialdesk's as Powertools JSON, the rest with their arguments."""
-    plain = logging.Formatter("%(name)s %(levelname)s %(message)s")
-    records = [record for record in caplog.records if not record.name.startswith("moto")]  # moto stands in for AWS itself
-    lines = [(logger.registered_formatter if record.name == logger.name else plain).format(record) for record in records]
-    return "\n".join(lines)
 
 
 def test_a_whatsapp_customers_phone_number_reaches_no_log_line_at_any_level(flow: Flow, everything_logged: pytest.LogCaptureFixture) -> None:

@@ -10,6 +10,7 @@ condition still costs the write); strongly consistent reads 1 RRU per 4 KB, a Qu
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from typing import Any
 
@@ -80,3 +81,19 @@ class MeteredClient:
             after = self._client.get_item(TableName=request["TableName"], Key=key, ConsistentRead=True).get("Item", {})
             self.calls[operation] += 1
             self.units["WRU"] += max(1, math.ceil(max(item_size(before), item_size(after)) / 1024))
+
+
+class OneRequestAtATime:
+    """A DynamoDB client whose requests are each atomic, as DynamoDB's are on an item (moto's are not across threads)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self._lock = client, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(*args, **kwargs)
+
+        return call

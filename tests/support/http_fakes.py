@@ -163,6 +163,8 @@ class FakeZendesk:
             ticket["status"] = update["status"]
         if "priority" in update:
             ticket["priority"] = update["priority"]
+        if "group_id" in update:
+            ticket["group_id"] = update["group_id"]
         return _json(200, self._ticket_answer(ticket_id), RATE_HEADERS)
 
     def _comments_answer(self, ticket_id: int) -> dict[str, Any]:

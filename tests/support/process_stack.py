@@ -25,6 +25,7 @@ from functions.desk_events.app import lambda_handler as desk_events_handler
 from functions.ingest.app import lambda_handler as ingest_handler
 from functions.outbound.app import lambda_handler as outbound_handler
 from functions.process.app import lambda_handler as process_handler
+from functions.sla_check.app import lambda_handler as sla_check_handler
 from socialdesk import composition
 from socialdesk.composition import clients
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
@@ -89,6 +90,11 @@ class Flow:
         response: dict[str, Any] = outbound_handler(event, FakeLambdaContext(function_name="socialdesk-outbound"))
         return response
 
+    def sla_check(self) -> dict[str, Any]:
+        """One scheduled run of the sla_check handler (EventBridge Scheduler's event), on the virtual clock."""
+        response: dict[str, Any] = sla_check_handler({"source": "aws.scheduler"}, FakeLambdaContext(function_name="socialdesk-sla-check"))
+        return response
+
     def process_all(self, *, max_batches: int = 500) -> list[dict[str, Any]]:
         """Run batches until the queue is empty. A copy queued again with a delay is visible at once (`skip_delay`), so
         the clock moves on by the longest delay each batch asked for: an event waiting 12 minutes for a parent post sees
@@ -123,7 +129,7 @@ def process_stack(rules_file: Path, private_key: str) -> Iterator[Flow]:
         local_aws() as aws,
         responses.RequestsMock(assert_all_requests_are_fired=False) as http,
     ):
-        for function in ("IngestFunction", "ProcessFunction", "OutboundFunction", "DeskEventsFunction"):
+        for function in ("IngestFunction", "ProcessFunction", "OutboundFunction", "DeskEventsFunction", "SlaCheckFunction"):
             os.environ.update(aws.environment(function, SOCIALDESK_RULES_FILE=str(rules_file)))
         aws.put_secret(
             "CrmSecret",

@@ -259,3 +259,18 @@ def test_the_thread_shows_the_automatic_messages_the_platforms_sent_where_they_w
     plain = conversation_thread(KEY, [item], desk.state, SandboxCrm().state, NOW)
     assert plain is not None
     assert [entry.kind for entry in plain.entries] == ["customer", "customer"]
+
+
+def test_each_row_shows_its_sla_state_due_overdue_or_breached_at_its_level() -> None:
+    # Given three waiting conversations as the response clock leaves them (store/clock.py's sla_due and sla_level)
+    due = {"sla_due": (NOW + timedelta(minutes=12)).isoformat()}
+    overdue = {"sla_due": (NOW - timedelta(minutes=3)).isoformat()}
+    breached = {"sla_due": (NOW + timedelta(minutes=7)).isoformat(), "sla_level": 1}
+    items = [
+        conversation_item(f"{KEY}:{name}", ticket_id=None, customer_minutes=[5], **fields)
+        for name, fields in (("due", due), ("overdue", overdue), ("breached", breached), ("answered", {}))
+    ]
+    # When the console builds its rows
+    rows = {row.key.rsplit(":", 1)[1]: row.sla for row in conversation_rows(items, SandboxDesk().state, SandboxCrm().state, NOW)}
+    # Then each says where its clock stands
+    assert rows == {"due": "due in 12 min", "overdue": "overdue 3 min", "breached": "breached, level 1 (next in 7 min)", "answered": "—"}

@@ -101,6 +101,10 @@ class Calendar:
             day += timedelta(days=1)
         return None
 
+    def open_spans(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The local day's open spans as UTC instants, in order (empty on a holiday): what business-time arithmetic walks."""
+        return self._day_spans(day)
+
     def _day_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         """The day's open spans as UTC instants (empty on a holiday)."""
         if self.is_holiday(day):

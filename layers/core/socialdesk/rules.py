@@ -297,6 +297,64 @@ class ReplyRules(Rules):
     whatsapp_template_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = "en"
 
 
+class EscalationStep(Rules):
+    """One rung of the ladder: reached `after_minutes` (wall time) past the previous rung, level 1 at the breach itself.
+
+    Every level tags the ticket (`sla_breached` at level 1, `sla_level_<n>` from level 2) and writes an internal note."""
+
+    after_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 0
+    priority: ZendeskPriority | None = None
+    """Raise the ticket to this priority (never lowers it)."""
+    group_id: ZendeskId | None = None
+    """Reassign the ticket to this Zendesk group."""
+    alert: bool = False
+    """Publish an alert on the SLA alert topic (SNS)."""
+    tags: tuple[TagName, ...] = ()
+    note: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    """The internal note's words; `{level}`, `{due}` and `{target}` are filled in. Unset: a standard sentence."""
+
+
+class SlaPolicy(Rules):
+    """Response targets for the conversations it matches (empty lists match everything), first matching policy wins."""
+
+    name: TagName
+    platforms: tuple[Platform, ...] = ()
+    kinds: tuple[MessageKindName, ...] = ()
+    priorities: tuple[ZendeskPriority, ...] = ()
+    first_response_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)]
+    next_response_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)]
+    calendar: str | None = None
+    """The `[calendars.<name>]` whose open hours the clock counts; unset: round the clock."""
+    ladder: Annotated[tuple[EscalationStep, ...], Field(min_length=1, max_length=9)]
+
+    @field_validator("ladder")
+    @classmethod
+    def _later_levels_wait(cls, value: tuple[EscalationStep, ...]) -> tuple[EscalationStep, ...]:
+        if any(step.after_minutes == 0 for step in value[1:]):
+            raise ValueError("every level after the first needs after_minutes > 0")
+        return value
+
+    def matches(self, platform: str, kind: str, priority: str | None) -> bool:
+        return (
+            (not self.platforms or platform in self.platforms)
+            and (not self.kinds or kind in self.kinds)
+            and (not self.priorities or priority in self.priorities)
+        )
+
+
+class SlaRules(Rules):
+    """Present to run the response clock: targets per platform, kind and priority, and what happens when one is missed."""
+
+    policies: Annotated[tuple[SlaPolicy, ...], Field(min_length=1)]
+    window_warning_minutes: Annotated[int, Field(ge=1, le=23 * 60)] | None = 120
+    """Flag a WhatsApp or Messenger conversation still unanswered this long before its 24-hour window closes; unset: never."""
+    due_at_field: ZendeskId | None = None
+    """A Zendesk text ticket field that shows when the response is due (ISO 8601, UTC), emptied once answered; unset: none."""
+
+    def policy_for(self, platform: str, kind: str, priority: str | None) -> SlaPolicy | None:
+        return next((policy for policy in self.policies if policy.matches(platform, kind, priority)), None)
+
+
 class RulesConfig(Rules):
     zendesk: ZendeskRules
     salesforce: SalesforceRules | None = None
@@ -304,6 +362,16 @@ class RulesConfig(Rules):
     calendars: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")], CalendarRules] = {}
     acknowledgement: AcknowledgementRules | None = None
     replies: ReplyRules = ReplyRules()
+    sla: SlaRules | None = None
+
+    @field_validator("sla")
+    @classmethod
+    def _sla_calendars_are_defined(cls, value: SlaRules | None, info: ValidationInfo) -> SlaRules | None:
+        known = info.data.get("calendars", {})
+        for policy in value.policies if value is not None else ():
+            if policy.calendar is not None and policy.calendar not in known:
+                raise ValueError(f"policy {policy.name}: calendar {policy.calendar!r} is not one of [calendars.*]")
+        return value
 
     @field_validator("acknowledgement")
     @classmethod

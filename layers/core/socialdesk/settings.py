@@ -81,8 +81,24 @@ class DeskEventsConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_na
     state_table_name: NonEmpty
     outbound_queue_url: NonEmpty
     """Where agent replies are queued for the outbound function."""
+    rules_file: NonEmpty
+    """The rules file: its `[sla]` section turns on the response clock that solved and reopened tickets move."""
     secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=6 * 1024 * 1024)]
+
+
+class SlaCheckConfig(msgspec.Struct, frozen=True, kw_only=True, rename=_env_name):
+    """The sla_check function: every minute, escalates the response clocks that are due (sla/check.py)."""
+
+    state_table_name: NonEmpty
+    crm_secret_id: NonEmpty
+    """For the Zendesk credentials: escalations are written on the tickets."""
+    rules_file: NonEmpty
+    secret_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
+    sla_alert_topic_arn: NonEmpty
+    """Where ladder levels with `alert = true` publish (SlaAlertTopic)."""
+    sandbox_dir: str | None = None
+    """Local runs only: without Zendesk credentials, escalations go to the sandbox helpdesk kept here."""
 
 
 ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)

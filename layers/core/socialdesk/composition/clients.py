@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
 # Ingest must answer X within 3 s even cold: short timeouts and a single retry. The same suits
@@ -116,3 +117,9 @@ def comprehend() -> ComprehendClient:
 @once
 def dynamodb() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_AWS_CONFIG)
+
+
+@once
+def sns() -> SNSClient:
+    """The SLA check's alerts (aws/sns.py); built on the first alert, not at INIT: most runs send none."""
+    return boto3.client("sns", config=_AWS_CONFIG)

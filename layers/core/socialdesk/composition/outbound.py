@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsRedelivery
 from socialdesk.composition.clients import build_at_init, dynamodb, forget, once, secretsmanager, sqs
+from socialdesk.composition.clock import response_clock
 from socialdesk.composition.process import build_desk
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.outbound.reply_policy import ReplyPolicy
@@ -25,7 +26,7 @@ from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules
 from socialdesk.sandbox_state import PLATFORMS_FILE
 from socialdesk.settings import OutboundConfig, load_config
-from socialdesk.store.dynamodb import DynamoDbConversationStore
+from socialdesk.store.clock import DynamoDbClockStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -97,13 +98,13 @@ def build_outbound_batch(
         PlatformTokens.from_secret(platform_secret.snapshot()), platform_session(config.platform_timeout_seconds), sandbox=platforms
     )
     rules = load_rules(Path(config.rules_file))
-    store = DynamoDbConversationStore(config.state_table_name, dynamodb)
+    store = DynamoDbClockStore(config.state_table_name, dynamodb)
     job = SendJob(
         ledger=store,
         senders=senders,
         desk=_desk(rules, crm_secret, sandbox),
         replies=ReplyPolicy(rules.replies, store),
-        answers=store,
+        answers=response_clock(rules, store) or store,  # an accepted agent reply stops the clock (or is kept as an answer)
         conversations=store,
     )
     return SqsBatch(process=job, redelivery=_redelivery(config, sqs), messages=JOBS)

@@ -20,6 +20,7 @@ from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsOutboundJobs, SqsQueue, SqsRedelivery
 from socialdesk.classify import Classifier
 from socialdesk.composition.clients import build_at_init, comprehend, dynamodb, forget, once, secretsmanager, sqs
+from socialdesk.composition.clock import response_clock
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
@@ -33,7 +34,7 @@ from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules
 from socialdesk.sandbox_state import CRM_FILE, DESK_FILE
 from socialdesk.settings import ProcessConfig, load_config
-from socialdesk.store.dynamodb import DynamoDbConversationStore
+from socialdesk.store.clock import DynamoDbClockStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -148,7 +149,7 @@ def build_process_batch(
             extra={"missing_keys": missing, "secret": config.crm_secret_id},
         )
         raise CrmSecretIncompleteError(missing)
-    store = DynamoDbConversationStore(config.state_table_name, dynamodb)
+    store = DynamoDbClockStore(config.state_table_name, dynamodb)
     process = ProcessEvent(
         store=store,
         desk=build_desk(rules, secret, sandbox),
@@ -159,6 +160,7 @@ def build_process_batch(
         outbound=SqsOutboundJobs(config.outbound_queue_url, sqs),  # automatic messages, when the rules enable them
         sent=store,  # what the outbound function sent: its echoes are ours
         mentions=GraphMentionLookup(_platform_secret(), platform_session(MENTION_TIMEOUT_SECONDS)),
+        response_clock=response_clock(rules, store),
     )
     return SqsBatch(process=process, redelivery=_redelivery(config, sqs))
 

@@ -122,3 +122,11 @@ class Desk(Protocol):
     def raise_priority(self, ticket_id: int, priority: str) -> None:
         """Set `priority` unless the ticket's is already as high (an agent's or an earlier message's is never lowered)."""
         ...
+
+    def assign_group(self, ticket_id: int, group_id: int) -> None:
+        """Reassign the ticket to a group (an escalation): setting the group it already has changes nothing."""
+        ...
+
+    def set_field(self, ticket_id: int, field_id: int, value: str | None) -> None:
+        """Set one custom ticket field (None empties it); setting the value it has changes nothing."""
+        ...

@@ -147,21 +147,39 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
     def add_tags(self, ticket_id: int, tags: Sequence[str]) -> None:
         self._before("add_tags")
         with self._lock:
-            ticket = self.state.tickets.get(ticket_id)
-            if ticket is None:
-                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            ticket = self._existing(ticket_id)
             ticket.tags.extend(tag for tag in tags if tag not in ticket.tags)
             self._save()
 
     def raise_priority(self, ticket_id: int, priority: str) -> None:
         self._before("raise_priority")
         with self._lock:
-            ticket = self.state.tickets.get(ticket_id)
-            if ticket is None:
-                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            ticket = self._existing(ticket_id)
             if rank(ticket.priority) < rank(priority):
                 ticket.priority = priority
                 self._save()
+
+    def assign_group(self, ticket_id: int, group_id: int) -> None:
+        self._before("assign_group")
+        with self._lock:
+            self._existing(ticket_id).group_id = group_id
+            self._save()
+
+    def set_field(self, ticket_id: int, field_id: int, value: str | None) -> None:
+        self._before("set_field")
+        with self._lock:
+            ticket = self._existing(ticket_id)
+            ticket.custom_fields = [(number, held) for number, held in ticket.custom_fields if number != field_id]
+            if value is not None:
+                ticket.custom_fields.append((field_id, value))
+            self._save()
+
+    def _existing(self, ticket_id: int) -> SandboxTicket:
+        """The ticket, or Zendesk's 404 as the port says it (a deleted ticket)."""
+        ticket = self.state.tickets.get(ticket_id)
+        if ticket is None:
+            raise TicketNotFoundError(f"ticket {ticket_id} not found")
+        return ticket
 
 
 def load_desk_state(path: Path) -> SandboxDeskState:

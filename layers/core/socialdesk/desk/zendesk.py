@@ -170,6 +170,17 @@ class ZendeskDesk:
             if rank(current) < rank(priority):
                 self._zendesk.tickets.update(Ticket(id=ticket_id, priority=priority))
 
+    def assign_group(self, ticket_id: int, group_id: int) -> None:
+        """One PUT of `group_id` (developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket): Zendesk
+        keeps the assignee only if they belong to the new group, which is what an escalation to that group means."""
+        with _translated_errors(ticket_id):
+            self._zendesk.tickets.update(Ticket(id=ticket_id, group_id=group_id))
+
+    def set_field(self, ticket_id: int, field_id: int, value: str | None) -> None:
+        """One PUT of `custom_fields` with that field alone: Zendesk leaves the ticket's other fields as they are."""
+        with _translated_errors(ticket_id):
+            self._zendesk.tickets.update(Ticket(id=ticket_id, custom_fields=[{"id": field_id, "value": value}]))
+
 
 # Answers a retry gets past: a request timeout, and 409 Conflict (two updates of one ticket at once; integrations retry
 # it, e.g. singer-io/tap-zendesk#107 "Implement backoff to handle 409 from Zendesk API").

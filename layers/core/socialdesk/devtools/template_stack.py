@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from pathlib import Path
 
-SUPPORTED = ("AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::S3::Bucket")
+SUPPORTED = ("AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::S3::Bucket", "AWS::SNS::Topic")
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -66,7 +66,7 @@ class TemplateStack:
         return resources
 
     def provision(self) -> None:
-        """Create every queue, table, bucket and secret, dead-letter queues before the queues that redrive to them."""
+        """Create every queue, table, bucket, topic and secret, dead-letter queues before the queues that redrive to them."""
         pending = [name for name, resource in self.resources.items() if resource["Type"] in SUPPORTED]
         while pending:
             ready = [
@@ -134,6 +134,8 @@ class TemplateStack:
             self._physical[logical_id] = self._table(name, properties)
         elif resource["Type"] == "AWS::S3::Bucket":
             self._physical[logical_id] = self._bucket(name.lower(), properties)
+        elif resource["Type"] == "AWS::SNS::Topic":
+            self._physical[logical_id] = self._topic(name)
         else:
             self._physical[logical_id] = self._secret(name, properties)
 
@@ -176,6 +178,11 @@ class TemplateStack:
             ]
             s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})  # type: ignore[typeddict-item]
         return {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
+
+    def _topic(self, name: str) -> dict[str, str]:
+        """A plain topic (its encryption key is not modelled here): `Ref` is its ARN, as in CloudFormation."""
+        arn = boto3.client("sns", region_name=self.region).create_topic(Name=name)["TopicArn"]
+        return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
     def _secret(self, name: str, properties: Mapping[str, Any]) -> dict[str, str]:
         secrets = boto3.client("secretsmanager", region_name=self.region)

@@ -59,6 +59,8 @@ class ConversationRow(msgspec.Struct, kw_only=True):
     clock: str
     waiting_minutes: int | None
     last_activity: str
+    sla: str = "—"
+    """The response clock's SLA state (sla/): `due in 12 min`, `overdue 3 min` (the check has not run yet), `breached, level 2`."""
 
 
 class ThreadTicket(msgspec.Struct, kw_only=True):
@@ -216,6 +218,8 @@ class _Gathered:
     fallback_customer: str | None
     crm_activities: list[SandboxActivity]
     contact_names: dict[str, str]
+    sla_due: datetime | None = None
+    sla_level: int = 0
 
     @property
     def platform(self) -> str:
@@ -257,6 +261,7 @@ class _Gathered:
             clock=_clock(self.activity, now),
             waiting_minutes=int((now - waiting).total_seconds() // 60) if waiting else None,
             last_activity=max(filter(None, (self.activity.last_customer_at, self.activity.last_brand_at)), default=now).isoformat(),
+            sla=sla_state(self.sla_level, self.sla_due, now),
         )
 
     def thread(self, now: datetime) -> Thread:
@@ -317,7 +322,18 @@ def _gathered(item: dict[str, Any], desk: SandboxDeskState, crm: SandboxCrmState
         fallback_customer=user.name if user else customer_key,
         crm_activities=[found for found in crm.activities.values() if (found.activity.ticket_url or "").rsplit("/", 1)[-1] in linked],
         contact_names={contact.id: contact.name for contact in crm.contacts.values()},
+        sla_due=datetime.fromisoformat(item["sla_due"]) if "sla_due" in item else None,
+        sla_level=int(item.get("sla_level", 0)),
     )
+
+
+def sla_state(level: int, due: datetime | None, now: datetime) -> str:
+    """What the SLA check has done and will do next, as the store's clock fields (store/clock.py) say."""
+    if level:
+        return f"breached, level {level}" + (f" (next in {duration(due - now)})" if due is not None and due > now else "")
+    if due is None:
+        return "—"
+    return f"due in {duration(due - now)}" if due > now else f"overdue {duration(now - due)}"
 
 
 def shown(text: str) -> str:

@@ -23,7 +23,7 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 HELD = (("quarantined", "Quarantined"), ("deferred", "Deferred"), ("dead_lettered", "Dead-lettered"))
-COLUMNS = ("Platform", "Customers", "Messages", "Last message", "Ticket", "Salesforce activities", "Brand replies", "Response clock")
+COLUMNS = ("Platform", "Customers", "Messages", "Last message", "Ticket", "Salesforce activities", "Brand replies", "Response clock", "SLA")
 # Hidden beside an open thread, which shows them itself (console.js marks the same cells).
 SECONDARY_COLUMNS = ("Salesforce activities", "Brand replies")
 

@@ -5,8 +5,9 @@ delivering one message twice), an X mention the brand answered publicly, a Faceb
 the Page answered one commenter and a second one joined, a Messenger question after the office
 has closed, a Korean Instagram comment nobody answered, a WhatsApp message delivered a day late
 and an X post about the brand that does not mention it. A like arrives too. The clock then moves
-90 minutes ahead, and the summary shows every conversation, its ticket, its Salesforce activity
-and how long it has waited, then every automatic message as the sandbox platforms sent it
+90 minutes ahead (the SLA check runs every minute on the way and escalates what is overdue), and the
+summary shows every conversation, its ticket, its Salesforce activity, how long it has waited and its SLA
+state, then every automatic message as the sandbox platforms sent it
 (platform, channel, language, first words): acknowledgements in Spanish, English and Korean, an
 out-of-hours one, an FAQ answer, and none where the platform's rules forbid one. Everything is
 built from the committed samples, re-dated and signed with the local test secrets.
@@ -250,7 +251,7 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
     `printable`, as every line the local stack prints does: a customer's name (theirs to choose) shows its line breaks and
     escape sequences as escapes, never acting on the terminal or starting a line of its own."""
     sent = sent or []
-    header = ("Platform", "Customer", "Msgs", "Ticket", "Salesforce", "Brand replies", "Response clock")
+    header = ("Platform", "Customer", "Msgs", "Ticket", "Salesforce", "Brand replies", "Response clock", "SLA")
     table = [header] + [
         tuple(
             printable(cell)
@@ -262,6 +263,7 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
                 _activities(row.salesforce_activities),
                 str(row.brand_replies),
                 row.clock,
+                row.sla,
             )
         )
         for row in rows
@@ -301,7 +303,8 @@ def summary(rows: list[ConversationRow], statuses: list[int], url: str, sent: li
         "Not answered automatically, as the platforms require: Marco's WhatsApp message (outside the 24-hour window, no template "
         "configured) and Priya's X post (it does not mention the brand). Dana's duplicate delivery and follow-up got none either "
         "(one per conversation per window).",
-        "SLA escalation is not built yet (README, Status): the response clock shows how long each customer has waited for a person.",
+        f"SLA: {sum(1 for row in rows if row.sla.startswith('breached'))} conversations escalated by the SLA check while the clock moved "
+        "ahead (tagged sla_breached, raised, noted on the ticket; level 2 alerts the people on call).",
         f"The console showed this live at {printable(url)}/ (run `./uvw run socialdesk local` to keep it open).",
     ]
     return "\n".join(lines)
@@ -357,6 +360,9 @@ def checks(rows: list[ConversationRow], statuses: list[int], sent: list[SandboxS
         "the brand's X and Facebook replies recognised": sum(row.brand_replies for row in rows) == 2,
         "every customer message in Salesforce (9)": sum(row.salesforce_activities for row in rows) == 9,
         "the unanswered Instagram comment still waiting for a person": instagram is not None and instagram.waiting_minutes is not None,
+        "the Facebook post's unanswered refund question (urgent: 6 minutes round the clock) escalated by the SLA check": any(
+            row.platform == "Facebook" and row.sla.startswith("breached") for row in rows
+        ),
         "a Spanish acknowledgement to Dana on WhatsApp, once despite the duplicate delivery and her follow-up": [
             (message.kind, message.language) for message in to("whatsapp", DANA_NUMBER) if message.kind in AUTOMATIC_KINDS
         ]

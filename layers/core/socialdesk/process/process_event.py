@@ -55,6 +55,7 @@ from socialdesk.desk.port import (
 )
 from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
+from socialdesk.model.priority import priority_rank
 from socialdesk.observability import TOKEN_REJECTED_METRIC, logger
 from socialdesk.ports.mentions import MentionTokenRejectedError, MentionUnavailableError
 from socialdesk.ports.queues import event_message
@@ -63,6 +64,7 @@ from socialdesk.process import aliases, ticket_content
 from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
 from socialdesk.process.sqs_batch import Outcome, count_metric
+from socialdesk.sla.clock import ClockBusyError
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
     from socialdesk.ports.outbound import OutboundJobs, SentMessages
     from socialdesk.ports.queues import MessageQueue
     from socialdesk.rules import RulesConfig
+    from socialdesk.sla.clock import ResponseClock
 
 # What customers write that becomes ticket comments and CRM activity; the rest are notes or facts.
 MESSAGE_KINDS = frozenset({EventKind.POST, EventKind.REPLY, EventKind.COMMENT, EventKind.DIRECT_MESSAGE})
@@ -138,6 +141,8 @@ class _Run:
     """The brand's message is one of our own automatic or agent sends, come back from the platform."""
     automatic_pending: bool = False
     """An automatic message was decided but not yet queued and tagged: the event is not complete."""
+    clock_pending: bool = False
+    """The response clock could not follow this message yet: the event is not complete."""
 
     @property
     def owner(self) -> str:
@@ -160,6 +165,7 @@ class ProcessEvent:
         outbound: OutboundJobs | None = None,
         sent: SentMessages | None = None,
         mentions: MentionLookup | None = None,
+        response_clock: ResponseClock | None = None,
     ) -> None:
         if classifier is None and rules.classification is not None:
             classifier = Classifier(rules.classification, influencer=rules.zendesk.influencer)
@@ -167,6 +173,7 @@ class ProcessEvent:
         self._outbound = outbound
         self._sent = sent
         self._mentions = mentions
+        self._response_clock = response_clock
         self._calendar: Calendar | None = policy.calendar_of(rules) if outbound is not None and rules.acknowledgement is not None else None
         self._store = store
         self._desk = desk
@@ -228,8 +235,14 @@ class ProcessEvent:
                 except RetryLaterError as exc:
                     retry = later(retry, exc)
                     run.helpdesk_retrying = run.helpdesk_retrying or side == self._helpdesk_side
+            run.clock_pending = True  # until the clock has followed: a failure of any kind leaves the event to be retried
+            try:
+                self._follow_clock(run)
+                run.clock_pending = False
+            except RetryLaterError as exc:
+                retry = later(retry, exc)
         finally:
-            progress.completed = progress.zendesk_done and progress.salesforce_done and not run.automatic_pending
+            progress.completed = progress.zendesk_done and progress.salesforce_done and not run.automatic_pending and not run.clock_pending
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
         if permanent:
             raise permanent
@@ -257,6 +270,24 @@ class ProcessEvent:
                 "instagram token rejected or missing: the mention's words cannot be fetched; an admin must renew it in PlatformSecret",
                 extra={"platform": event.platform, "code": exc.code},
             )
+
+    def _follow_clock(self, run: _Run) -> None:
+        """The response clock follows the message just recorded: a customer waiting starts it (at the priority the message
+        was classified at, or the ticket's default), the brand's own reply typed in a platform's app may stop it. Our own
+        sends come back as echoes and are skipped: they never stop it. Repeating it (a retry) changes nothing."""
+        event, key = run.event, run.outcome.conversation_key
+        if self._response_clock is None or run.parked or run.own_echo or key is None or event.kind not in MESSAGE_KINDS:
+            return
+        try:
+            if event.from_brand:
+                self._response_clock.brand_wrote(key, at=event.created_at)
+                return
+            classified = run.classification.priority if run.classification is not None else None
+            default = self._rules.zendesk.ticket_defaults(event.platform).priority
+            priority = classified if priority_rank(classified) > priority_rank(default) else default
+            self._response_clock.customer_wrote(key, at=event.created_at, platform=event.platform, kind=event.kind, priority=priority)
+        except ClockBusyError as exc:
+            raise WaitError(CLAIM_RETRY_SECONDS, "the conversation's response clock is being updated") from exc
 
     # --- which conversation ---------------------------------------------------------------
 

@@ -5,7 +5,8 @@ Items, all keyed `pk` + `sk`:
 | pk | sk | holds | kept |
 |---|---|---|---|
 | `EVENT#<dedupe key>` | `EVENT` | processing lease, per-side progress | 30 days after the last attempt |
-| `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts | 400 days after the last message |
+| `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts, response clock (`sla_*`) | 400 days after the last message |
+| `DUE#<shard>` | `<due time>#<conversation key>` | keys only: the response clock's due index (store/clock.py) | until checked or moved |
 | `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 45 days |
 | `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message (`x:<account>:broadcasts`: an X brand broadcast) | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
@@ -215,19 +216,20 @@ class DynamoDbConversationStore:
         A customer message that becomes the latest is also kept as the conversation's reply target, in the same write.
         """
         return self._record_time(
-            key, event.created_at, event.dedupe_key, from_brand=event.from_brand, customer_key=customer_key, target=ReplyTarget.of(event)
+            key, event.created_at, from_brand=event.from_brand, reference=event.dedupe_key, customer_key=customer_key, target=ReplyTarget.of(event)
         )
 
     def record_answer(self, conversation_key: str, *, at: datetime, reference: str, source: str) -> None:
-        """AnswerLog (model/desk_event.py): a person's answer is a brand message time of the conversation; idempotent on
-        `reference`. A minimal version for the agent-reply path (`source` is not kept here)."""
-        self._record_time(conversation_key, at, f"answer:{reference}", from_brand=True, customer_key=None, target=None)
+        """`AnswerLog` (model/desk_event.py): a person's answer outside the platform's echoes (an agent reply the platform
+        accepted) is a brand message time like any echo, keyed by `reference`, so recording it again changes nothing.
+        `source` says where it came from, for whoever reads the table; the facts do not depend on it."""
+        self._record_time(conversation_key, at, from_brand=True, reference=f"{source}:{reference}", customer_key=None, target=None)
 
     def _record_time(
-        self, key: str, at: datetime, dedupe: str, *, from_brand: bool, customer_key: str | None, target: ReplyTarget | None
+        self, key: str, at: datetime, *, from_brand: bool, reference: str, customer_key: str | None, target: ReplyTarget | None
     ) -> Conversation:
         side = "B" if from_brand else "C"
-        self._put({"pk": f"CONV#{key}", "sk": f"T#{side}#{_sortable(at)}#{dedupe}", "expires_at": _epoch(self._clock() + MESSAGE_TIME_RETENTION)})
+        self._put({"pk": f"CONV#{key}", "sk": f"T#{side}#{_sortable(at)}#{reference}", "expires_at": _epoch(self._clock() + MESSAGE_TIME_RETENTION)})
         times = _StoredTimes(self, key)
         for _ in range(ACTIVITY_WRITE_ATTEMPTS):
             conversation = self.conversation(key) or Conversation(key=key)

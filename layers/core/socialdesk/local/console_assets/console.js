@@ -6,7 +6,7 @@
 
 (() => {
   const REFRESH_MS = Number(document.body.dataset.refreshMs) || 2000;
-  const COLUMNS = ["platform", "customer", "messages", "last_message", "ticket", "salesforce_activities", "brand_replies", "clock"];
+  const COLUMNS = ["platform", "customer", "messages", "last_message", "ticket", "salesforce_activities", "brand_replies", "clock", "sla"];
   const SECONDARY = ["salesforce_activities", "brand_replies"]; // hidden beside an open thread, which shows them
   const HELD = ["quarantined", "deferred", "dead_lettered"];
   const KIND_LABELS = {
@@ -77,6 +77,7 @@
       COLUMNS.forEach((column, cell) => setText(row.children[cell], String(data[column])));
       row.children[1].title = data.customers.join(", ");
       row.children[7].className = data.waiting_minutes === null ? "answered" : "waiting";
+      row.children[8].className = data.sla.startsWith("breached") || data.sla.startsWith("overdue") ? "waiting" : "";
       row.classList.toggle("open", data.key === openKey);
       row.setAttribute("aria-selected", String(data.key === openKey));
       if (body.children[index] !== row) body.insertBefore(row, body.children[index] || null);

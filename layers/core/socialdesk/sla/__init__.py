@@ -1,0 +1,1 @@
+"""The response clock: business-time deadlines, SLA policies, the escalation ladder and the scheduled check."""
