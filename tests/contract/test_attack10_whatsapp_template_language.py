@@ -39,6 +39,8 @@ def test_the_out_of_window_template_is_asked_for_in_a_language_code_whatsapp_tem
     api.add(responses.POST, URL, json={"messaging_product": "whatsapp", "messages": [{"id": "wamid.T"}]})
     job = msgspec.structs.replace(JOB, template="ticket_received", language=language)
     WhatsAppSender("EAAGwhatsapptoken", platform_session(5)).send(job)
-    body = json.loads(api.calls[0].request.body)
+    sent = api.calls[0].request.body
+    assert sent is not None
+    body = json.loads(sent)
     assert body["type"] == "template"
     assert body["template"]["language"]["code"] in WHATSAPP_TEMPLATE_CODES, body["template"]
