@@ -492,3 +492,16 @@ def test_an_x_public_reply_longer_than_a_post_as_x_counts_it_is_not_sent() -> No
             decision = decide(at_now("x-mention"), classified(language, reply_language=language, intents=intents))
             assert decision.kind is not None, (language, intents, decision.reason)
     assert policy.x_weighted_length("abc 한국") == 8
+
+
+def test_a_post_by_another_of_the_brands_handles_opens_no_ticket_and_gets_no_acknowledgement() -> None:
+    """Given rules naming the brand's handles @AcmeHelp (served) and @Acme
+    When @Acme posts a mention of @AcmeHelp
+    Then process treats it as the brand's own post: no ticket, nothing queued."""
+    world = AckWorld(with_ack(x_handles=("AcmeHelp", "Acme")))
+    mention = at_now("x-mention")
+    assert mention.author is not None
+    own = msgspec.structs.replace(mention, author=msgspec.structs.replace(mention.author, id="900000000000000002", handle="Acme"))
+    world.handle(own)
+    assert world.desk.tickets == {}
+    assert world.outbound.jobs == []

@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from socialdesk.model import Platform
 
@@ -263,6 +263,10 @@ class AcknowledgementRules(Rules):
     x_dm_fallback: bool = False
     """When X refuses a public reply because the customer did not summon the brand (403), send a DM instead; false: a
     note on the ticket says why nothing was sent."""
+    meta_app_id: Annotated[str, Field(pattern=r"^\d{1,20}$")] | None = None
+    """socialdesk's Meta app id (the app dashboard's App ID): a Messenger or Instagram echo carrying it (`app_id`) is our
+    own send even when its message id was never recorded (a lost answer); another app's or none is a person's. Required
+    when Messenger or Instagram direct messages are acknowledged."""
     whatsapp_template: str | None = None
     """A pre-approved WhatsApp template for outside the 24-hour window; unset: nothing is sent there."""
     delay_seconds: DelaySeconds = 0
@@ -272,6 +276,16 @@ class AcknowledgementRules(Rules):
 
     def delay_for(self, platform: Platform, kind: str) -> int:
         return next((delay for name, delay in self.delays.get(platform, {}).items() if name == kind), self.delay_seconds)
+
+    @model_validator(mode="after")
+    def _meta_app_id_for_meta_messages(self) -> AcknowledgementRules:
+        direct = (self.channels.get(platform, {}).get("direct_message", "none") for platform in (Platform.MESSENGER, Platform.INSTAGRAM))
+        meta = [str(platform) for platform, choice in zip((Platform.MESSENGER, Platform.INSTAGRAM), direct, strict=True) if choice != "none"]
+        if meta and self.meta_app_id is None:
+            raise ValueError(
+                f"meta_app_id must be set to acknowledge {' and '.join(meta)} direct messages: it tells the echoes of our own sends from a person's"
+            )
+        return self
 
     @field_validator("templates")
     @classmethod
