@@ -111,3 +111,14 @@ def test_a_file_that_cannot_be_read_is_unreadable_not_invalid(tmp_path: Path, ma
         load_rules(path)
     assert raised.value.unreadable
     assert raised.value.problems[0].startswith(problem)
+
+
+@pytest.mark.parametrize(("app_id", "problem"), [("", "must be set to acknowledge messenger"), ('meta_app_id = "app-1"\n', "String should match")])
+def test_acknowledging_messenger_needs_a_valid_meta_app_id(tmp_path: Path, app_id: str, problem: str) -> None:
+    """Given rules that acknowledge Messenger direct messages, without a Meta app id or with one that is no number
+    When they are loaded
+    Then they are refused at acknowledgement.meta_app_id: without it our own echoes would read as a person's answers."""
+    text = f'[zendesk]\nsubdomain = "acme"\n[acknowledgement]\n{app_id}[acknowledgement.channels]\nmessenger = {{ direct_message = "direct_message" }}\n'
+    with pytest.raises(RulesError) as raised:
+        load_rules(write(tmp_path, text))
+    assert any(line.startswith("acknowledgement") and problem in line for line in raised.value.problems), raised.value.problems
