@@ -505,3 +505,18 @@ def test_a_post_by_another_of_the_brands_handles_opens_no_ticket_and_gets_no_ack
     world.handle(own)
     assert world.desk.tickets == {}
     assert world.outbound.jobs == []
+
+
+def test_a_customer_commenting_twice_on_a_post_is_acknowledged_once_however_many_others_comment() -> None:
+    """Given customer A's comment on a Facebook post, acknowledged, and customer B's on the same post
+    When A comments again on the same post within the window (and the first is delivered twice)
+    Then A and B got one acknowledgement each: the window is per customer in a shared comment thread."""
+    world = AckWorld()
+    first = at_now("meta-fb-comment")
+    assert first.author is not None
+    other = msgspec.structs.replace(first, event_id="c-other", message_id="c-other", author=msgspec.structs.replace(first.author, id="99999"))
+    again = msgspec.structs.replace(first, event_id="c-again", message_id="c-again", created_at=NOW + timedelta(minutes=3))
+    for event in (first, first, other, again):
+        world.handle(event)
+    recipients = sorted(job.recipient_id for job in world.outbound.distinct.values())
+    assert recipients == sorted([first.author.id, "99999"])

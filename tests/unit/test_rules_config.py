@@ -118,7 +118,8 @@ def test_acknowledging_messenger_needs_a_valid_meta_app_id(tmp_path: Path, app_i
     """Given rules that acknowledge Messenger direct messages, without a Meta app id or with one that is no number
     When they are loaded
     Then they are refused at acknowledgement.meta_app_id: without it our own echoes would read as a person's answers."""
-    text = f'[zendesk]\nsubdomain = "acme"\n[acknowledgement]\n{app_id}[acknowledgement.channels]\nmessenger = {{ direct_message = "direct_message" }}\n'
+    channels = '[acknowledgement.channels]\nmessenger = { direct_message = "direct_message" }\n'
+    text = f'[zendesk]\nsubdomain = "acme"\n[acknowledgement]\n{app_id}{channels}'
     with pytest.raises(RulesError) as raised:
         load_rules(write(tmp_path, text))
     assert any(line.startswith("acknowledgement") and problem in line for line in raised.value.problems), raised.value.problems

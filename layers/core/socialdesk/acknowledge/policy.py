@@ -154,7 +154,7 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
     of the event that claimed the window queues the same job, which outbound sends once."""
     assert decision.kind is not None and decision.channel is not None and event.author is not None
     return OutboundJob(
-        job_id=job_id(conversation_key, event),
+        job_id=job_id(claim_key(conversation_key, event), event),
         kind=decision.kind,
         platform=event.platform,
         account_id=event.account_id,
@@ -173,9 +173,18 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
     )
 
 
-def job_id(conversation_key: str, event: SocialEvent) -> str:
-    """`ack:<conversation key>:<window start epoch>`: the window starts at the message that claimed it."""
-    return f"ack:{conversation_key}:{int(event.created_at.timestamp())}"
+def job_id(claim: str, event: SocialEvent) -> str:
+    """`ack:<claim key>:<window start epoch>`: the window starts at the message that claimed it."""
+    return f"ack:{claim}:{int(event.created_at.timestamp())}"
+
+
+def claim_key(conversation_key: str, event: SocialEvent) -> str:
+    """What one automatic message per window is counted for: the conversation, or in a public comment thread (a Facebook
+    post, an Instagram media), which every commenter shares, the conversation and the commenting customer
+    (`<conversation key>:by:<author id>`): the reply to one customer's comment says nothing to the next."""
+    if event.platform in (Platform.FACEBOOK, Platform.INSTAGRAM) and event.kind is not EventKind.DIRECT_MESSAGE and event.author is not None:
+        return f"{conversation_key}:by:{event.author.id}"
+    return conversation_key
 
 
 def mentions_brand(text: str | None, handles: tuple[str, ...]) -> bool:

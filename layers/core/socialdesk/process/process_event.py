@@ -644,7 +644,8 @@ class ProcessEvent:
         return self._sent is not None and self._sent.find_sent(event.platform, event.message_id) is not None
 
     def _automatic_message(self, run: _Run) -> None:
-        """Queue the acknowledgement or answer the rules choose, once per conversation per window, then tag the ticket."""
+        """Queue the acknowledgement or answer the rules choose, once per conversation (per customer in a public comment
+        thread) per window, then tag the ticket."""
         rules, event, progress = self._rules.acknowledgement, run.event, run.progress
         if self._outbound is None or self._calendar is None or rules is None or run.parked or run.own_echo or progress.automatic_done:
             return
@@ -658,7 +659,8 @@ class ProcessEvent:
             progress.automatic_done = True
             return
         run.automatic_pending = True
-        if not self._store.claim_automatic(key, owner=run.owner, now=now, window=timedelta(hours=rules.window_hours)):
+        claim = policy.claim_key(key, event)
+        if not self._store.claim_automatic(claim, owner=run.owner, now=now, window=timedelta(hours=rules.window_hours)):
             run.automatic_pending = False
             progress.automatic_done = True
             run.outcome.actions.append("automatic_message_already_sent")
