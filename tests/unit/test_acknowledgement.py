@@ -520,3 +520,15 @@ def test_a_customer_commenting_twice_on_a_post_is_acknowledged_once_however_many
         world.handle(event)
     recipients = sorted(job.recipient_id for job in world.outbound.distinct.values())
     assert recipients == sorted([first.author.id, "99999"])
+
+
+def test_a_whatsapp_template_is_asked_for_in_the_code_the_rules_map_the_reply_language_to() -> None:
+    """Given a WhatsApp template approved in pt_PT (whatsapp_template_languages pt = "pt_PT") and in bare es
+    When Portuguese and Spanish customers are answered outside the 24-hour window
+    Then the Portuguese job names pt_PT and the Spanish one es: WhatsApp has no template language "pt"."""
+    rules = ACK.model_copy(update={"whatsapp_template": "ticket_received", "whatsapp_template_languages": {"pt": "pt_PT"}})
+    old = at_now("meta-whatsapp-text", created_at=NOW - timedelta(hours=25))
+    portuguese = decide(old, classified("pt", reply_language="pt"), rules)
+    spanish = decide(old, classified("es", reply_language="es"), rules)
+    assert (portuguese.template_language, spanish.template_language) == ("pt_PT", "es")
+    assert policy.job(old, portuguese, conversation_key=old.conversation_key, ticket_id=4014, now=NOW).template_language == "pt_PT"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from socialdesk.model import Platform
+from socialdesk.platforms.whatsapp_templates import REGION_ONLY, TEMPLATE_CODE_PATTERN
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -269,6 +270,9 @@ class AcknowledgementRules(Rules):
     when Messenger or Instagram direct messages are acknowledged."""
     whatsapp_template: str | None = None
     """A pre-approved WhatsApp template for outside the 24-hour window; unset: nothing is sent there."""
+    whatsapp_template_languages: dict[LanguageCode, Annotated[str, Field(pattern=TEMPLATE_CODE_PATTERN)]] = {}
+    """The WhatsApp language code the template was approved in, per reply language (`pt = "pt_BR"`); unset for a
+    language: its bare code (`es`). Required for a language WhatsApp knows only by region (Portuguese, Chinese)."""
     delay_seconds: DelaySeconds = 0
     """Wait this long before sending, and send nothing if a person answered meanwhile (0: send at once)."""
     delays: dict[Platform, dict[MessageKindName, DelaySeconds]] = {}
@@ -276,6 +280,18 @@ class AcknowledgementRules(Rules):
 
     def delay_for(self, platform: Platform, kind: str) -> int:
         return next((delay for name, delay in self.delays.get(platform, {}).items() if name == kind), self.delay_seconds)
+
+    @model_validator(mode="after")
+    def _template_languages_whatsapp_has(self) -> AcknowledgementRules:
+        for language, code in self.whatsapp_template_languages.items():
+            if code.partition("_")[0] != language:
+                raise ValueError(f"whatsapp_template_languages.{language}: {code} is no code of {language}")
+        if self.whatsapp_template is not None:
+            regional = sorted(language for language in set(self.templates) & set(REGION_ONLY) if language not in self.whatsapp_template_languages)
+            if regional:
+                options = "; ".join(f"{language} = one of {', '.join(REGION_ONLY[language])}" for language in regional)
+                raise ValueError(f"whatsapp_template_languages must say which region the template was approved in: {options}")
+        return self
 
     @model_validator(mode="after")
     def _meta_app_id_for_meta_messages(self) -> AcknowledgementRules:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from socialdesk.calendars import ALWAYS_OPEN, Calendar
 from socialdesk.model import EventKind, Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.whatsapp_templates import template_language
 from socialdesk.platforms.x_links import without_links
 from socialdesk.platforms.x_mentions import is_handle_of, mentioned_handles, unmentioned
 
@@ -63,6 +64,8 @@ class Decision:
     text: str = ""
     template: str | None = None
     """A WhatsApp template name: outside the 24-hour window only a template may be sent."""
+    template_language: str | None = None
+    """The template's WhatsApp language code (`pt_BR` for pt), as the rules map the reply language."""
     fallback_channel: Channel | None = None
     """X: a DM when X refuses the public reply as unsummoned (the rules' `x_dm_fallback`)."""
     delay_seconds: int = 0
@@ -146,7 +149,18 @@ def decide(
             return Decision(None, f"x: the public reply is longer than a post ({x_weighted_length(text)} of {X_POST_LIMIT})")
     delay = rules.delay_for(event.platform, event.kind.value)
     fallback = Channel.DIRECT_MESSAGE if rules.x_dm_fallback and event.platform is Platform.X and channel is Channel.PUBLIC_REPLY else None
-    return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template, fallback_channel=fallback, delay_seconds=delay)
+    template_code = template_language(language, rules.whatsapp_template_languages) if template else None
+    return Decision(
+        kind,
+        "chosen",
+        channel=channel,
+        language=language,
+        text=text,
+        template=template,
+        template_language=template_code,
+        fallback_channel=fallback,
+        delay_seconds=delay,
+    )
 
 
 def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket_id: int, now: datetime) -> OutboundJob:
@@ -168,6 +182,7 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
         customer_message_at=event.created_at,
         decided_at=now,
         template=decision.template,
+        template_language=decision.template_language,
         fallback_channel=decision.fallback_channel,
         delay_seconds=decision.delay_seconds,
     )

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.platforms.send_http import json_body, post
+from socialdesk.platforms.whatsapp_templates import template_language
 from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ class WhatsAppSender:
         if job.template is not None:
             # Outside the 24-hour window only a pre-approved template reaches the customer, in a language it was approved
             # in; it takes no parameters here (a template with variables would be refused, 132000).
-            body |= {"type": "template", "template": {"name": job.template, "language": {"policy": "deterministic", "code": job.language or "en"}}}
+            code = job.template_language or template_language(job.language, {})
+            body |= {"type": "template", "template": {"name": job.template, "language": {"policy": "deterministic", "code": code}}}
         else:
             body |= {"type": "text", "text": {"preview_url": False, "body": job.text}}
         answer = graph_post(self._session, f"{self._base}/{job.account_id}/messages", self._token, json=body)
