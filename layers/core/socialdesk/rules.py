@@ -151,6 +151,11 @@ class PrioritySignals(Rules):
     urgent_keywords: ZendeskPriority | None = "urgent"
 
 
+# A group holding an unbounded quantifier, itself repeated without bound: `(a+)+`, `(\w+\s?)*`, `(.*){2,}`. Their
+# backtracking is exponential in the text; a heuristic (it does not parse the expression), as the usual ReDoS linters do.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+]|\{\d*,\})(?:[^()\\]|\\.)*\)(?:[*+]|\{\d*,\})")
+
+
 class Intent(Rules):
     """A question customers ask often: detected by keywords (at a word start; anywhere in Korean, Japanese, Chinese) or regular
     expressions (Python syntax, matched case-insensitively), per language; a key `any` applies to every language."""
@@ -168,6 +173,8 @@ class Intent(Rules):
                     re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"{language}: {pattern!r} is not a regular expression: {exc}") from exc
+                if _NESTED_QUANTIFIER.search(pattern):
+                    raise ValueError(f"{language}: {pattern!r} repeats a repetition, which takes exponential time on hostile text: write it flat")
         return value
 
 
