@@ -50,9 +50,10 @@ ABANDONED_AFTER = timedelta(minutes=5)
 WHATSAPP_WINDOW = timedelta(hours=24)
 # WhatsApp's pair rate (131056, one customer): "retry after 4^X seconds", X from 0, one more per refusal in a row, never
 # sooner than the sender's wait (about one message per 6 s to one customer)
-# (developers.facebook.com/docs/whatsapp/cloud-api/overview#pair-rate-limits); capped at SQS's 15-minute message delay.
+# (developers.facebook.com/docs/whatsapp/cloud-api/overview#pair-rate-limits); capped at a minute: the pair allows a
+# message about every 6 s, and a longer wait would only delay an acknowledgement meant to arrive within seconds.
 PAIR_RATE_BASE = 4
-PAIR_RATE_MAX_WAIT = 900
+PAIR_RATE_MAX_WAIT = 60
 
 PLATFORM_NAMES = {
     Platform.X: "X",
