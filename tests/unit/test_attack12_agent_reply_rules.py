@@ -116,3 +116,19 @@ def test_a_private_reply_that_never_went_out_does_not_use_up_the_comments_one_pr
     use_case.handle(meta(world, Platform.FACEBOOK, Channel.PRIVATE_REPLY, timedelta(hours=2), job_id="reply:4014:78"), delivery_id="m2", attempt=1)
     assert [job.job_id for job in world.sender.sent] == ["reply:4014:78"], world.notes()
     assert not any("already sent" in note for note in world.notes())
+
+
+def test_an_agent_reply_held_back_by_rate_limits_retry_after_retry_is_told_on_the_ticket(world: World) -> None:  # noqa: F811
+    """Given an agent's X reply that X answers 429 on every try (a user-level limit whose window resets hours later), when
+    outbound has tried it ten times (each try on a fresh container, as SQS redelivers), then the ticket carries a note that
+    the reply is held back by X's rate limit, so the agent knows the customer has not received it yet."""
+    from socialdesk.ports.outbound import SendRateLimitedError
+    from socialdesk.process.failures import WaitError
+
+    world.sender.script = [SendRateLimitedError(6 * 3600, "X 429 (rate limit; window resets in 21600 s)") for _ in range(10)]
+    job = reply(world, text="Your parcel left today.")
+    for attempt in range(1, 11):
+        with pytest.raises(WaitError):
+            with_rules(world).handle(job, delivery_id=f"m{attempt}", attempt=attempt)
+    assert len(world.sender.script) == 0 and world.sender.sent == []
+    assert any("rate limit" in note for note in world.notes()), world.notes()
