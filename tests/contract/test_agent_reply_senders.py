@@ -54,7 +54,11 @@ def test_a_whatsapp_template_is_sent_as_a_template_message(api: responses.Reques
     template_job = msgspec.structs.replace(JOB, kind=JobKind.AGENT_REPLY, template="agent_follow_up", language="en_US")
     assert whatsapp_sender().send(template_job).platform_message_id == "wamid.TEMPLATE1"
     body = json.loads(api.calls[0].request.body or b"")
-    assert (body["type"], body["template"], "text" in body) == ("template", {"name": "agent_follow_up", "language": {"policy": "deterministic", "code": "en_US"}}, False)
+    assert (body["type"], body["template"], "text" in body) == (
+        "template",
+        {"name": "agent_follow_up", "language": {"policy": "deterministic", "code": "en_US"}},
+        False,
+    )
 
 
 @pytest.mark.parametrize(
