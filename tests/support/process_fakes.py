@@ -319,7 +319,7 @@ class InMemoryStore:
     def claim_send(self, job_id: str, now: datetime) -> bool:
         self.failures.check("claim_send")
         record = self.sends.get(job_id)
-        if record is not None and record["send_state"] != "released":
+        if record is not None and record.get("send_state", "released") != "released":
             return False
         self.sends[job_id] = {**(record or {}), "send_state": "claimed", "claimed_at": int(now.timestamp())}
         return True
@@ -327,13 +327,22 @@ class InMemoryStore:
     def release_send(self, job_id: str, now: datetime) -> None:
         self.failures.check("release_send")
         record = self.sends.get(job_id)
-        if record is not None and record["send_state"] == "claimed":
+        if record is not None and record.get("send_state") == "claimed":
             record.update(send_state="released", released_at=int(now.timestamp()))
+
+    def count_wait(self, job_id: str, now: datetime, *, tell_after: int) -> bool:
+        self.failures.check("count_wait")
+        record = self.sends.setdefault(job_id, {})
+        record["waits"] = record.get("waits", 0) + 1
+        if record["waits"] < tell_after or "wait_told_at" in record:
+            return False
+        record["wait_told_at"] = int(now.timestamp())
+        return True
 
     def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
         self.failures.check("settle_abandoned")
         record = self.sends.get(job_id)
-        if record is None or record["send_state"] != "claimed" or record["claimed_at"] >= int(claimed_before.timestamp()):
+        if record is None or record.get("send_state") != "claimed" or record["claimed_at"] >= int(claimed_before.timestamp()):
             return False
         record.update(send_state="unknown", finished_at=int(now.timestamp()), reason="the try that claimed it stopped before it finished")
         return True
@@ -361,6 +370,10 @@ class InMemoryStore:
 
     def claim_private_reply(self, platform: str, comment_id: str, *, job_id: str, now: datetime) -> str:
         return self.private_replies.setdefault(f"{platform}:{comment_id}", job_id)
+
+    def release_private_reply(self, platform: str, comment_id: str, *, job_id: str) -> None:
+        if self.private_replies.get(f"{platform}:{comment_id}") == job_id:
+            del self.private_replies[f"{platform}:{comment_id}"]
 
     # --- desk events ----------------------------------------------------------------------
 

@@ -84,7 +84,10 @@ def test_stripping_a_link_keeps_the_agents_line_breaks(world: World) -> None:  #
 
 @pytest.mark.parametrize(
     ("platform", "channel"),
-    [(Platform.X, Channel.PUBLIC_REPLY), (Platform.WHATSAPP, Channel.DIRECT_MESSAGE), (Platform.INSTAGRAM, Channel.PUBLIC_REPLY)],
+    # Corrected by fix12: WhatsApp was listed here, but the Cloud API takes an image by URL (`image.link`,
+    # developers.facebook.com/docs/whatsapp/cloud-api/messages/image-messages), so a WhatsApp photo is sent (the next
+    # test's finding 8; tests/contract/test_agent_reply_senders.py); a Facebook private reply takes text only.
+    [(Platform.X, Channel.PUBLIC_REPLY), (Platform.FACEBOOK, Channel.PRIVATE_REPLY), (Platform.INSTAGRAM, Channel.PUBLIC_REPLY)],
 )
 def test_an_attachment_only_reply_where_files_cannot_go_sends_nothing_empty(world: World, platform: Platform, channel: Channel) -> None:  # noqa: F811
     """Given an agent's public comment with a photo and no words, on a platform that takes no file by URL there, when outbound

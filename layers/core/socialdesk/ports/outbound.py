@@ -27,6 +27,10 @@ class Sent(msgspec.Struct, frozen=True, kw_only=True):
     """What the platform calls the message we sent (X post or DM event id, Graph comment or message id, WhatsApp wamid):
     its echo carries it (X `dm.sent` and `post.create`, Messenger `message_echoes`, WhatsApp `statuses[].id`: xdevplatform/docs
     `x-api/activity/event-payloads.mdx`; developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events)."""
+    more_message_ids: tuple[str, ...] = ()
+    """The job's further messages (its attachments, each its own message), ours as the first is."""
+    unsent: tuple[str, ...] = ()
+    """Attachments refused after the first message went (each with why): the job is sent, these are not."""
 
 
 class SendError(Exception):

@@ -423,6 +423,22 @@ class DynamoDbConversationStore:
                 {":released": "released", ":claimed": "claimed", ":now": _epoch(now)},
             )
 
+    def count_wait(self, job_id: str, now: datetime, *, tell_after: int) -> bool:
+        """Two UpdateItems: the count (any container's), then the one conditional mark that the agent was told."""
+        counted = self._update(
+            _key("SEND", job_id),
+            "SET waits = if_not_exists(waits, :zero) + :one, expires_at = if_not_exists(expires_at, :expires)",
+            None,
+            {":zero": 0, ":one": 1, ":expires": _epoch(now + EVENT_RETENTION)},
+        )
+        if int(counted.get("waits", 0)) < tell_after:
+            return False
+        try:
+            self._update(_key("SEND", job_id), "SET wait_told_at = :now", "attribute_not_exists(wait_told_at)", {":now": _epoch(now)})
+        except _ConditionFailedError:
+            return False
+        return True
+
     def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
         try:
             self._update(
@@ -508,6 +524,11 @@ class DynamoDbConversationStore:
         except _ConditionFailedError as failed:
             return str(failed.item.get("job_id"))
         return job_id
+
+    def release_private_reply(self, platform: str, comment_id: str, *, job_id: str) -> None:
+        """Give the comment's one private reply back when `job_id` holds it and nothing was sent."""
+        with suppress(_ConditionFailedError):  # another job holds it, or none does: nothing to give back
+            self._update(_key("PRIVATE", f"{platform}:{comment_id}"), "REMOVE job_id, claimed_at", "job_id = :job", {":job": job_id})
 
     # --- DynamoDB plumbing ----------------------------------------------------------------
 

@@ -160,6 +160,11 @@ class SendLedger(Protocol):
         connection): the next try may claim it again. A finished send is never released."""
         ...
 
+    def count_wait(self, job_id: str, now: datetime, *, tell_after: int) -> bool:
+        """Count one more wait of the job (a rate limit: nothing sent); True once, for the wait that reaches `tell_after`
+        (the agent is told then that the message is held back), False for every other."""
+        ...
+
     def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
         """Mark `unknown` a claim taken before `claimed_before` and never finished (its function died mid-send); True
         for the one caller that did so, which tells the agent. A send under way, finished or released is left alone."""
