@@ -23,7 +23,7 @@ from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, ReplyTarget, SortedTimes
 from socialdesk.ports.desk_events import EventClaim
-from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
+from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
 StoreT = TypeVar("StoreT")
 
@@ -158,6 +158,7 @@ class InMemoryStore:
         self.answers: list[tuple[str, str, str]] = []
         """(conversation key, reference, source) of every answer recorded (AnswerLog)."""
         self.private_replies: dict[str, str] = {}
+        self.sending_until: dict[str, datetime] = {}
         self.desk_events: dict[str, tuple[str, int]] = {}
         """Each Zendesk event's state (`claimed`, `released`, `done`) and lease end, as the DynamoDB store keeps them."""
         self.failures = Failures()
@@ -359,6 +360,14 @@ class InMemoryStore:
     def remember_sent(self, platform: str, message_id: str, job_id: str, conversation_key: str, now: datetime) -> None:
         self.failures.check("remember_sent")
         self.sent[f"{platform}:{message_id}"] = (job_id, conversation_key)
+
+    def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
+        self.failures.check("mark_sending")
+        self.sending_until[sending_key(conversation_key, text)] = now + SENDING_WINDOW
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        until = self.sending_until.get(sending_key(conversation_key, text))
+        return until is not None and until >= now
 
     def find_sent(self, platform: str, message_id: str) -> str | None:
         found = self.sent.get(f"{platform}:{message_id}")

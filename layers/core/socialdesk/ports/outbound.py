@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 import msgspec
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from socialdesk.model.conversation import Conversation
     from socialdesk.model.outbound import OutboundJob
 
@@ -95,6 +97,11 @@ class OutboundJobs(Protocol):
 class SentMessages(Protocol):
     def find_sent(self, platform: str, message_id: str) -> str | None:
         """The job id of a message we sent (its echo is ours), or None."""
+        ...
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        """Whether we are sending `text` into the conversation now: its echo may arrive before the platform's answer names
+        the message (Meta and X document no order between the two)."""
         ...
 
 

@@ -633,15 +633,21 @@ class ProcessEvent:
     def _is_own_echo(self, event: SocialEvent) -> bool:
         """A brand message we sent ourselves (an acknowledgement, an answer, an agent's reply), come back as a webhook.
 
-        Known by its recorded message id, or (Messenger, Instagram) by our Meta app's id on the echo: a send whose answer
-        was lost has no recorded id, and an echo may arrive before outbound records it.
+        Known by its recorded message id, or (Messenger, Instagram) by our Meta app's id on the echo (a send whose answer
+        was lost has no recorded id), or, while outbound is sending that text into the conversation, by the send under way
+        (an echo may arrive before outbound records its id: `SendLedger.mark_sending`).
         """
         if not event.from_brand or event.kind not in MESSAGE_KINDS:
             return False
         ack = self._rules.acknowledgement
         if event.source_app_id is not None and ack is not None and event.source_app_id == ack.meta_app_id:
             return True
-        return self._sent is not None and self._sent.find_sent(event.platform, event.message_id) is not None
+        if self._sent is None:
+            return False
+        if self._sent.find_sent(event.platform, event.message_id) is not None:
+            return True
+        # A send under way into this conversation with this text: its echo outran the platform's answer.
+        return self._sent.sending(event.conversation_key, event.text or "", self._clock())
 
     def _automatic_message(self, run: _Run) -> None:
         """Queue the acknowledgement or answer the rules choose, once per conversation (per customer in a public comment

@@ -42,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget
-from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
+from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -473,6 +473,19 @@ class DynamoDbConversationStore:
             None,
             {":job": job_id, ":conversation": conversation_key, ":now": _epoch(now), ":expires": _epoch(now + RECORD_RETENTION)},
         )
+
+    def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
+        """One item per conversation and text (a digest: no message text is stored), valid for `SENDING_WINDOW`."""
+        self._update(
+            _key("SENDING", sending_key(conversation_key, text)),
+            "SET job_id = :job, sending_until = :until, expires_at = :expires",
+            None,
+            {":job": job_id, ":until": _epoch(now + SENDING_WINDOW), ":expires": _epoch(now + EVENT_RETENTION)},
+        )
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        item = self._get(_key("SENDING", sending_key(conversation_key, text)))
+        return item is not None and int(item.get("sending_until", 0)) >= _epoch(now)
 
     def find_sent(self, platform: str, message_id: str) -> str | None:
         item = self._get(_key("SENT", f"{platform}:{message_id}"))

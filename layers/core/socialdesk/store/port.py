@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -49,6 +50,15 @@ class Alias(msgspec.Struct, frozen=True, kw_only=True):
 
     target: str
     owner: str | None = None
+
+
+# How long a send is "under way" for its echo: the outbound function's 60 s timeout, and the echo's own delivery after it.
+SENDING_WINDOW = timedelta(minutes=2)
+
+
+def sending_key(conversation_key: str, text: str) -> str:
+    """A send under way: the conversation and a digest of its text as the platform echoes it (spaces aside)."""
+    return f"{conversation_key}#{hashlib.sha256(' '.join(text.split()).encode()).hexdigest()[:32]}"
 
 
 def message_anchor(platform: str, account_id: str, message_id: str) -> str:
@@ -172,6 +182,10 @@ class SendLedger(Protocol):
 
     def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
         """Record how the claimed send ended (a finished job stays claimed: it is never sent again)."""
+        ...
+
+    def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
+        """Before the platform is called: `text` is being sent into the conversation (its echo may outrun the answer)."""
         ...
 
     def remember_sent(self, platform: str, message_id: str, job_id: str, conversation_key: str, now: datetime) -> None:
