@@ -21,7 +21,7 @@ from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
-from socialdesk.model.conversation import Conversation, Customer, EventProgress, ReplyTarget, SortedTimes
+from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget, SortedTimes
 from socialdesk.ports.desk_events import EventClaim
 from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
@@ -159,6 +159,7 @@ class InMemoryStore:
         """(conversation key, reference, source) of every answer recorded (AnswerLog)."""
         self.private_replies: dict[str, str] = {}
         self.sending_until: dict[str, datetime] = {}
+        self.answer_times: dict[tuple[str, str], datetime] = {}
         self.desk_events: dict[str, tuple[str, int]] = {}
         """Each Zendesk event's state (`claimed`, `released`, `done`) and lease end, as the DynamoDB store keeps them."""
         self.failures = Failures()
@@ -241,7 +242,16 @@ class InMemoryStore:
         conversation = self.conversations.setdefault(conversation_key, Conversation(key=conversation_key))
         times = self.times.setdefault(conversation_key, SortedTimes())
         times.add(at, from_brand=True)
+        self.answer_times[(conversation_key, reference)] = at
         conversation.activity = conversation.activity.with_message(at, from_brand=True, times=times)
+
+    def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
+        at = self.answer_times.pop((conversation_key, reference), None)
+        conversation, times = self.conversations.get(conversation_key), self.times.get(conversation_key)
+        if at is None or conversation is None or times is None:
+            return
+        times.brand_times.discard(at)
+        conversation.activity = ConversationActivity.of(times.customer_times, times.brand_times)
 
     def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
         return self.messages.get(message_anchor(event.platform, event.account_id, message_id))

@@ -507,6 +507,10 @@ class ProcessEvent:
         if event.kind is EventKind.DELIVERY_STATUS:
             sent_by = self._sent.find_sent(event.platform, event.message_id) if self._sent is not None else None
             body = ticket_content.delivery_failure_note(event, sent_by=sent_by)
+            if sent_by is not None:
+                # Ours, accepted and then failed (WhatsApp 131047, 131026): an agent's reply it was no longer answers the customer.
+                assert run.outcome.conversation_key is not None
+                self._store.withdraw_answer(run.outcome.conversation_key, reference=event.message_id)
         elif event.kind is EventKind.EDIT:
             body = ticket_content.edit_note(event)
         elif event.kind is EventKind.DELETE:

@@ -223,6 +223,32 @@ class DynamoDbConversationStore:
         `reference`. A minimal version for the agent-reply path (`source` is not kept here)."""
         self._record_time(conversation_key, at, f"answer:{reference}", from_brand=True, customer_key=None, target=None)
 
+    def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
+        """Delete the answer's time item, then the activity again from all the conversation's times (`ConversationActivity.of`:
+        one Query, rare: only for a reply that failed after it was accepted)."""
+        pk = f"CONV#{conversation_key}"
+        times: dict[str, list[datetime]] = {"B": [], "C": []}
+        for item in self._query(pk):
+            if not str(item["sk"]).startswith("T#"):
+                continue
+            side, _, rest = str(item["sk"]).removeprefix("T#").partition("#")
+            at, _, dedupe = rest.partition("#")
+            if dedupe == f"answer:{reference}":
+                self._delete({"pk": {"S": pk}, "sk": {"S": str(item["sk"])}})
+            else:
+                times[side].append(datetime.fromisoformat(at))
+        activity = ConversationActivity.of(times["C"], times["B"])
+        for _ in range(ACTIVITY_WRITE_ATTEMPTS):
+            conversation = self.conversation(conversation_key)
+            if conversation is None or conversation.activity == activity:
+                return
+            try:
+                self._write_activity(conversation, activity, None)
+            except _ConditionFailedError:
+                continue
+            return
+        raise StoreUnavailableError(f"conversation {conversation_key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
+
     def _record_time(
         self, key: str, at: datetime, dedupe: str, *, from_brand: bool, customer_key: str | None, target: ReplyTarget | None
     ) -> Conversation:

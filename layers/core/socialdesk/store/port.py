@@ -82,6 +82,12 @@ class ConversationStore(Protocol):
 
     def conversation(self, key: str) -> Conversation | None: ...
 
+    def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
+        """The answer recorded under `reference` (an agent's reply the platform took) never reached the customer (a
+        WhatsApp `failed` status): it no longer counts, and the response clock runs again from the customer's
+        unanswered messages. Idempotent; nothing to do when no such answer was recorded."""
+        ...
+
     def claim_ticket(self, key: str, *, owner: str, expected_ticket_id: int | None, now: datetime, stale_after: int) -> Claim:
         """Ask to open the ticket of a conversation whose current ticket is `expected_ticket_id`."""
         ...
