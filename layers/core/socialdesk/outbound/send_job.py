@@ -131,8 +131,10 @@ class SendJob:
                 job, remarks = prepared.job, prepared.remarks
             if (outside := _outside_window(job, now)) is not None:
                 raise SendRefusedError(outside)
-            # Before the call: the echo may be processed before the platform's answer names the message (remember_sent).
-            self._ledger.mark_sending(job.conversation_key, job.text, job.job_id, now)
+            if job.kind == JobKind.AGENT_REPLY:
+                # Before the call: its echo may be processed before the platform's answer names the message (remember_sent).
+                # Automatic messages skip this write: Messenger/Instagram echoes of them carry `meta_app_id`.
+                self._ledger.mark_sending(job.conversation_key, job.text, job.job_id, now)
             sent, instead_of = self._send(job)
         except SendRateLimitedError as exc:
             # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
