@@ -85,3 +85,47 @@ def test_a_second_private_reply_refused_by_graph_is_final(api: responses.Request
     )
     with pytest.raises(SendRefusedError, match="one per comment"):
         sender().send(agent(Platform.FACEBOOK, Channel.PRIVATE_REPLY))
+
+
+PHOTO = "https://acme.zendesk.com/attachments/token/a/?name=label.png"
+PDF = "https://acme.zendesk.com/attachments/token/b/?name=invoice.pdf"
+
+
+def test_a_messenger_reply_sends_its_text_then_each_attachment_by_url(api: responses.RequestsMock) -> None:  # noqa: F811
+    """Given an agent's Messenger reply with a photo and a PDF, when sent, then three Send API calls in reading order: the
+    text, the image, the file, each by URL (developers.facebook.com/docs/messenger-platform/send-messages, "Sending
+    Attachments": `message.attachment.type` image/file, `payload.url`), and every message id is ours."""
+    for number in (1, 2, 3):
+        api.post(f"{GRAPH_API}/{PAGE}/messages", json={"recipient_id": "6543210987654321", "message_id": f"m_{number}"})
+    sent = sender().send(agent(Platform.MESSENGER, Channel.DIRECT_MESSAGE, attachment_urls=(PHOTO, PDF)))
+    bodies = [json.loads(call.request.body or b"") for call in api.calls]
+    assert [body["message"] for body in bodies] == [
+        {"text": "Your parcel left today."},
+        {"attachment": {"type": "image", "payload": {"url": PHOTO, "is_reusable": False}}},
+        {"attachment": {"type": "file", "payload": {"url": PDF, "is_reusable": False}}},
+    ]
+    assert {body["messaging_type"] for body in bodies} == {"RESPONSE"}
+    assert (sent.platform_message_id, sent.more_message_ids, sent.unsent) == ("m_1", ("m_2", "m_3"), ())
+
+
+def test_a_whatsapp_reply_of_only_a_photo_sends_the_image_and_no_empty_text(api: responses.RequestsMock) -> None:  # noqa: F811
+    """Given an agent's WhatsApp reply that is only a photo, when sent, then one image message by link (Cloud API
+    developers.facebook.com/docs/whatsapp/cloud-api/messages/image-messages: `type: "image"`, `image.link`), no text."""
+    api.post(URL, json={"messaging_product": "whatsapp", "contacts": [{"wa_id": "16505551234"}], "messages": [{"id": "wamid.IMG1"}]})
+    photo_only = msgspec.structs.replace(JOB, kind=JobKind.AGENT_REPLY, text="", attachment_urls=(PHOTO,))
+    assert whatsapp_sender().send(photo_only).platform_message_id == "wamid.IMG1"
+    [call] = api.calls
+    body = json.loads(call.request.body or b"")
+    assert (body["type"], body["image"], "text" in body) == ("image", {"link": PHOTO}, False)
+
+
+def test_an_attachment_refused_after_the_text_went_leaves_the_reply_sent_and_names_it(api: responses.RequestsMock) -> None:  # noqa: F811
+    """Given WhatsApp takes the text and refuses the document after it, when sent, then the reply counts as sent (the
+    customer has the text) and the refused attachment is named with Graph's reason, never resent."""
+    api.post(URL, json={"messaging_product": "whatsapp", "contacts": [{"wa_id": "16505551234"}], "messages": [{"id": "wamid.TXT1"}]})
+    api.post(URL, status=400, json=error(131053, "(#131053) Media upload error", "Unable to download the media from the link"))
+    sent = whatsapp_sender().send(msgspec.structs.replace(JOB, kind=JobKind.AGENT_REPLY, attachment_urls=(PDF, PHOTO)))
+    bodies = [json.loads(call.request.body or b"") for call in api.calls]
+    assert [body["type"] for body in bodies] == ["text", "document"]
+    assert bodies[1]["document"] == {"link": PDF, "filename": "invoice.pdf"}
+    assert sent.platform_message_id == "wamid.TXT1" and sent.unsent[0].startswith(PDF) and sent.unsent[1:] == (PHOTO,)

@@ -118,3 +118,33 @@ def test_a_claim_abandoned_by_a_dead_try_is_settled_unknown_once_and_a_live_or_f
     assert (ledger.send_record("live") or {})["send_state"] == "sent"
     # And no settled claim can be claimed again
     assert not ledger.claim_send(JOB, later)
+
+
+def test_a_rate_limited_job_is_told_once_when_its_waits_reach_the_count_and_can_still_be_claimed(ledger: Ledger) -> None:
+    """Given a job rate limited again and again (any container), when its waits are counted, then exactly the wait that
+    reaches the count says "tell the agent", no later one, and the counting never blocks the job's claim."""
+    told = [ledger.count_wait(JOB, NOW + timedelta(minutes=minute), tell_after=3) for minute in range(6)]
+    assert told == [False, False, True, False, False, False]
+    assert ledger.claim_send(JOB, NOW + timedelta(minutes=7))
+
+
+def test_a_private_reply_given_back_may_be_claimed_by_another_job_but_only_its_holder_gives_it_back(ledger: Ledger) -> None:
+    """Given a comment's private reply held by a job Meta refused (nothing sent), when another job releases it, nothing
+    changes; when its holder does, then the next job holds it."""
+    assert isinstance(ledger, (DynamoDbConversationStore, InMemoryStore))
+    assert ledger.claim_private_reply("facebook", "1221316769125949_77", job_id="reply:4014:77", now=NOW) == "reply:4014:77"
+    ledger.release_private_reply("facebook", "1221316769125949_77", job_id="reply:4014:99")
+    assert ledger.claim_private_reply("facebook", "1221316769125949_77", job_id="reply:4014:78", now=NOW) == "reply:4014:77"
+    ledger.release_private_reply("facebook", "1221316769125949_77", job_id="reply:4014:77")
+    assert ledger.claim_private_reply("facebook", "1221316769125949_77", job_id="reply:4014:78", now=NOW) == "reply:4014:78"
+
+
+def test_a_send_under_way_is_known_by_conversation_and_text_for_two_minutes(ledger: Ledger) -> None:
+    """Given outbound marked a send under way, when its echo is processed, then the same conversation and text (spaces
+    aside) are known as ours within the window, and another text, conversation or a later time is not."""
+    assert isinstance(ledger, (DynamoDbConversationStore, InMemoryStore))
+    ledger.mark_sending("messenger:448242228374517:6789012345678901", "We have found\nyour order.", JOB, NOW)
+    assert ledger.sending("messenger:448242228374517:6789012345678901", "We have found your order.", NOW + timedelta(seconds=30))
+    assert not ledger.sending("messenger:448242228374517:6789012345678901", "Something else.", NOW)
+    assert not ledger.sending("messenger:448242228374517:1111111111111111", "We have found your order.", NOW)
+    assert not ledger.sending("messenger:448242228374517:6789012345678901", "We have found your order.", NOW + timedelta(minutes=3))

@@ -21,9 +21,9 @@ from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
-from socialdesk.model.conversation import Conversation, Customer, EventProgress, ReplyTarget, SortedTimes
+from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget, SortedTimes
 from socialdesk.ports.desk_events import EventClaim
-from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
+from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
 StoreT = TypeVar("StoreT")
 
@@ -158,6 +158,8 @@ class InMemoryStore:
         self.answers: list[tuple[str, str, str]] = []
         """(conversation key, reference, source) of every answer recorded (AnswerLog)."""
         self.private_replies: dict[str, str] = {}
+        self.sending_until: dict[str, datetime] = {}
+        self.answer_times: dict[tuple[str, str], datetime] = {}
         self.desk_events: dict[str, tuple[str, int]] = {}
         """Each Zendesk event's state (`claimed`, `released`, `done`) and lease end, as the DynamoDB store keeps them."""
         self.failures = Failures()
@@ -240,7 +242,16 @@ class InMemoryStore:
         conversation = self.conversations.setdefault(conversation_key, Conversation(key=conversation_key))
         times = self.times.setdefault(conversation_key, SortedTimes())
         times.add(at, from_brand=True)
+        self.answer_times[(conversation_key, reference)] = at
         conversation.activity = conversation.activity.with_message(at, from_brand=True, times=times)
+
+    def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
+        at = self.answer_times.pop((conversation_key, reference), None)
+        conversation, times = self.conversations.get(conversation_key), self.times.get(conversation_key)
+        if at is None or conversation is None or times is None:
+            return
+        times.brand_times.discard(at)
+        conversation.activity = ConversationActivity.of(times.customer_times, times.brand_times)
 
     def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
         return self.messages.get(message_anchor(event.platform, event.account_id, message_id))
@@ -319,7 +330,7 @@ class InMemoryStore:
     def claim_send(self, job_id: str, now: datetime) -> bool:
         self.failures.check("claim_send")
         record = self.sends.get(job_id)
-        if record is not None and record["send_state"] != "released":
+        if record is not None and record.get("send_state", "released") != "released":
             return False
         self.sends[job_id] = {**(record or {}), "send_state": "claimed", "claimed_at": int(now.timestamp())}
         return True
@@ -327,13 +338,22 @@ class InMemoryStore:
     def release_send(self, job_id: str, now: datetime) -> None:
         self.failures.check("release_send")
         record = self.sends.get(job_id)
-        if record is not None and record["send_state"] == "claimed":
+        if record is not None and record.get("send_state") == "claimed":
             record.update(send_state="released", released_at=int(now.timestamp()))
+
+    def count_wait(self, job_id: str, now: datetime, *, tell_after: int) -> bool:
+        self.failures.check("count_wait")
+        record = self.sends.setdefault(job_id, {})
+        record["waits"] = record.get("waits", 0) + 1
+        if record["waits"] < tell_after or "wait_told_at" in record:
+            return False
+        record["wait_told_at"] = int(now.timestamp())
+        return True
 
     def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
         self.failures.check("settle_abandoned")
         record = self.sends.get(job_id)
-        if record is None or record["send_state"] != "claimed" or record["claimed_at"] >= int(claimed_before.timestamp()):
+        if record is None or record.get("send_state") != "claimed" or record["claimed_at"] >= int(claimed_before.timestamp()):
             return False
         record.update(send_state="unknown", finished_at=int(now.timestamp()), reason="the try that claimed it stopped before it finished")
         return True
@@ -351,6 +371,14 @@ class InMemoryStore:
         self.failures.check("remember_sent")
         self.sent[f"{platform}:{message_id}"] = (job_id, conversation_key)
 
+    def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
+        self.failures.check("mark_sending")
+        self.sending_until[sending_key(conversation_key, text)] = now + SENDING_WINDOW
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        until = self.sending_until.get(sending_key(conversation_key, text))
+        return until is not None and until >= now
+
     def find_sent(self, platform: str, message_id: str) -> str | None:
         found = self.sent.get(f"{platform}:{message_id}")
         return found[0] if found else None
@@ -361,6 +389,10 @@ class InMemoryStore:
 
     def claim_private_reply(self, platform: str, comment_id: str, *, job_id: str, now: datetime) -> str:
         return self.private_replies.setdefault(f"{platform}:{comment_id}", job_id)
+
+    def release_private_reply(self, platform: str, comment_id: str, *, job_id: str) -> None:
+        if self.private_replies.get(f"{platform}:{comment_id}") == job_id:
+            del self.private_replies[f"{platform}:{comment_id}"]
 
     # --- desk events ----------------------------------------------------------------------
 

@@ -88,6 +88,15 @@ def test_the_sandbox_reports_a_whatsapp_template_as_the_template_the_customer_wo
     assert caplog.messages == ["[sandbox whatsapp] message to 16505551234: the template ticket_received (es)"]
 
 
+def test_the_sandbox_keeps_the_files_an_agent_attached_with_the_message(tmp_path: Path) -> None:
+    """Given an agent's WhatsApp reply with a photo (the real sender sends it after the text), when the sandbox sends it,
+    then the kept message carries the photo's URL: the note's "attachment(s) sent" is true locally too."""
+    photo = "https://acme.zendesk.com/attachments/token/a/?name=label.png"
+    SandboxPlatforms(tmp_path / "platforms.json").send(msgspec.structs.replace(job(Platform.WHATSAPP, PHONE), attachment_urls=(photo,)))
+    [kept] = load_state(tmp_path / "platforms.json", SandboxPlatformState).sent
+    assert kept.attachment_urls == (photo,)
+
+
 def test_the_sandbox_refuses_a_reply_without_the_message_it_answers(tmp_path: Path) -> None:
     with pytest.raises(SendRefusedError):
         SandboxPlatforms(tmp_path / "platforms.json").send(job(Platform.FACEBOOK, PAGE, Channel.PUBLIC_REPLY))

@@ -73,3 +73,11 @@ def test_names_embedding_a_whatsapp_key_lose_the_customer_and_keep_their_prefix(
         "anchors": [f"CONV#whatsapp:106540352242922:chat:{pseudonym(PHONE)}"],
     }
     assert log_value(log_key(conversation)) == log_key(conversation)
+
+
+def test_free_text_loses_written_phone_numbers_but_keeps_dates_and_id_fields() -> None:
+    """Given a platform's reason naming the number as people write it, a log line's time, and ids in their own fields,
+    when logged, then the number is replaced and the date, the ticket id and a Graph id stay readable."""
+    assert log_value("call +44 (20) 7946 0958 now") == f"call {pseudonym('+44 (20) 7946 0958')} now"
+    assert log_value("sent at 2026-12-04 20:47:26 for ticket 4014") == "sent at 2026-12-04 20:47:26 for ticket 4014"
+    assert log_value({"ticket": "4014", "post": "448242228374517_1221316769125949"}) == {"ticket": "4014", "post": "448242228374517_1221316769125949"}

@@ -15,6 +15,10 @@ What is replaced and what is not (a decision):
 - WhatsApp keys: every part after the brand's phone number id (Meta's id for the brand's number,
   not a customer's) except the scope word `chat`;
 - any platform's key: a part holding an e-mail address or a `+`-prefixed number;
+- in free text (a value with a space in it: a platform's error reason, a message), any phone-number-like run: a
+  `+`-prefixed number of 8-15 digits, or 10-15 digits, either written with spaces, hyphens, dots or parentheses
+  (`+1 650-555-1234`, `Invalid parameter 'to': 16505551234`). Keys and ids are never free text (no spaces), so a
+  ticket id, a Graph id or an X id in its own field stays readable; one quoted inside a reason may be replaced too;
 - X, Facebook, Instagram and Messenger keys otherwise stay readable. Their ids are platform-scoped
   numbers that name no one outside the platform, operators need them to find the post or thread,
   and they are the tickets' external ids. Hashing every key would make each log line opaque and
@@ -40,6 +44,10 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _WHATSAPP_KEY = re.compile(r"whatsapp:[^\s,;'\"()\[\]{}<>]+")
 # E.164 numbers have at most 15 digits; X ids (19) and epoch milliseconds (13) are longer or rarely this shape in a trace.
 _PHONE_LIKE = re.compile(r"(?<![\w~:])\+?\d{8,15}(?!\w)")
+# In free text: a number as people write one, its digits grouped by single spaces, hyphens, dots or parentheses; not a
+# date (`2026-12-04 20:47`).
+_WRITTEN_NUMBER = re.compile(r"(?<![\w~:#/.-])(?!\d{4}-\d\d-\d\d)\+?\(?\d(?:[ .()-]{0,2}\d){7,14}(?![\w])")
+_MIN_PLAIN_DIGITS = 10
 
 
 def pseudonym(value: str) -> str:
@@ -71,13 +79,22 @@ def log_key(key: str | None) -> str | None:
 def log_text(text: str) -> str:
     """Free text (a failure reason) with any WhatsApp key and e-mail address in it replaced as `log_key` does."""
     text = _WHATSAPP_KEY.sub(lambda match: log_key(match.group(0)) or "", text)
-    return _EMAIL.sub(lambda match: pseudonym(match.group(0)), text)
+    text = _EMAIL.sub(lambda match: pseudonym(match.group(0)), text)
+    return _WRITTEN_NUMBER.sub(_phone_number, text)
+
+
+def _phone_number(match: re.Match[str]) -> str:
+    """A `+`-prefixed number of 8 or more digits, or one of 10 or more, replaced; shorter runs (dates, counts) kept."""
+    written = match.group(0)
+    digits = sum(char.isdigit() for char in written)
+    return pseudonym(written) if digits >= _MIN_PLAIN_DIGITS or written.startswith("+") else written
 
 
 def log_value(value: object) -> object:
-    """Any value of a log line (nested in lists and dicts too) with the WhatsApp keys and e-mail addresses in its text replaced."""
+    """Any value of a log line (nested in lists and dicts too) with the WhatsApp keys, e-mail addresses and, in free text,
+    phone numbers replaced."""
     if isinstance(value, str):
-        return log_text(value) if "whatsapp" in value or "@" in value else value
+        return log_text(value) if "whatsapp" in value or "@" in value or " " in value else value
     if isinstance(value, dict):
         return {key: log_value(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

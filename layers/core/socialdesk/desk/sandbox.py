@@ -52,6 +52,13 @@ class SandboxTicket(msgspec.Struct, kw_only=True):
     custom_fields: list[tuple[int, str | int | float | bool]] = msgspec.field(default_factory=list)
 
 
+class AgentReplyAdded(msgspec.Struct, frozen=True, kw_only=True):
+    comment_id: int
+    """Unique per comment, as Zendesk's ids are."""
+    tags: tuple[str, ...]
+    external_id: str
+
+
 class SandboxDeskState(msgspec.Struct, kw_only=True):
     users: dict[str, SandboxUser] = msgspec.field(default_factory=dict)
     tickets: dict[int, SandboxTicket] = msgspec.field(default_factory=dict)
@@ -150,6 +157,22 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
             ticket = self._existing(ticket_id)
             ticket.tags.extend(tag for tag in tags if tag not in ticket.tags)
             self._save()
+
+    def add_agent_reply(self, ticket_id: int, body: str, *, tags_set: Sequence[str], tags_removed: Sequence[str]) -> AgentReplyAdded:
+        """An agent's public comment and the tags it leaves, made at once: two replies at the same moment get two comment
+        ids (Zendesk's are unique), and each sees the tags as its own reply set them. Not part of `Desk` (sandbox only)."""
+        self._before("add_agent_reply")
+        with self._lock:
+            ticket = self.state.tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFoundError(f"ticket {ticket_id} not found")
+            ticket.tags = [tag for tag in ticket.tags if tag not in tags_removed]
+            ticket.tags.extend(tag for tag in tags_set if tag not in ticket.tags)
+            ticket.comments.append(SandboxComment(body=body, public=True, author_id=SANDBOX_AGENT_ID, created_at=self._clock()))
+            added = AgentReplyAdded(comment_id=ticket_id * 1000 + len(ticket.comments), tags=tuple(ticket.tags), external_id=ticket.external_id)
+            self._save()
+        report.info("[sandbox zendesk] ticket #%s: public comment added: %s", ticket_id, first_line(body))
+        return added
 
     def raise_priority(self, ticket_id: int, priority: str) -> None:
         self._before("raise_priority")

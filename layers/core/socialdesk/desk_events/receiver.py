@@ -122,8 +122,8 @@ class DeskEventsWebhook:
 def _json(body: bytes) -> Any:
     try:
         return msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise UnreadableEventError(f"not JSON: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:  # nested too deep is as unreadable as any other bad JSON
+        raise UnreadableEventError(f"not JSON: {str(exc)[:200]}") from None
 
 
 def _refuse(status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **context: Any) -> HttpResponse:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialdesk.composition.process import sandbox_desk
-from socialdesk.desk.port import Comment
 from socialdesk.desk.sandbox import SANDBOX_AGENT_ID
 from socialdesk.desk.webhook_signature import WEBHOOK_PATH
 from socialdesk.desk_events.agent_reply import PRIVATE_TAG
@@ -42,17 +41,18 @@ def reply_in_sandbox(stack_url: str, sandbox_dir: Path, request: ReplyRequest) -
     desk = sandbox_desk(sandbox_dir / DESK_FILE)
     if request.ticket not in desk.state.tickets:
         raise KeyError(f"no ticket #{request.ticket} in the sandbox helpdesk")
-    if request.private:
-        desk.add_tags(request.ticket, [PRIVATE_TAG])
-    desk.add_comment(request.ticket, Comment(body=request.text, public=True, author_id=SANDBOX_AGENT_ID))
-    ticket = desk.state.tickets[request.ticket]
-    comment_id = request.ticket * 1000 + len(ticket.comments)  # unique per comment, as Zendesk's ids are
+    # The tag says how this reply goes: set for a private one, removed for a public one (not left from an earlier reply).
+    private = [PRIVATE_TAG]
+    added = desk.add_agent_reply(
+        request.ticket, request.text, tags_set=private if request.private else [], tags_removed=[] if request.private else private
+    )
+    comment_id = added.comment_id
     payload = comment_added(
-        ticket_id=ticket.id,
+        ticket_id=request.ticket,
         comment_id=comment_id,
         body=request.text,
-        external_id=ticket.external_id,
-        tags=tuple(ticket.tags),
+        external_id=added.external_id,
+        tags=added.tags,
         author_id=SANDBOX_AGENT_ID,
     )
     body, headers = signed_request(payload)
@@ -62,4 +62,4 @@ def reply_in_sandbox(stack_url: str, sandbox_dir: Path, request: ReplyRequest) -
             status = int(answer.status)
     except urllib.error.HTTPError as refused:
         status = int(refused.code)
-    return ReplyMade(ticket=ticket.id, comment_id=comment_id, webhook_status=status)
+    return ReplyMade(ticket=request.ticket, comment_id=comment_id, webhook_status=status)

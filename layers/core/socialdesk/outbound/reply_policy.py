@@ -6,13 +6,14 @@
 | Messenger, Instagram DM | `RESPONSE` within 24 hours; `HUMAN_AGENT` tag up to 7 days for accounts the rules list (Send API, message tags) | a note |
 | Facebook/Instagram private reply | within 7 days of the comment, one per comment (Private Replies) | a note |
 | X | 280 weighted characters (platforms/x_text.py); a public reply with a link as the rules say (X API pricing: $0.200) | a note |
-| attachments | by URL in a Facebook comment reply (`attachment_url`, one) | listed in the sent note as not sent |
+| attachments | by URL: one in a Facebook comment reply; each its own message in a Messenger or WhatsApp chat | not sent, listed in the note |
 
 Sources: developers.facebook.com/docs/messenger-platform/reference/send-api;
 developers.facebook.com/documentation/business-messaging/messenger-platform/policy/ (24 hours, `HUMAN_AGENT` 7 days);
 developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies (one per comment,
 7 days); `xdevplatform/docs` x-api/getting-started/pricing.mdx; developers.facebook.com/docs/graph-api/reference/object/comments
-(`attachment_url`).
+(`attachment_url`); developers.facebook.com/docs/messenger-platform/send-messages (attachments by URL);
+developers.facebook.com/docs/whatsapp/cloud-api/messages/image-messages and .../document-messages (media by `link`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import msgspec
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH, has_url, strip_urls, weighted_length
+from socialdesk.platforms.x_links import has_link
+from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH, strip_links, weighted_length
 from socialdesk.ports.outbound import SendRefusedError
 
 if TYPE_CHECKING:
@@ -38,6 +40,10 @@ PRIVATE_REPLY_WINDOW = timedelta(days=7)
 class PrivateReplies(Protocol):
     def claim_private_reply(self, platform: str, comment_id: str, *, job_id: str, now: datetime) -> str:
         """The job holding the one private reply to the comment (`job_id` when it is the first, or asks again)."""
+        ...
+
+    def release_private_reply(self, platform: str, comment_id: str, *, job_id: str) -> None:
+        """Give the private reply back: `job_id` held it, and the platform refused before sending anything."""
         ...
 
 
@@ -56,6 +62,11 @@ class ReplyPolicy:
         """The job as it can be sent now, or SendRefusedError with what happened and what the agent can do."""
         if job.kind != JobKind.AGENT_REPLY:
             return Prepared(job=job)
+        if not job.text.strip() and job.attachment_urls and not _files_taken(job):
+            raise SendRefusedError(
+                f"it holds only attachments and no words, and {job.platform} takes no file by URL here, so nothing was sent"
+                f" ({', '.join(job.attachment_urls)}). Reply in words with a link to the file, or answer where files go"
+            )
         age = now - job.customer_message_at if job.customer_message_at is not None else timedelta(0)
         remarks: list[str] = []
         if job.platform == Platform.X:
@@ -66,17 +77,29 @@ class ReplyPolicy:
             self._private_reply(job, age, now)
         elif job.channel == Channel.DIRECT_MESSAGE:
             job = self._meta_message(job, age, remarks)
-        return Prepared(job=job, remarks=(*remarks, *_attachments(job)))
+        taken = _files_taken(job)
+        return Prepared(job=msgspec.structs.replace(job, attachment_urls=job.attachment_urls[:taken]), remarks=(*remarks, *_attachments(job, taken)))
+
+    def not_sent(self, job: OutboundJob) -> None:
+        """The platform refused the job before sending anything (a token, a permission): a private reply it held is free
+        again, as the comment's one private reply was never used."""
+        if job.kind == JobKind.AGENT_REPLY and job.channel == Channel.PRIVATE_REPLY and job.reply_to_id is not None:
+            self._private.release_private_reply(job.platform, job.reply_to_id, job_id=job.job_id)
 
     def _x(self, job: OutboundJob, remarks: list[str]) -> OutboundJob:
-        if job.channel == Channel.PUBLIC_REPLY and has_url(job.text):
+        if job.channel == Channel.PUBLIC_REPLY and has_link(job.text):
             if self._rules.x_links == "refuse":
                 raise SendRefusedError(
                     "it contains a link, and a public X reply with a link costs 20 times a plain one; the rules refuse it"
                     " (replies.x_links). Reply again without the link, or answer privately (tag socialdesk_private: an X DM)"
                 )
             if self._rules.x_links == "strip":
-                job = msgspec.structs.replace(job, text=strip_urls(job.text))
+                job = msgspec.structs.replace(job, text=strip_links(job.text))
+                if not job.text:
+                    raise SendRefusedError(
+                        "it was only a link, and the rules leave links out of public X replies (replies.x_links = strip):"
+                        " nothing was left to send. Reply again in words, or answer privately (tag socialdesk_private: an X DM)"
+                    )
                 remarks.append("the link was left out (rules: replies.x_links = strip)")
         length = weighted_length(job.text)
         if length > MAX_WEIGHTED_LENGTH:
@@ -136,10 +159,19 @@ class ReplyPolicy:
         )
 
 
-def _attachments(job: OutboundJob) -> tuple[str, ...]:
-    """The attachments the send leaves out (a Facebook comment reply takes the first by URL, nothing else takes any)."""
-    sent = 1 if job.platform == Platform.FACEBOOK and job.channel == Channel.PUBLIC_REPLY else 0
-    left = job.attachment_urls[sent:]
+def _files_taken(job: OutboundJob) -> int:
+    """How many of the job's attachments its send takes by URL (a WhatsApp template takes none). A reply of attachments
+    only, where none can go, is refused: no empty message reaches the customer."""
+    if job.platform == Platform.FACEBOOK and job.channel == Channel.PUBLIC_REPLY:
+        return min(1, len(job.attachment_urls))
+    if job.channel == Channel.DIRECT_MESSAGE and job.template is None and job.platform in (Platform.MESSENGER, Platform.WHATSAPP):
+        return len(job.attachment_urls)
+    return 0
+
+
+def _attachments(job: OutboundJob, taken: int) -> tuple[str, ...]:
+    """The attachments the send leaves out."""
+    left = job.attachment_urls[taken:]
     if not left:
         return ()
     return (f"{len(left)} attachment(s) not sent ({job.platform} takes no file by URL here; share a link in the text): {', '.join(left)}",)

@@ -57,6 +57,11 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 PAIR_RATE_BASE = 4
 PAIR_RATE_MAX_WAIT = 60
 
+# A job rate limited this many times in a row (any container), or told to wait this long at once, is told on the ticket
+# once: the agent learns the customer has not received it yet (it keeps waiting; waits never dead-letter it).
+TELL_AFTER_WAITS = 5
+LONG_WAIT_SECONDS = 900
+
 PLATFORM_NAMES = {
     Platform.X: "X",
     Platform.FACEBOOK: "Facebook",
@@ -127,11 +132,16 @@ class SendJob:
                 job, remarks = prepared.job, prepared.remarks
             if (outside := _outside_window(job, now)) is not None:
                 raise SendRefusedError(outside)
+            if job.kind == JobKind.AGENT_REPLY:
+                # Before the call: its echo may be processed before the platform's answer names the message (remember_sent).
+                # Automatic messages skip this write: Messenger/Instagram echoes of them carry `meta_app_id`.
+                self._ledger.mark_sending(job.conversation_key, job.text, job.job_id, now)
             sent, instead_of = self._send(job)
         except SendRateLimitedError as exc:
             # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
             self._ledger.release_send(job.job_id, self._clock())
             wait = self._pause(job, exc, now)
+            self._waited(job, wait, exc.reason, now)
             raise WaitError(wait, f"{job.platform} rate limit: {exc.reason}") from exc
         except SendNotSentError as exc:
             self._ledger.release_send(job.job_id, self._clock())
@@ -140,11 +150,13 @@ class SendJob:
             count_metric(TOKEN_REJECTED_METRIC)
             logger.error("platform token rejected: an admin must renew it in PlatformSecret", extra={"platform": job.platform, "code": exc.code})
             self._end(job, "failed", None, exc)
+            self._not_sent(job)
             self._note(job, token_rejected_note(job, exc))
             outcome.actions.append("reply_token_rejected")
             return outcome
         except SendRefusedError as exc:
             self._end(job, "failed", None, exc)
+            self._not_sent(job)
             self._note(job, refused_note(job, exc.reason))
             outcome.actions.append("reply_refused")
             return outcome
@@ -158,6 +170,18 @@ class SendJob:
             outcome.actions.append("reply_uncertain")
             return outcome
         return self._accepted(job, sent, outcome, instead_of=instead_of, remarks=remarks)
+
+    def _waited(self, job: OutboundJob, wait: int, reason: str, now: datetime) -> None:
+        """The platform rate limited the job once more: the agent is told once, when it was refused often or must wait long
+        (a wait in this container without a call is bounded by what the platform said, and writes nothing)."""
+        tell_after = 1 if wait >= LONG_WAIT_SECONDS else TELL_AFTER_WAITS
+        if self._ledger.count_wait(job.job_id, now, tell_after=tell_after):
+            self._note(job, held_back_note(job, reason, now + timedelta(seconds=wait)))
+
+    def _not_sent(self, job: OutboundJob) -> None:
+        """Refused, nothing sent: what the job held for its send (a comment's one private reply) is given back."""
+        if self._replies is not None:
+            self._replies.not_sent(job)
 
     def _claimed_before(self, job: OutboundJob, now: datetime, outcome: Outcome) -> Outcome:
         """Claimed before (this job's earlier try, or a duplicate of it): never sent twice."""
@@ -173,8 +197,10 @@ class SendJob:
         with self._lock:
             self._pair_limits.pop(_pair(job), None)
         # Remembered before anything else: the echo may arrive within a second, and must be recognised as ours.
-        self._ledger.remember_sent(job.platform, sent.platform_message_id, job.job_id, job.conversation_key, now)
+        for message_id in (sent.platform_message_id, *sent.more_message_ids):
+            self._ledger.remember_sent(job.platform, message_id, job.job_id, job.conversation_key, now)
         self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
+        remarks = (*remarks, *_attachments_sent(job, sent))
         self._note(job, " ".join((sent_note(job, sent.platform_message_id, instead_of=instead_of), *(f"Note: {remark}." for remark in remarks))))
         outcome.actions.append("reply_sent")
         if job.kind == JobKind.AGENT_REPLY and self._answers is not None:
@@ -258,6 +284,15 @@ def _outside_window(job: OutboundJob, now: datetime) -> str | None:
     return f"the customer last wrote {hours} hours ago, outside WhatsApp's 24-hour window (131047); only a template can reach them now"
 
 
+def _attachments_sent(job: OutboundJob, sent: Sent) -> tuple[str, ...]:
+    """What the note says of the attachments the job took: sent (each its own message, or in the comment), or refused."""
+    if not job.attachment_urls:
+        return ()
+    refused = tuple(f"attachment not sent: {item}" for item in sent.unsent)
+    went = job.attachment_urls[: len(job.attachment_urls) - len(sent.unsent)]
+    return (f"{len(went)} attachment(s) sent: {', '.join(went)}", *refused) if went else refused
+
+
 def _what(job: OutboundJob) -> str:
     return KIND_NAMES[job.kind]
 
@@ -294,6 +329,13 @@ def token_rejected_note(job: OutboundJob, exc: SendTokenRejectedError) -> str:
 
 def refused_note(job: OutboundJob, reason: str) -> str:
     return f"{_what(job)} not delivered on {_on(job)}: {reason}. Not sent: {job.text}"
+
+
+def held_back_note(job: OutboundJob, reason: str, until: datetime) -> str:
+    return (
+        f"{_what(job)} still waiting on {_on(job)}: rate limited by {_on(job)} until about {until:%Y-%m-%d %H:%M} UTC ({reason})."
+        f" It is sent when the limit lifts, once; the customer has not received it yet. Text: {job.text}"
+    )
 
 
 def cancelled_note(job: OutboundJob, answered: datetime) -> str:

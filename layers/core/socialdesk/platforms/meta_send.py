@@ -9,6 +9,14 @@
 | Instagram DM | `POST /{ig-id}/messages` `{"recipient": {"id": IGSID}, "message": {"text"}}` | same |
 | WhatsApp | `POST /{phone-number-id}/messages` `{"messaging_product", "to", "type": "text", "text": {"body"}}` | `{"messages": [{"id"}]}` |
 | WhatsApp template | same, `{"type": "template", "template": {"name", "language": {"code"}}}` | same |
+| Messenger attachment | as the DM, `"message": {"attachment": {"type": "image"/"file", "payload": {"url"}}}` | `{"message_id"}` |
+| WhatsApp attachment | as the text, `{"type": "image", "image": {"link"}}` (JPEG, PNG) or `"document"` | same |
+
+An agent's attachments go after the text, one message each, in the order the customer reads them
+(developers.facebook.com/docs/messenger-platform/send-messages "Sending Attachments"; WhatsApp Cloud API
+developers.facebook.com/docs/whatsapp/cloud-api/messages/image-messages and document-messages: media by `link`). The first
+message is the job's: its refusal is the job's. A later refusal leaves the message sent and lists that attachment, and
+those after it, as not sent.
 
 Sources: developers.facebook.com/docs/messenger-platform/reference/send-api (v25.0 in its current examples);
 developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies (one private reply
@@ -35,15 +43,16 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.platforms.send_http import json_body, post
 from socialdesk.platforms.whatsapp_templates import template_language
-from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
+from socialdesk.ports.outbound import SendError, SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import requests
 
@@ -91,16 +100,17 @@ class GraphSender:
         if job.channel == Channel.PRIVATE_REPLY:
             if not job.reply_to_id:
                 raise SendRefusedError("a private reply needs the comment it answers")
-            body: dict[str, Any] = {"recipient": {"comment_id": job.reply_to_id}, "message": {"text": job.text}}
-        else:
-            body = {"recipient": {"id": job.recipient_id}, "message": {"text": job.text}}
-            if job.messaging_tag:
-                # An agent's reply 24 hours to 7 days after the customer wrote (Send API: MESSAGE_TAG + tag HUMAN_AGENT)
-                body |= {"messaging_type": "MESSAGE_TAG", "tag": job.messaging_tag}
-            elif job.platform != Platform.INSTAGRAM:
-                body["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
-        answer = self._post(f"{job.account_id}/messages", json=body)
-        return Sent(platform_message_id=_required(answer, "message_id"))
+            answer = self._post(f"{job.account_id}/messages", json={"recipient": {"comment_id": job.reply_to_id}, "message": {"text": job.text}})
+            return Sent(platform_message_id=_required(answer, "message_id"))
+        envelope: dict[str, Any] = {"recipient": {"id": job.recipient_id}}
+        if job.messaging_tag:
+            # An agent's reply 24 hours to 7 days after the customer wrote (Send API: MESSAGE_TAG + tag HUMAN_AGENT)
+            envelope |= {"messaging_type": "MESSAGE_TAG", "tag": job.messaging_tag}
+        elif job.platform != Platform.INSTAGRAM:
+            envelope["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
+        parts = [("", envelope | {"message": {"text": job.text}})] if job.text else []
+        parts += [(url, envelope | {"message": {"attachment": _messenger_attachment(url)}}) for url in job.attachment_urls]
+        return send_in_order(parts, lambda body: _required(self._post(f"{job.account_id}/messages", json=body), "message_id"))
 
     def _post(self, path: str, **kwargs: Any) -> dict[str, Any]:
         return graph_post(self._session, f"{self._base}/{path}", self._token, **kwargs)
@@ -123,13 +133,57 @@ class WhatsAppSender:
             # in; it takes no parameters here (a template with variables would be refused, 132000).
             code = job.template_language or template_language(job.language, {})
             body |= {"type": "template", "template": {"name": job.template, "language": {"policy": "deterministic", "code": code}}}
-        else:
-            body |= {"type": "text", "text": {"preview_url": False, "body": job.text}}
-        answer = graph_post(self._session, f"{self._base}/{job.account_id}/messages", self._token, json=body)
+            return Sent(platform_message_id=self._post(job.account_id, body))
+        parts = [("", body | {"type": "text", "text": {"preview_url": False, "body": job.text}})] if job.text else []
+        parts += [(url, body | _whatsapp_media(url)) for url in job.attachment_urls]
+        return send_in_order(parts, lambda part: self._post(job.account_id, part))
+
+    def _post(self, account_id: str, body: dict[str, Any]) -> str:
+        answer = graph_post(self._session, f"{self._base}/{account_id}/messages", self._token, json=body)
         messages = answer.get("messages")
         if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict) or not messages[0].get("id"):
             raise SendUncertainError("WhatsApp answered without messages[0].id")
-        return Sent(platform_message_id=str(messages[0]["id"]))
+        return str(messages[0]["id"])
+
+
+def send_in_order(parts: list[tuple[str, dict[str, Any]]], post_one: Callable[[dict[str, Any]], str]) -> Sent:
+    """Each (attachment URL or "" for the text, body) as its own message, in order; the first one's failure is the job's."""
+    if not parts:
+        raise SendRefusedError("nothing to send: no text and no attachment this platform takes")
+    ids: list[str] = []
+    unsent: list[str] = []
+    for url, body in parts:
+        if unsent:
+            unsent.append(url)  # after a refusal the rest wait no more: the agent sends them again if need be
+            continue
+        try:
+            ids.append(post_one(body))
+        except SendError as exc:
+            if not ids:
+                raise
+            unsent.append(f"{url} ({exc.reason})")
+    return Sent(platform_message_id=ids[0], more_message_ids=tuple(ids[1:]), unsent=tuple(unsent))
+
+
+def is_image(url: str) -> bool:
+    """An image both platforms show inline (WhatsApp's image message takes JPEG and PNG only); else sent as a file."""
+    return file_name(url).lower().endswith((".png", ".jpg", ".jpeg"))
+
+
+def file_name(url: str) -> str:
+    """The file's name: Zendesk's attachment URLs carry it as `?name=`, others end in it."""
+    parsed = urlsplit(url)
+    return parse_qs(parsed.query).get("name", [""])[0] or parsed.path.rstrip("/").rsplit("/", 1)[-1] or "attachment"
+
+
+def _messenger_attachment(url: str) -> dict[str, Any]:
+    return {"type": "image" if is_image(url) else "file", "payload": {"url": url, "is_reusable": False}}
+
+
+def _whatsapp_media(url: str) -> dict[str, Any]:
+    if is_image(url):
+        return {"type": "image", "image": {"link": url}}
+    return {"type": "document", "document": {"link": url, "filename": file_name(url)}}
 
 
 def graph_post(session: requests.Session, url: str, token: str, **kwargs: Any) -> dict[str, Any]:

@@ -40,6 +40,8 @@ class SandboxSend(msgspec.Struct, kw_only=True):
     ticket_id: int | None = None
     template: str | None = None
     """The WhatsApp template sent instead of `text` (the customer wrote over 24 hours before)."""
+    attachment_urls: tuple[str, ...] = ()
+    """The files the job carried by URL (as the real senders send them, after the text): kept with the message here."""
 
 
 class SandboxPlatformState(msgspec.Struct, kw_only=True):
@@ -78,6 +80,7 @@ class SandboxPlatforms(JsonSandbox[SandboxPlatformState]):
                     conversation_key=job.conversation_key,
                     ticket_id=job.ticket_id,
                     template=job.template,
+                    attachment_urls=job.attachment_urls,
                 )
             )
             self._save()

@@ -27,3 +27,21 @@ def has_link(text: str) -> bool:
 def without_links(text: str) -> str:
     """`text` with every part X would link removed (the caller tidies the spaces left)."""
     return _LINK.sub("", text)
+
+
+# twitter-text ends a URL's path on a letter, digit or one of `=_#/+-` (`validUrlPathEndingChars`), or a balanced `(…)`:
+# a sentence's full stop, comma or closing parenthesis after a link is text, weighed as text.
+_PATH_END = re.compile(r"[\w=#/+-]")
+
+
+def link_spans(text: str) -> list[tuple[int, int]]:
+    """Where X would link `text`: (start, end) of each link, trailing punctuation left out as twitter-text leaves it."""
+    spans = []
+    for match in _LINK.finditer(text):
+        end = match.end()
+        while end > match.start() and not _PATH_END.match(text[end - 1]):
+            if text[end - 1] == ")" and text.count("(", match.start(), end) >= text.count(")", match.start(), end):
+                break
+            end -= 1
+        spans.append((match.start(), end))
+    return spans

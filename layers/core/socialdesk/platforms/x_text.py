@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from socialdesk.platforms.x_links import link_spans
+
 MAX_WEIGHTED_LENGTH = 280
 URL_WEIGHT = 23
 LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-URL = re.compile(r"(?:https?://|www\.)[^\s]+", re.IGNORECASE)
+# One emoji each, whatever their parts weigh alone (twitter-text's emoji regex, from twemoji-parser).
+_WHOLE_EMOJI = re.compile("[0-9#*]\ufe0f?\u20e3|[\U0001f1e6-\U0001f1ff]{2}")
 _ZWJ = 0x200D
 _SEQUENCE_PARTS = ((0xFE0E, 0xFE0F), (0x1F3FB, 0x1F3FF), (0xE0020, 0xE007F), (0x20E3, 0x20E3))
 
@@ -25,21 +28,31 @@ def weighted_length(text: str) -> int:
     text = unicodedata.normalize("NFC", text)
     length = 0
     position = 0
-    for url in URL.finditer(text):
-        length += _weigh(text[position : url.start()]) + URL_WEIGHT * 100
-        position = url.end()
+    for start, end in link_spans(text):
+        length += _weigh(text[position:start]) + URL_WEIGHT * 100
+        position = end
     return (length + _weigh(text[position:])) // 100
 
 
-def has_url(text: str) -> bool:
-    return URL.search(text) is not None
-
-
-def strip_urls(text: str) -> str:
-    return " ".join(URL.sub(" ", text).split())
+def strip_links(text: str) -> str:
+    """`text` without the parts X would link, each line's spaces tidied and the agent's line breaks kept."""
+    position, kept = 0, []
+    for start, end in link_spans(text):
+        kept.append(text[position:start])
+        position = end
+    kept.append(text[position:])
+    return "\n".join(" ".join(line.split()) for line in "".join(kept).splitlines()).strip()
 
 
 def _weigh(text: str) -> int:
+    weight, position = 0, 0
+    for emoji in _WHOLE_EMOJI.finditer(text):
+        weight += _weigh_points(text[position : emoji.start()]) + 200
+        position = emoji.end()
+    return weight + _weigh_points(text[position:])
+
+
+def _weigh_points(text: str) -> int:
     weight = 0
     joined = False
     for char in text:

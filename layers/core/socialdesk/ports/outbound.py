@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 import msgspec
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from socialdesk.model.conversation import Conversation
     from socialdesk.model.outbound import OutboundJob
 
@@ -27,6 +29,10 @@ class Sent(msgspec.Struct, frozen=True, kw_only=True):
     """What the platform calls the message we sent (X post or DM event id, Graph comment or message id, WhatsApp wamid):
     its echo carries it (X `dm.sent` and `post.create`, Messenger `message_echoes`, WhatsApp `statuses[].id`: xdevplatform/docs
     `x-api/activity/event-payloads.mdx`; developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events)."""
+    more_message_ids: tuple[str, ...] = ()
+    """The job's further messages (its attachments, each its own message), ours as the first is."""
+    unsent: tuple[str, ...] = ()
+    """Attachments refused after the first message went (each with why): the job is sent, these are not."""
 
 
 class SendError(Exception):
@@ -91,6 +97,11 @@ class OutboundJobs(Protocol):
 class SentMessages(Protocol):
     def find_sent(self, platform: str, message_id: str) -> str | None:
         """The job id of a message we sent (its echo is ours), or None."""
+        ...
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        """Whether we are sending `text` into the conversation now: its echo may arrive before the platform's answer names
+        the message (Meta and X document no order between the two)."""
         ...
 
 

@@ -538,6 +538,15 @@ class ProcessEvent:
         if event.kind is EventKind.DELIVERY_STATUS:
             sent_by = self._sent.find_sent(event.platform, event.message_id) if self._sent is not None else None
             body = ticket_content.delivery_failure_note(event, sent_by=sent_by)
+            if sent_by is not None:
+                # Ours, accepted and then failed (WhatsApp 131047, 131026): an agent's reply it was no longer answers the customer.
+                assert run.outcome.conversation_key is not None
+                self._store.withdraw_answer(run.outcome.conversation_key, reference=event.message_id)
+                if self._response_clock is not None:
+                    try:
+                        self._response_clock.refresh(run.outcome.conversation_key)
+                    except ClockBusyError as exc:
+                        raise WaitError(CLAIM_RETRY_SECONDS, "the conversation's response clock is being updated") from exc
         elif event.kind is EventKind.EDIT:
             body = ticket_content.edit_note(event)
         elif event.kind is EventKind.DELETE:
@@ -664,15 +673,21 @@ class ProcessEvent:
     def _is_own_echo(self, event: SocialEvent) -> bool:
         """A brand message we sent ourselves (an acknowledgement, an answer, an agent's reply), come back as a webhook.
 
-        Known by its recorded message id, or (Messenger, Instagram) by our Meta app's id on the echo: a send whose answer
-        was lost has no recorded id, and an echo may arrive before outbound records it.
+        Known by its recorded message id, or (Messenger, Instagram) by our Meta app's id on the echo (a send whose answer
+        was lost has no recorded id), or, while outbound is sending that text into the conversation, by the send under way
+        (an echo may arrive before outbound records its id: `SendLedger.mark_sending`).
         """
         if not event.from_brand or event.kind not in MESSAGE_KINDS:
             return False
         ack = self._rules.acknowledgement
         if event.source_app_id is not None and ack is not None and event.source_app_id == ack.meta_app_id:
             return True
-        return self._sent is not None and self._sent.find_sent(event.platform, event.message_id) is not None
+        if self._sent is None:
+            return False
+        if self._sent.find_sent(event.platform, event.message_id) is not None:
+            return True
+        # A send under way into this conversation with this text: its echo outran the platform's answer.
+        return self._sent.sending(event.conversation_key, event.text or "", self._clock())
 
     def _automatic_message(self, run: _Run) -> None:
         """Queue the acknowledgement or answer the rules choose, once per conversation (per customer in a public comment

@@ -58,6 +58,11 @@ class ResponseClock:
         self._store.record_answer(conversation_key, at=at, reference=reference, source=source)
         self._update(conversation_key, lambda state: None, answered_at=at)
 
+    def refresh(self, key: str) -> None:
+        """After the conversation's facts changed outside the clock (an accepted reply that failed later was withdrawn):
+        the clock follows them again, e.g. runs once more for a customer the reply never reached."""
+        self._update(key, lambda state: None)
+
     def solved(self, key: str, *, at: datetime, ticket_id: int) -> None:
         """A solved ticket: everything the customer wrote up to now needs no answer (an earlier ticket of the
         conversation, solved late, says nothing about the current one)."""

@@ -43,7 +43,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget
-from socialdesk.store.port import Alias, Claim, EventBusyError, SendStatus, message_anchor
+from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -224,6 +224,32 @@ class DynamoDbConversationStore:
         accepted) is a brand message time like any echo, keyed by `reference`, so recording it again changes nothing.
         `source` says where it came from, for whoever reads the table; the facts do not depend on it."""
         self._record_time(conversation_key, at, from_brand=True, reference=f"{source}:{reference}", customer_key=None, target=None)
+
+    def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
+        """Delete the answer's time item, then the activity again from all the conversation's times (`ConversationActivity.of`:
+        one Query, rare: only for a reply that failed after it was accepted)."""
+        pk = f"CONV#{conversation_key}"
+        times: dict[str, list[datetime]] = {"B": [], "C": []}
+        for item in self._query(pk):
+            if not str(item["sk"]).startswith("T#"):
+                continue
+            side, _, rest = str(item["sk"]).removeprefix("T#").partition("#")
+            at, _, dedupe = rest.partition("#")
+            if side == "B" and dedupe.partition(":")[2] == reference:  # record_answer's `<source>:<reference>`
+                self._delete({"pk": {"S": pk}, "sk": {"S": str(item["sk"])}})
+            else:
+                times[side].append(datetime.fromisoformat(at))
+        activity = ConversationActivity.of(times["C"], times["B"])
+        for _ in range(ACTIVITY_WRITE_ATTEMPTS):
+            conversation = self.conversation(conversation_key)
+            if conversation is None or conversation.activity == activity:
+                return
+            try:
+                self._write_activity(conversation, activity, None)
+            except _ConditionFailedError:
+                continue
+            return
+        raise StoreUnavailableError(f"conversation {conversation_key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
 
     def _record_time(
         self, key: str, at: datetime, *, from_brand: bool, reference: str, customer_key: str | None, target: ReplyTarget | None
@@ -425,6 +451,22 @@ class DynamoDbConversationStore:
                 {":released": "released", ":claimed": "claimed", ":now": _epoch(now)},
             )
 
+    def count_wait(self, job_id: str, now: datetime, *, tell_after: int) -> bool:
+        """Two UpdateItems: the count (any container's), then the one conditional mark that the agent was told."""
+        counted = self._update(
+            _key("SEND", job_id),
+            "SET waits = if_not_exists(waits, :zero) + :one, expires_at = if_not_exists(expires_at, :expires)",
+            None,
+            {":zero": 0, ":one": 1, ":expires": _epoch(now + EVENT_RETENTION)},
+        )
+        if int(counted.get("waits", 0)) < tell_after:
+            return False
+        try:
+            self._update(_key("SEND", job_id), "SET wait_told_at = :now", "attribute_not_exists(wait_told_at)", {":now": _epoch(now)})
+        except _ConditionFailedError:
+            return False
+        return True
+
     def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
         try:
             self._update(
@@ -459,6 +501,19 @@ class DynamoDbConversationStore:
             None,
             {":job": job_id, ":conversation": conversation_key, ":now": _epoch(now), ":expires": _epoch(now + RECORD_RETENTION)},
         )
+
+    def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
+        """One item per conversation and text (a digest: no message text is stored), valid for `SENDING_WINDOW`."""
+        self._update(
+            _key("SENDING", sending_key(conversation_key, text)),
+            "SET job_id = :job, sending_until = :until, expires_at = :expires",
+            None,
+            {":job": job_id, ":until": _epoch(now + SENDING_WINDOW), ":expires": _epoch(now + EVENT_RETENTION)},
+        )
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        item = self._get(_key("SENDING", sending_key(conversation_key, text)))
+        return item is not None and int(item.get("sending_until", 0)) >= _epoch(now)
 
     def find_sent(self, platform: str, message_id: str) -> str | None:
         item = self._get(_key("SENT", f"{platform}:{message_id}"))
@@ -510,6 +565,11 @@ class DynamoDbConversationStore:
         except _ConditionFailedError as failed:
             return str(failed.item.get("job_id"))
         return job_id
+
+    def release_private_reply(self, platform: str, comment_id: str, *, job_id: str) -> None:
+        """Give the comment's one private reply back when `job_id` holds it and nothing was sent."""
+        with suppress(_ConditionFailedError):  # another job holds it, or none does: nothing to give back
+            self._update(_key("PRIVATE", f"{platform}:{comment_id}"), "REMOVE job_id, claimed_at", "job_id = :job", {":job": job_id})
 
     # --- DynamoDB plumbing ----------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -51,6 +52,15 @@ class Alias(msgspec.Struct, frozen=True, kw_only=True):
     owner: str | None = None
 
 
+# How long a send is "under way" for its echo: the outbound function's 60 s timeout, and the echo's own delivery after it.
+SENDING_WINDOW = timedelta(minutes=2)
+
+
+def sending_key(conversation_key: str, text: str) -> str:
+    """A send under way: the conversation and a digest of its text as the platform echoes it (spaces aside)."""
+    return f"{conversation_key}#{hashlib.sha256(' '.join(text.split()).encode()).hexdigest()[:32]}"
+
+
 def message_anchor(platform: str, account_id: str, message_id: str) -> str:
     """Events parked here wait for this message to be seen (and so its conversation known)."""
     return f"MSG#{platform}:{account_id}:{message_id}"
@@ -71,6 +81,12 @@ class ConversationStore(Protocol):
         ...
 
     def conversation(self, key: str) -> Conversation | None: ...
+
+    def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
+        """The answer recorded under `reference` (an agent's reply the platform took) never reached the customer (a
+        WhatsApp `failed` status): it no longer counts, and the response clock runs again from the customer's
+        unanswered messages. Idempotent; nothing to do when no such answer was recorded."""
+        ...
 
     def claim_ticket(self, key: str, *, owner: str, expected_ticket_id: int | None, now: datetime, stale_after: int) -> Claim:
         """Ask to open the ticket of a conversation whose current ticket is `expected_ticket_id`."""
@@ -160,6 +176,11 @@ class SendLedger(Protocol):
         connection): the next try may claim it again. A finished send is never released."""
         ...
 
+    def count_wait(self, job_id: str, now: datetime, *, tell_after: int) -> bool:
+        """Count one more wait of the job (a rate limit: nothing sent); True once, for the wait that reaches `tell_after`
+        (the agent is told then that the message is held back), False for every other."""
+        ...
+
     def settle_abandoned(self, job_id: str, *, claimed_before: datetime, now: datetime) -> bool:
         """Mark `unknown` a claim taken before `claimed_before` and never finished (its function died mid-send); True
         for the one caller that did so, which tells the agent. A send under way, finished or released is left alone."""
@@ -167,6 +188,10 @@ class SendLedger(Protocol):
 
     def finish_send(self, job_id: str, *, status: SendStatus, platform_message_id: str | None, reason: str | None, now: datetime) -> None:
         """Record how the claimed send ended (a finished job stays claimed: it is never sent again)."""
+        ...
+
+    def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
+        """Before the platform is called: `text` is being sent into the conversation (its echo may outrun the answer)."""
         ...
 
     def remember_sent(self, platform: str, message_id: str, job_id: str, conversation_key: str, now: datetime) -> None:
