@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.integration.test_agent_reply_flow import PHONE_NUMBER_ID, notes, ticket_of
+from tests.integration.test_agent_reply_flow import PAGE, PHONE_NUMBER_ID, Graph, agent_comment, notes, ticket_of
 from tests.support.process_stack import RULES, Flow, process_stack
 from tests.support.webhooks import delivery_moment, meta_post, sample_body, to_bytes
 
@@ -75,6 +75,20 @@ def test_the_state_field_is_set_when_the_ticket_opens_and_moved_by_the_next_mess
     whatsapp_again(state_flow, hours_later=5)
     assert state_of(state_flow, ticket_id).startswith(f"WhatsApp: 24-hour window open until {until(delivery_moment() + timedelta(hours=29))}")
     assert _ticket_updates(state_flow) == updates_before + 1
+
+
+def test_a_private_reply_sent_marks_the_comments_one_private_reply_used(state_flow: Flow) -> None:
+    """Given a Facebook comment's ticket whose field offers a private reply, when the agent's private reply is accepted by
+    Meta, then the field says the comment's one private reply was used (written with the note saying it was sent)."""
+    graph = Graph(state_flow, f"{PAGE}/messages", "m_PRIVATE")
+    ticket_id, ticket = ticket_of(state_flow, "meta-fb-comment", {"page_tokens": {PAGE: "EAAGpage"}})
+    assert "a private reply (tag socialdesk_private) is possible until" in state_of(state_flow, ticket_id)
+    reply = agent_comment(ticket_id, ticket, 907, "I sent you a message.", tags=(*ticket["tags"], "socialdesk_private"))
+    assert state_flow.desk_webhook(reply) == 200
+    while state_flow.outbound_once() is not None:
+        pass
+    assert len(graph.calls) == 1
+    assert state_of(state_flow, ticket_id) == "Facebook comment: public reply; the one private reply to this comment was used"
 
 
 def _ticket_updates(flow: Flow) -> int:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from socialdesk.model.event import EventKind, Platform
-from socialdesk.outbound.messaging_state import messaging_state
+from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.outbound.messaging_state import messaging_state, private_reply_used
 from socialdesk.rules import ReplyRules
 
 WROTE = datetime(2026, 12, 4, 14, 3, 59, tzinfo=UTC)
@@ -91,3 +92,20 @@ def test_a_window_ending_at_the_turn_of_the_year_names_the_new_days_date() -> No
     wrote = datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC)
     line = messaging_state(Platform.WHATSAPP, EventKind.DIRECT_MESSAGE, wrote, account_id=PAGE, rules=ReplyRules())
     assert "until 1 Jan 23:59 UTC" in line
+
+
+@pytest.mark.parametrize(
+    ("channel", "state_field", "written"),
+    [(Channel.PRIVATE_REPLY, 777, True), (Channel.PUBLIC_REPLY, 777, False), (Channel.PRIVATE_REPLY, None, False)],
+)
+def test_only_an_agents_private_reply_marks_it_used_and_only_where_a_field_is_configured(
+    channel: Channel, state_field: int | None, written: bool
+) -> None:
+    """Given an accepted agent reply, when outbound asks what the state field becomes, then a private reply marks the
+    comment's one used, a public one changes nothing, and without replies.state_field nothing is written."""
+    job = OutboundJob(
+        job_id="reply:4014:907", kind=JobKind.AGENT_REPLY, platform=Platform.INSTAGRAM, account_id=PAGE, conversation_key="k", channel=channel,
+        recipient_id="1", text="hi", reply_to_id="c1",
+    )  # fmt: skip
+    expected = ((777, "Instagram comment: public reply; the one private reply to this comment was used"),) if written else ()
+    assert private_reply_used(job, state_field) == expected

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING
 
 from socialdesk.acknowledge.policy import AD_MESSAGING_WINDOW
 from socialdesk.model.event import EventKind, Platform
+from socialdesk.model.outbound import Channel, JobKind
 from socialdesk.outbound.reply_policy import HUMAN_AGENT_WINDOW, PRIVATE_REPLY_WINDOW, WINDOW
 from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH
 
 if TYPE_CHECKING:
+    from socialdesk.desk.port import FieldValue
+    from socialdesk.model.outbound import OutboundJob
     from socialdesk.rules import ReplyRules
 
 _X_LINKS = {"refuse": "no links (rules refuse them)", "strip": "links are left out (rules strip them)", "send": "links cost 20 times a plain reply"}
@@ -45,12 +48,22 @@ def messaging_state(
     name = platform.value.capitalize()
     if kind is EventKind.DIRECT_MESSAGE:
         return f"{name}: {_meta_window(last_customer_at, account_id=account_id, rules=rules, from_ad=from_ad)}"
-    if private_reply_used:
+    return _comment(name, None if private_reply_used else last_customer_at + PRIVATE_REPLY_WINDOW)
+
+
+def private_reply_used(job: OutboundJob, state_field: int | None) -> tuple[FieldValue, ...]:
+    """The state field's value once the platform accepted an agent's private reply: the comment's one is used (the note
+    saying it was sent carries it, no call of its own)."""
+    if state_field is None or job.kind is not JobKind.AGENT_REPLY or job.channel is not Channel.PRIVATE_REPLY:
+        return ()
+    return ((state_field, _comment(job.platform.value.capitalize(), None)),)
+
+
+def _comment(name: str, private_until: datetime | None) -> str:
+    """`private_until` None: the comment's one private reply was used."""
+    if private_until is None:
         return f"{name} comment: public reply; the one private reply to this comment was used"
-    return (
-        f"{name} comment: public reply; a private reply (tag socialdesk_private) is possible until"
-        f" {_at(last_customer_at + PRIVATE_REPLY_WINDOW)} (one per comment)"
-    )
+    return f"{name} comment: public reply; a private reply (tag socialdesk_private) is possible until {_at(private_until)} (one per comment)"
 
 
 def _meta_window(last_customer_at: datetime, *, account_id: str, rules: ReplyRules, from_ad: bool) -> str:
