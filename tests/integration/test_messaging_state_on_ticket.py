@@ -57,11 +57,13 @@ def test_the_messaging_window_is_shown_on_the_ticket_before_the_agent_writes(flo
     assert any("window" in str(item).lower() for item in shown), shown
 
 
-def test_without_a_state_field_the_context_note_says_until_when_free_text_reaches_the_customer(flow: Flow) -> None:
-    """Given no replies.state_field, when a WhatsApp message opens a ticket, then its context note names the window's end."""
+def test_without_a_state_field_the_context_note_counts_the_window_from_the_customers_last_message(flow: Flow) -> None:
+    """Given no replies.state_field, when a WhatsApp message opens a ticket, then its context note says the window lasts
+    24 hours from the customer's last message (true whichever message opened the ticket, and after later ones)."""
     ticket_id, _ = ticket_of(flow, "meta-whatsapp-text", WHATSAPP)
     [context] = [note for note in notes(flow, ticket_id) if note.startswith("Social context")]
-    assert f"Replies: WhatsApp: 24-hour window open until {until(delivery_moment() + timedelta(hours=24))}" in context
+    assert "\nReplies: WhatsApp: 24-hour window open until 24 hours after the customer's last message: free text" in context
+    assert not state_of(flow, ticket_id)
 
 
 def test_the_state_field_is_set_when_the_ticket_opens_and_moved_by_the_next_message_at_no_extra_call(state_flow: Flow) -> None:

@@ -1,4 +1,4 @@
-"""outbound/messaging_state.py: the one line telling the agent what a reply can be and until when, for every platform."""
+"""platforms/messaging_state.py: the one line telling the agent what a reply can be and until when, for every platform."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from socialdesk.model.event import EventKind, Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.outbound.messaging_state import messaging_state, private_reply_used
+from socialdesk.platforms.messaging_state import messaging_state, private_reply_used
 from socialdesk.rules import ReplyRules
 
 WROTE = datetime(2026, 12, 4, 14, 3, 59, tzinfo=UTC)
@@ -109,3 +109,21 @@ def test_only_an_agents_private_reply_marks_it_used_and_only_where_a_field_is_co
     )  # fmt: skip
     expected = ((777, "Instagram comment: public reply; the one private reply to this comment was used"),) if written else ()
     assert private_reply_used(job, state_field) == expected
+
+
+@pytest.mark.parametrize(
+    ("platform", "kind", "expected"),
+    [
+        (Platform.WHATSAPP, EventKind.DIRECT_MESSAGE, "WhatsApp: 24-hour window open until 24 hours after the customer's last message: free text"),
+        (Platform.MESSENGER, EventKind.DIRECT_MESSAGE, "Messenger: 24-hour window open until 24 hours after the customer's last message, then"),
+        (
+            Platform.FACEBOOK,
+            EventKind.COMMENT,
+            "Facebook comment: public reply; a private reply (tag socialdesk_private) is possible until 7 days after their comment",
+        ),
+    ],
+)
+def test_without_a_time_the_line_counts_from_the_customers_last_message(platform: Platform, kind: EventKind, expected: str) -> None:
+    """Given no time (the context note, the same whichever message opened the ticket), when the line is made, then it
+    names each window's length from the customer's last message instead of a date."""
+    assert messaging_state(platform, kind, None, account_id=PAGE, rules=ReplyRules()).startswith(expected)

@@ -296,7 +296,7 @@ class ReplyRules(Rules):
     unset: nothing is sent there and the note says why."""
     whatsapp_template_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = "en"
     state_field: ZendeskId | None = None
-    """A Zendesk text ticket field showing what the agent's reply can be and until when (outbound/messaging_state.py),
+    """A Zendesk text ticket field showing what the agent's reply can be and until when (platforms/messaging_state.py),
     written with each customer message's comment; unset: the line goes in the context note of a new ticket."""
 
 

@@ -24,15 +24,14 @@ import msgspec
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.messaging_windows import HUMAN_AGENT_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_WINDOW
 from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH, has_url, strip_urls, weighted_length
 from socialdesk.ports.outbound import SendRefusedError
 
 if TYPE_CHECKING:
     from socialdesk.rules import ReplyRules
 
-WINDOW = timedelta(hours=24)
-HUMAN_AGENT_WINDOW = timedelta(days=7)
-PRIVATE_REPLY_WINDOW = timedelta(days=7)
+WINDOW = MESSAGING_WINDOW
 
 
 class PrivateReplies(Protocol):

@@ -21,7 +21,7 @@ from socialdesk.desk.port import Comment, DeskError
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
 from socialdesk.observability import TOKEN_REJECTED_METRIC, logger
-from socialdesk.outbound.messaging_state import private_reply_used
+from socialdesk.platforms.messaging_state import private_reply_used
 from socialdesk.ports.outbound import (
     SendError,
     SendNotSentError,
