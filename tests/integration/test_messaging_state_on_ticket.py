@@ -33,13 +33,12 @@ def state_of(flow: Flow, ticket_id: int) -> Any:
     return {field["id"]: field["value"] for field in flow.zendesk.tickets[ticket_id].get("custom_fields", [])}.get(STATE_FIELD)
 
 
-def whatsapp_again(flow: Flow, *, hours_later: int) -> None:
-    """The same customer writes again `hours_later` after the first message (the stack's clock moved on as far)."""
-    assert flow.clock is not None
-    flow.clock.shift(timedelta(hours=hours_later))
+def whatsapp_written(flow: Flow, *, hours_after_first: int) -> None:
+    """The same customer's message written `hours_after_first` after the first one, delivered now."""
     body = sample_body("meta-whatsapp-text")
     [message] = body["entry"][0]["changes"][0]["value"]["messages"]
-    message.update(id=f"wamid.LATER{hours_later}", timestamp=str(int((delivery_moment() + timedelta(hours=hours_later)).timestamp())))
+    written = delivery_moment() + timedelta(hours=hours_after_first)
+    message.update(id=f"wamid.LATER{hours_after_first}", timestamp=str(int(written.timestamp())))
     flow.webhook(meta_post(to_bytes(body)))
     flow.process_all()
 
@@ -74,9 +73,23 @@ def test_the_state_field_is_set_when_the_ticket_opens_and_moved_by_the_next_mess
     assert state_of(state_flow, ticket_id).startswith(f"WhatsApp: 24-hour window open until {until(delivery_moment() + timedelta(hours=24))}")
     assert not any("Replies:" in note for note in notes(state_flow, ticket_id))
     updates_before = _ticket_updates(state_flow)
-    whatsapp_again(state_flow, hours_later=5)
+    assert state_flow.clock is not None
+    state_flow.clock.shift(timedelta(hours=5))
+    whatsapp_written(state_flow, hours_after_first=5)
     assert state_of(state_flow, ticket_id).startswith(f"WhatsApp: 24-hour window open until {until(delivery_moment() + timedelta(hours=29))}")
     assert _ticket_updates(state_flow) == updates_before + 1
+
+
+def test_an_older_message_delivered_late_does_not_move_the_window_back(state_flow: Flow) -> None:
+    """Given a ticket whose field counts from a message written 5 hours after the first, when a message written 2 hours
+    after the first is delivered after it (platforms do not order deliveries), then the field still counts from the later."""
+    ticket_id, _ = ticket_of(state_flow, "meta-whatsapp-text", WHATSAPP)
+    assert state_flow.clock is not None
+    state_flow.clock.shift(timedelta(hours=5))
+    whatsapp_written(state_flow, hours_after_first=5)
+    whatsapp_written(state_flow, hours_after_first=2)
+    assert len([comment for comment in state_flow.zendesk.comments(ticket_id) if comment["public"]]) == 3
+    assert state_of(state_flow, ticket_id).startswith(f"WhatsApp: 24-hour window open until {until(delivery_moment() + timedelta(hours=29))}")
 
 
 def test_a_private_reply_sent_marks_the_comments_one_private_reply_used(state_flow: Flow) -> None:
