@@ -86,13 +86,13 @@ class SendJob:
         self._conversations = conversations
         self._senders = senders
         self._desk = desk
+        self._state_field = state_field
+        """The ticket field showing the messaging state (replies.state_field): a private reply sent marks it used."""
         self._clock = clock
         self._replies = replies
         """Agents' replies: what each platform lets them be now (outbound/reply_policy.py)."""
         self._answers = answers
         """Where an accepted agent reply stops the response clock."""
-        self._state_field = state_field
-        """The ticket field showing the messaging state (replies.state_field): a private reply sent marks it used."""
         self._paused: dict[tuple[str, str], datetime] = {}
         """Until when each sending account is rate limited, as its platform last said: the container's later jobs for it
         wait without a call (SQS redelivers to any container; another one learns from its own first 429)."""
