@@ -70,8 +70,9 @@ WHATSAPP_SEND = re.compile(rf"{re.escape(GRAPH_API)}/\d+/messages")
 BRAND_NUMBERS = ("106540352242922", "106540352299999")
 
 
-def rules_text(*, context_fields: bool) -> str:
-    """The shipped rules file, its Zendesk subdomain and Salesforce domain pointed at the fakes; optionally its context fields on."""
+def rules_text(*, context_fields: bool, state_field: bool = False) -> str:
+    """The shipped rules file, its Zendesk subdomain and Salesforce domain pointed at the fakes; optionally its context
+    fields on, or the messaging state field (replies.state_field)."""
     text = SHIPPED_RULES.read_text()
     for old, new in (('subdomain = "your-subdomain"', 'subdomain = "acme"'), ('login_domain = "login"', 'login_domain = "acme.my"')):
         assert old in text, f"config/socialdesk.toml no longer has {old!r}"
@@ -82,6 +83,10 @@ def rules_text(*, context_fields: bool) -> str:
         enabled = "\n".join(line.removeprefix("# ") for line in block.splitlines())
         assert "permalink = " in enabled, "config/socialdesk.toml's context fields moved"
         text = f"{section}[zendesk.context_fields]\n{enabled}\n\n{after}"
+    if state_field:
+        old = "# state_field = 360000000031"
+        assert old in text, "config/socialdesk.toml's replies.state_field moved"
+        text = text.replace(old, "state_field = 360000000031", 1)
     return text
 
 
@@ -374,9 +379,9 @@ def counted(meter: Meter, action: Callable[[], None]) -> Reading:
     return meter.reading() - before
 
 
-def measure(*, context_fields: bool) -> list[Result]:
+def measure(*, context_fields: bool, state_field: bool = False) -> list[Result]:
     """Both integrations through SCENARIOS, each on its own fresh fakes so neither sees what the other created."""
-    rules = rules_text(context_fields=context_fields)
+    rules = rules_text(context_fields=context_fields, state_field=state_field)
     messages = scenario_messages(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30))
     with metered_stack(rules) as meter:
 
@@ -409,7 +414,8 @@ def capacity(reading: Reading) -> str:
 
 
 def main() -> None:
-    measured = {label: measure(context_fields=fields) for label, fields in (("shipped (no context fields)", False), ("context fields on", True))}
+    variants = (("shipped (no context fields)", False, False), ("context fields on", True, False), ("messaging state field on", False, True))
+    measured = {label: measure(context_fields=fields, state_field=state) for label, fields, state in variants}
     print(f"Command: {rerun('bench.process_calls_bench')}\n")
     print(
         "| scenario | rules | socialdesk: Zendesk + Salesforce | socialdesk: DynamoDB calls | socialdesk: RRU / WRU "
@@ -436,6 +442,14 @@ def main() -> None:
         print(
             f"| {result.scenario} | {operations} | {ours.sqs_requests} | {ours.log_events} / {ours.log_bytes} "
             f"| {ours.sent_bytes} / {theirs.sent_bytes} | {ours.stored_byte_days / 1024:.0f} |"
+        )
+    print("\nThe messaging state field (replies.state_field) rides in the requests socialdesk makes anyway:\n")
+    print("| scenario | Zendesk calls: shipped / field on | bytes sent to Zendesk + Salesforce: shipped / field on |")
+    print("|---|---|---|")
+    for shipped, with_field in zip(measured["shipped (no context fields)"], measured["messaging state field on"], strict=True):
+        print(
+            f"| {shipped.scenario} | {shipped.socialdesk.zendesk} / {with_field.socialdesk.zendesk} "
+            f"| {shipped.socialdesk.sent_bytes} / {with_field.socialdesk.sent_bytes} |"
         )
     print("\nThe outbound function's work for the jobs each delivery queued (shipped rules; its Graph API send answered by a fake):\n")
     print(

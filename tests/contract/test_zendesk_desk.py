@@ -380,3 +380,25 @@ def test_the_due_at_field_is_set_or_emptied_with_one_write_of_that_field_alone(
     desk.set_field(4014, 360000000030, value)
     # Then only that field is written, once
     assert sent(api) == {"ticket": {"id": 4014, "custom_fields": [{"id": 360000000030, "value": value}]}}
+
+
+def test_a_customer_comment_carries_the_messaging_state_field_in_the_same_update(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    """Given the messaging state field (replies.state_field), when a customer's comment is added, then one PUT holds the
+    comment, the reopening and `custom_fields` with that field alone (Update Ticket: Zendesk keeps the fields not named,
+    developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket)."""
+    line = "WhatsApp: 24-hour window open until 5 Dec 14:03 UTC: free text, then a template only"
+    api.put(
+        f"{API}/tickets/4014.json",
+        json={"ticket": {"id": 4014, "status": "open", "custom_fields": [{"id": 360000000031, "value": line}]}, "audit": {"id": 4}},
+        headers=RATE_HEADERS,
+    )
+    desk.add_comment(4014, Comment(body="still waiting", public=True, author_id=494820284), reopen=True, custom_fields=((360000000031, line),))
+    assert len(api.calls) == 1
+    assert sent(api) == {
+        "ticket": {
+            "id": 4014,
+            "status": "open",
+            "comment": {"body": "still waiting", "public": True, "author_id": 494820284},
+            "custom_fields": [{"id": 360000000031, "value": line}],
+        }
+    }

@@ -15,12 +15,15 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialdesk.crm.port import CrmActivity, CrmContact, CrmRateLimitedError, CrmUnavailableError, RecordedActivity
-from socialdesk.desk.port import Comment, DeskRateLimitedError, DeskUnavailableError, NewTicket
+from socialdesk.desk.port import Comment, DeskRateLimitedError, DeskUnavailableError, FieldValue, NewTicket
 from tests.support.process_fakes import FakeCrm, FakeDesk
 from tests.support.sqs_sim import VirtualClock
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,8 @@ class FaultyDesk(FakeDesk):
         self._maybe_lose()
         return ticket_id
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
-        super().add_comment(ticket_id, comment, reopen=reopen)
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
+        super().add_comment(ticket_id, comment, reopen=reopen, custom_fields=custom_fields)
         self._maybe_lose()
 
 

@@ -165,6 +165,9 @@ class FakeZendesk:
             ticket["priority"] = update["priority"]
         if "group_id" in update:
             ticket["group_id"] = update["group_id"]
+        if "custom_fields" in update:  # only the fields named change
+            named = {field["id"] for field in update["custom_fields"]}
+            ticket["custom_fields"] = [field for field in ticket.get("custom_fields", []) if field["id"] not in named] + update["custom_fields"]
         return _json(200, self._ticket_answer(ticket_id), RATE_HEADERS)
 
     def _comments_answer(self, ticket_id: int) -> dict[str, Any]:

@@ -332,6 +332,9 @@ class ReplyRules(Rules):
     """A pre-approved WhatsApp template sent instead of the agent's text outside the 24-hour window (the note says so);
     unset: nothing is sent there and the note says why."""
     whatsapp_template_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = "en"
+    state_field: ZendeskId | None = None
+    """A Zendesk text ticket field showing what the agent's reply can be and until when (platforms/messaging_state.py),
+    written with each customer message's comment; unset: the line goes in the context note of a new ticket."""
 
 
 class EscalationStep(Rules):

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from socialdesk.calendars import ALWAYS_OPEN, Calendar
 from socialdesk.model import EventKind, Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.messaging_windows import AD_MESSAGING_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_WINDOW
 from socialdesk.platforms.whatsapp_templates import template_language
 from socialdesk.platforms.x_links import without_links
 from socialdesk.platforms.x_mentions import is_handle_of, mentioned_handles, unmentioned
@@ -42,11 +42,6 @@ if TYPE_CHECKING:
 
 ACKNOWLEDGED_TAG = "auto_acknowledged"
 ANSWERED_TAG = "auto_answered"
-MESSAGING_WINDOW = timedelta(hours=24)
-PRIVATE_REPLY_WINDOW = timedelta(days=7)
-# After a customer's first message from a Click-to-Messenger/Direct ad the window "may last up to 7 days" (Messenger
-# policy page, updated 28 Sep 2026: developers.facebook.com/documentation/business-messaging/messenger-platform/policy/).
-AD_MESSAGING_WINDOW = timedelta(days=7)
 X_POST_LIMIT = 280
 # X counts these code points once and every other (CJK, emoji) twice: twitter-text's v3 configuration.
 _X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))

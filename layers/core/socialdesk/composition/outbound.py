@@ -106,6 +106,7 @@ def build_outbound_batch(
         replies=ReplyPolicy(rules.replies, store),
         answers=response_clock(rules, store) or store,  # an accepted agent reply stops the clock (or is kept as an answer)
         conversations=store,
+        state_field=rules.replies.state_field,
     )
     return SqsBatch(process=job, redelivery=_redelivery(config, sqs), messages=JOBS)
 

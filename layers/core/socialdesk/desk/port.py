@@ -22,6 +22,10 @@ class DeskUser(msgspec.Struct, frozen=True, kw_only=True):
     identities: tuple[Identity, ...] = ()
 
 
+FieldValue = tuple[int, str | int | float | bool]
+"""A custom ticket field's id and value."""
+
+
 class NewTicket(msgspec.Struct, frozen=True, kw_only=True):
     subject: str
     requester_id: int
@@ -33,7 +37,7 @@ class NewTicket(msgspec.Struct, frozen=True, kw_only=True):
     type: str | None = None
     group_id: int | None = None
     brand_id: int | None = None
-    custom_fields: tuple[tuple[int, str | int | float | bool], ...] = ()
+    custom_fields: tuple[FieldValue, ...] = ()
     follow_up_of: int | None = None
     """A closed ticket this one follows up (closed tickets cannot be reopened)."""
 
@@ -103,8 +107,9 @@ class Desk(Protocol):
         """Tickets carrying `external_id`, read from the ticket list (not the lagging search index)."""
         ...
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
-        """Add a comment; `reopen` also sets the ticket open (a customer wrote again)."""
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
+        """Add a comment; `reopen` also sets the ticket open (a customer wrote again); `custom_fields` are set in the same
+        update (no call of their own), the ticket's other fields left as they are."""
         ...
 
     def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:

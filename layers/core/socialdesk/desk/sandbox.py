@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from socialdesk.desk.port import Comment, DeskUser, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef, same_words
+from socialdesk.desk.port import Comment, DeskUser, FieldValue, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef, same_words
 from socialdesk.model.priority import priority_rank as rank
 from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
@@ -123,7 +123,7 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 if ticket.external_id == external_id
             ]
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
         self._before("add_comment")
         with self._lock:
             ticket = self.state.tickets.get(ticket_id)
@@ -134,6 +134,8 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
             ticket.comments.append(SandboxComment(**msgspec.structs.asdict(comment), created_at=self._clock()))
             if reopen:
                 ticket.status = "open"
+            updated = dict(custom_fields)
+            ticket.custom_fields = [(number, held) for number, held in ticket.custom_fields if number not in updated] + list(custom_fields)
             self._save()
         kind = "public comment" if comment.public else "internal note"
         report.info("[sandbox zendesk] ticket #%s: %s added: %s", ticket_id, kind, first_line(comment.body))

@@ -34,6 +34,7 @@ from socialdesk.desk.port import (
     DeskRejectedError,
     DeskUnavailableError,
     DeskUser,
+    FieldValue,
     NewTicket,
     TicketClosedError,
     TicketNotFoundError,
@@ -138,11 +139,14 @@ class ZendeskDesk:
                 for ticket in self._zendesk.tickets(external_id=external_id)
             ]
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False) -> None:
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
+        """One PUT: the comment, the status when it reopens, and `custom_fields` (only those: Zendesk keeps the others)."""
         update = Ticket(id=ticket_id)
         update.comment = ZenpyComment(body=comment.body, public=comment.public, **({"author_id": comment.author_id} if comment.author_id else {}))
         if reopen:
             update.status = "open"
+        if custom_fields:
+            update.custom_fields = [{"id": field_id, "value": value} for field_id, value in custom_fields]
         with _translated_errors(ticket_id):
             self._zendesk.tickets.update(update)
 

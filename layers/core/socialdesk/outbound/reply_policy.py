@@ -25,6 +25,7 @@ import msgspec
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.messaging_windows import HUMAN_AGENT_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_WINDOW
 from socialdesk.platforms.x_links import has_link
 from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH, strip_links, weighted_length
 from socialdesk.ports.outbound import SendRefusedError
@@ -32,9 +33,7 @@ from socialdesk.ports.outbound import SendRefusedError
 if TYPE_CHECKING:
     from socialdesk.rules import ReplyRules
 
-WINDOW = timedelta(hours=24)
-HUMAN_AGENT_WINDOW = timedelta(days=7)
-PRIVATE_REPLY_WINDOW = timedelta(days=7)
+WINDOW = MESSAGING_WINDOW
 
 
 class PrivateReplies(Protocol):

@@ -21,6 +21,7 @@ from socialdesk.desk.port import Comment, DeskError
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob, decode_job
 from socialdesk.observability import TOKEN_REJECTED_METRIC, logger
+from socialdesk.platforms.messaging_state import private_reply_used
 from socialdesk.ports.outbound import (
     SendError,
     SendNotSentError,
@@ -37,7 +38,7 @@ from socialdesk.process.sqs_batch import MessageKind, Outcome, count_metric
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from socialdesk.desk.port import Desk
+    from socialdesk.desk.port import Desk, FieldValue
     from socialdesk.model.desk_event import AnswerLog
     from socialdesk.outbound.reply_policy import ReplyPolicy
     from socialdesk.ports.outbound import Conversations, Senders, Sent
@@ -90,11 +91,14 @@ class SendJob:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         replies: ReplyPolicy | None = None,
         answers: AnswerLog | None = None,
+        state_field: int | None = None,
     ) -> None:
         self._ledger = ledger
         self._conversations = conversations
         self._senders = senders
         self._desk = desk
+        self._state_field = state_field
+        """The ticket field showing the messaging state (replies.state_field): a private reply sent marks it used."""
         self._clock = clock
         self._replies = replies
         """Agents' replies: what each platform lets them be now (outbound/reply_policy.py)."""
@@ -201,7 +205,8 @@ class SendJob:
             self._ledger.remember_sent(job.platform, message_id, job.job_id, job.conversation_key, now)
         self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
         remarks = (*remarks, *_attachments_sent(job, sent))
-        self._note(job, " ".join((sent_note(job, sent.platform_message_id, instead_of=instead_of), *(f"Note: {remark}." for remark in remarks))))
+        body = " ".join((sent_note(job, sent.platform_message_id, instead_of=instead_of), *(f"Note: {remark}." for remark in remarks)))
+        self._note(job, body, custom_fields=private_reply_used(job, self._state_field))
         outcome.actions.append("reply_sent")
         if job.kind == JobKind.AGENT_REPLY and self._answers is not None:
             self._record_answer(job, sent.platform_message_id, now)
@@ -263,12 +268,12 @@ class SendJob:
         )
         self._ledger.finish_send(job.job_id, status=status, platform_message_id=message_id, reason=exc.reason, now=self._clock())
 
-    def _note(self, job: OutboundJob, body: str) -> None:
+    def _note(self, job: OutboundJob, body: str, *, custom_fields: tuple[FieldValue, ...] = ()) -> None:
         """The truth about the send as an internal note; the send is finished whatever becomes of the note."""
         if job.ticket_id is None or self._desk is None:
             return
         try:
-            self._desk.add_comment(job.ticket_id, Comment(body=body, public=False))
+            self._desk.add_comment(job.ticket_id, Comment(body=body, public=False), custom_fields=custom_fields)
         except DeskError as exc:
             count_metric("SendNoteFailed")
             logger.warning("the note about a send could not be written", extra={"ticket": job.ticket_id, "reason": log_text(str(exc))})

@@ -50,6 +50,7 @@ from socialdesk.desk.port import (
     DeskRateLimitedError,
     DeskRejectedError,
     DeskUnavailableError,
+    FieldValue,
     TicketClosedError,
     TicketNotFoundError,
 )
@@ -57,6 +58,7 @@ from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
 from socialdesk.model.priority import priority_rank
 from socialdesk.observability import TOKEN_REJECTED_METRIC, logger
+from socialdesk.platforms.messaging_state import messaging_state
 from socialdesk.ports.mentions import MentionTokenRejectedError, MentionUnavailableError
 from socialdesk.ports.queues import event_message
 from socialdesk.privacy import log_text
@@ -68,7 +70,7 @@ from socialdesk.sla.clock import ClockBusyError
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from socialdesk.calendars import Calendar
     from socialdesk.ports.mentions import MentionLookup
@@ -479,6 +481,7 @@ class ProcessEvent:
                 follow_up_of=follow_up_of,
                 classification=self._classification(run),
             )
+            ticket = msgspec.structs.replace(ticket, custom_fields=(*ticket.custom_fields, *self._state_field(run)))
             ticket_id = self._zendesk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
             run.outcome.actions.append("ticket_created")
         self._context_note(run, ticket_id, key)
@@ -510,7 +513,7 @@ class ProcessEvent:
         try:
             if (classification := self._classification(run)) is not None:
                 self._classify_ticket(ticket_id, classification)
-            self._add_once(run, ticket_id, comment, reopen=True)
+            self._add_once(run, ticket_id, comment, reopen=True, custom_fields=self._state_field(run))
         except (TicketClosedError, TicketNotFoundError) as exc:
             if not may_follow_up:
                 raise
@@ -593,17 +596,35 @@ class ProcessEvent:
         """The social context as an internal note, by the message that opened the ticket (unless ticket fields hold it)."""
         if self._rules.zendesk.context_fields.configured():
             return
-        if self._add_once(run, ticket_id, Comment(body=ticket_content.context_note(run.event, key), public=False)):
+        body = ticket_content.context_note(run.event, key)
+        if self._rules.replies.state_field is None:
+            body = f"{body}\nReplies: {self._messaging_state(run.event, None)}"
+        if self._add_once(run, ticket_id, Comment(body=body, public=False)):
             run.outcome.actions.append("context_note")
 
-    def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False) -> bool:
+    def _messaging_state(self, event: SocialEvent, last_customer_at: datetime | None) -> str:
+        return messaging_state(
+            event.platform, event.kind, last_customer_at, account_id=event.account_id, rules=self._rules.replies, from_ad=event.from_ad
+        )
+
+    def _state_field(self, run: _Run) -> tuple[FieldValue, ...]:
+        """The messaging state (replies.state_field) refreshed by each customer message, in the update carrying its words,
+        counted from the latest customer message the conversation knows: one delivered late does not move it back."""
+        field = self._rules.replies.state_field
+        if field is None:
+            return ()
+        event = run.event
+        known = run.conversation.activity.last_customer_at if run.conversation is not None else None
+        return ((field, self._messaging_state(event, max(event.created_at, known or event.created_at))),)
+
+    def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> bool:
         """Zendesk has no idempotency for comments: after a lost answer, a retry first looks whether the comment got through."""
         progress = run.progress
         if progress.comments_uncertain and progress.first_tried_at and self._zendesk.has_comment(ticket_id, comment, since=progress.first_tried_at):
             run.outcome.actions.append("comment_found")
             return False
         try:
-            self._zendesk.add_comment(ticket_id, comment, reopen=reopen)
+            self._zendesk.add_comment(ticket_id, comment, reopen=reopen, custom_fields=custom_fields)
         except DeskUnavailableError as exc:
             progress.comments_uncertain = progress.comments_uncertain or exc.uncertain
             raise

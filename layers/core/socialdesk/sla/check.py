@@ -27,7 +27,8 @@ from socialdesk.desk.port import (
     TicketNotFoundError,
 )
 from socialdesk.observability import logger
-from socialdesk.sla.policy import MESSAGING_WINDOW, level_tags
+from socialdesk.platforms.messaging_windows import MESSAGING_WINDOW
+from socialdesk.sla.policy import level_tags
 from socialdesk.sla.ports import AlertUnavailableError
 
 if TYPE_CHECKING:

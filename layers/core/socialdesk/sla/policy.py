@@ -17,6 +17,7 @@ from socialdesk.acknowledge.policy import calendar_from
 from socialdesk.calendars import ALWAYS_OPEN
 from socialdesk.model.conversation import ConversationActivity
 from socialdesk.model.priority import priority_rank
+from socialdesk.platforms.messaging_windows import MESSAGING_WINDOW
 from socialdesk.sla.business_time import deadline
 
 if TYPE_CHECKING:
@@ -151,9 +152,6 @@ class Policies:
         return max((moment for moment in (state.activity.last_brand_at, state.stopped_at) if moment is not None), default=state.shown_due)
 
 
-# Meta's standard messaging window (developers.facebook.com/docs/messenger-platform/policy/policy-overview,
-# developers.facebook.com/docs/whatsapp/pricing#customer-service-windows): after it, only templates or tagged messages.
-MESSAGING_WINDOW = timedelta(hours=24)
 WINDOWED = frozenset({"whatsapp", "messenger"})
 
 
