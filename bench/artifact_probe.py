@@ -5,8 +5,8 @@ imports one module (`app`, the handler, or `boto3`, the baseline) as Lambda's ru
 how long the import took, how many modules it loaded, and every file under the artifact that Python compiled from
 source on the way (an audit hook on `compile`: with valid bytecode shipped beside each source there is none). With
 `request`, it then makes the function's first request with every AWS call answered in memory (botocore's HTTP send is
-replaced; the request is still built, signed and parsed) and reports its time, the clients it built and the modules it
-imported. Only the standard library is imported before the measured import.
+replaced; the request is still built, signed and parsed) and reports its time, the clients it built, the modules it
+imported and the heavy packages loaded by then. Only the standard library is imported before the measured import.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 CONFIG: dict[str, Any] = json.loads(sys.argv[1])
 ROOTS: tuple[str, ...] = tuple(CONFIG["roots"])
 HEAVY = ("pydantic", "zenpy", "simple_salesforce", "tweepy", "requests")
-CLIENTS = ("sqs", "secretsmanager", "s3", "dynamodb")
+CLIENTS = ("sqs", "secretsmanager", "s3", "dynamodb", "sns", "comprehend")
 compiled: list[str] = []
 
 
@@ -51,7 +51,8 @@ def built_clients() -> list[str]:
 
 
 def answer_aws_in_memory(secret: dict[str, str]) -> None:
-    """Secrets Manager and SQS answered without a network: only the transport is replaced."""
+    """Secrets Manager, SQS and DynamoDB (an empty table: every update succeeds, every read finds nothing) answered
+    without a network: only the transport is replaced."""
     from botocore.awsrequest import AWSResponse, HTTPHeaders
     from botocore.httpsession import URLLib3Session
 
@@ -77,6 +78,10 @@ def answer_aws_in_memory(secret: dict[str, str]) -> None:
                 for entry in sent["Entries"]
             ]
             answer = {"Successful": successful, "Failed": []}
+        elif target.endswith(("UpdateItem", "GetItem")):
+            answer = {}
+        elif target.endswith("Query"):
+            answer = {"Items": [], "Count": 0, "ScannedCount": 0}
         else:
             raise AssertionError(f"unexpected AWS call {target}")
         return AWSResponse(request.url, 200, HTTPHeaders.from_dict({"content-type": "application/x-amz-json-1.0"}), Raw(json.dumps(answer).encode()))
@@ -110,6 +115,26 @@ def outbound_build(module: Any, config: dict[str, Any]) -> int:
     return 200 if batch is not None else 500
 
 
+def desk_events_request(module: Any, config: dict[str, Any]) -> int:
+    """A Zendesk webhook delivery, signed and timestamped by the caller (socialdesk.devtools.zendesk_events)."""
+    return int(module.lambda_handler(config["event"], Context())["statusCode"])
+
+
+def sla_check_run(module: Any, config: dict[str, Any]) -> int:
+    """One run of the every-minute schedule, as EventBridge Scheduler sends it, over an empty due index."""
+    event = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "detail-type": "Scheduled Event", "detail": {}}
+    return 200 if module.lambda_handler(event, Context())["ran"] else 500
+
+
+REQUESTS = {
+    "ingest": ingest_request,
+    "process": process_build,
+    "outbound": outbound_build,
+    "desk_events": desk_events_request,
+    "sla_check": sla_check_run,
+}
+
+
 def main() -> None:
     before = set(sys.modules)
     start = time.perf_counter()
@@ -134,13 +159,14 @@ def main() -> None:
         compiled.clear()
         clients_before, modules_before = set(built_clients()), set(sys.modules)
         start = time.perf_counter()
-        status = {"ingest": ingest_request, "process": process_build, "outbound": outbound_build}[request](module, CONFIG)
+        status = REQUESTS[request](module, CONFIG)
         result |= {
             "first_request_seconds": time.perf_counter() - start,
             "first_request_status": status,
             "clients_built_by_first_request": sorted(set(built_clients()) - clients_before),
             "imported_by_first_request": sorted(set(sys.modules) - modules_before),
             "compiled_during_first_request": list(compiled),
+            "heavy_after_first_request": sorted(name for name in sys.modules if name.split(".")[0] in HEAVY),
         }
     print(json.dumps(result))
 

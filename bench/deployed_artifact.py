@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from socialdesk.devtools.zendesk_events import TEST_SIGNING_SECRET, apigw_event, comment_added, signed_request
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "template.yaml"
 PROBE = Path(__file__).resolve().parent / "artifact_probe.py"
@@ -70,8 +72,22 @@ FUNCTION_ENVIRONMENT = {
         "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
         "SOCIALDESK_PLATFORM_TIMEOUT_SECONDS": "10",
     },
+    "DeskEventsFunction": {
+        "SOCIALDESK_DESK_WEBHOOK_SECRET_ID": "socialdesk-zendesk-webhook",
+        "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
+        "SOCIALDESK_OUTBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/outbound",
+        "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+        "SOCIALDESK_MAX_BODY_BYTES": "262144",
+    },
+    "SlaCheckFunction": {
+        "SOCIALDESK_STATE_TABLE_NAME": "socialdesk-state",
+        "SOCIALDESK_CRM_SECRET_ID": "socialdesk-crm",
+        "SOCIALDESK_SECRET_CACHE_SECONDS": "300",
+        "SOCIALDESK_SLA_ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:socialdesk-sla-alerts",
+    },
 }
 WEBHOOK_SECRET = {"x_consumer_secret": "probe-x-secret", "meta_app_secret": "probe-meta-secret", "meta_verify_token": "probe-token"}
+DESK_WEBHOOK_SECRET = {"zendesk_webhook_signing_secret": TEST_SIGNING_SECRET}
 CRM_SECRET = {
     "zendesk_email": "socialdesk@acme.example",
     "zendesk_api_token": "probe-token",
@@ -256,7 +272,7 @@ def probe(deployed: Deployed, function: str, *, module: str = "app", lambda_init
     environment |= {key: value for key, value in LAMBDA_ENVIRONMENT.items() if lambda_init or not key.startswith("AWS_LAMBDA_")}
     environment |= FUNCTION_ENVIRONMENT[function] | {"SOCIALDESK_RULES_FILE": str(deployed.rules_file())}
     config: dict[str, Any] = {"module": module, "request": request, "path": deployed.path(function), "roots": deployed.roots(function)}
-    config |= {"secret": WEBHOOK_SECRET if function == "IngestFunction" else CRM_SECRET, "body": whatsapp_body()}
+    config |= {"secret": SECRETS.get(function, CRM_SECRET), "body": whatsapp_body(), "event": zendesk_delivery()}
     result = subprocess.run(
         [deployed.python, *ISOLATED, str(PROBE), json.dumps(config)],
         capture_output=True,
@@ -270,6 +286,16 @@ def probe(deployed: Deployed, function: str, *, module: str = "app", lambda_init
         raise RuntimeError(f"probe of {module} on {function} failed:\n{result.stderr[-4000:]}")
     answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return answer
+
+
+SECRETS = {"IngestFunction": WEBHOOK_SECRET, "DeskEventsFunction": DESK_WEBHOOK_SECRET}
+
+
+def zendesk_delivery() -> dict[str, Any]:
+    """An agent's public reply on a socialdesk ticket, signed now, as API Gateway hands it to desk_events: its
+    conversation is not in the (in-memory, empty) table, so the delivery is handled without queueing a reply."""
+    payload = comment_added(ticket_id=4411, comment_id=9101, body="Your order ships today.", external_id="whatsapp:106540352242922:16505551234")
+    return apigw_event(*signed_request(payload))
 
 
 def whatsapp_body() -> str:

@@ -25,9 +25,25 @@ from bench.deployed_artifact import ISOLATED, Deployed, deploy, elf_machine, fil
 
 HEAVY = ("pydantic", "zenpy", "simple_salesforce", "tweepy", "requests")
 AARCH64 = 183
-FUNCTIONS = ("IngestFunction", "ProcessFunction", "OutboundFunction")
-# The first request each handler's probe makes (bench/artifact_probe.py): a webhook, or the batch's use case built.
-FIRST_REQUEST = {"IngestFunction": "ingest", "ProcessFunction": "process", "OutboundFunction": "outbound"}
+FUNCTIONS = ("IngestFunction", "ProcessFunction", "OutboundFunction", "DeskEventsFunction", "SlaCheckFunction")
+# The first request each handler's probe makes (bench/artifact_probe.py): a platform's webhook, the batch's use case
+# built, a signed Zendesk webhook delivery, or one scheduled SLA run over an empty due index.
+FIRST_REQUEST = {
+    "IngestFunction": "ingest",
+    "ProcessFunction": "process",
+    "OutboundFunction": "outbound",
+    "DeskEventsFunction": "desk_events",
+    "SlaCheckFunction": "sla_check",
+}
+# Loaded from the function's own folders by the import (a floor, so the probe really ran the artifact):
+# desk_events has the CRM layer on its path but imports neither SDK (195 modules), the others with zenpy (over 400).
+MODULES_FROM_ARTIFACT_AT_LEAST = {
+    "IngestFunction": 80,
+    "ProcessFunction": 400,
+    "OutboundFunction": 400,
+    "DeskEventsFunction": 150,
+    "SlaCheckFunction": 400,
+}
 
 
 def _require(tool: str) -> str:
@@ -123,8 +139,7 @@ print(json.dumps({"checked": checked, "problems": problems[:20]}))
 
 def test_every_built_module_ships_bytecode_compiled_from_its_own_source(build_dir: Path, python313: str) -> None:
     # Unchecked-hash pycs are trusted without looking at the source, so each must be proven to match the source beside it.
-    functions = (*FUNCTIONS, "DeskEventsFunction", "SlaCheckFunction")
-    folders = [build_dir / name for name in functions] + [build_dir / name / "python" for name in ("CoreLayer", "CrmLayer")]
+    folders = [build_dir / name for name in FUNCTIONS] + [build_dir / name / "python" for name in ("CoreLayer", "CrmLayer")]
     result = subprocess.run([python313, *ISOLATED, "-c", CHECK_BYTECODE, *map(str, folders)], capture_output=True, text=True, check=True)
     outcome = json.loads(result.stdout)
     assert outcome["problems"] == []
@@ -142,25 +157,28 @@ def test_built_handler_imports_from_the_read_only_layers_without_compiling_any_s
     assert outcome["compiled_during_import"] == []
     assert outcome["compiled_during_first_request"] == []
     assert outcome["without_bytecode"] == []
-    assert outcome["modules_from_artifact"] > (80 if function == "IngestFunction" else 400)
+    assert outcome["modules_from_artifact"] > MODULES_FROM_ARTIFACT_AT_LEAST[function]
     assert files(deployed.root) == before
 
 
 @pytest.mark.parametrize(
-    ("function", "request_kind", "built_at_init"),
+    ("function", "built_by_request", "built_at_init"),
     [
-        ("IngestFunction", "ingest", ["secretsmanager", "sqs"]),
-        ("ProcessFunction", "process", ["dynamodb", "secretsmanager"]),
-        ("OutboundFunction", "outbound", ["dynamodb", "secretsmanager"]),
+        ("IngestFunction", ["secretsmanager", "sqs"], ["secretsmanager", "sqs"]),
+        ("ProcessFunction", ["secretsmanager"], ["dynamodb", "secretsmanager"]),
+        ("OutboundFunction", ["secretsmanager"], ["dynamodb", "secretsmanager"]),
+        ("DeskEventsFunction", ["dynamodb", "secretsmanager"], ["dynamodb", "secretsmanager", "sqs"]),
+        ("SlaCheckFunction", ["dynamodb", "secretsmanager"], ["dynamodb", "secretsmanager"]),
     ],
 )
 def test_built_handler_builds_what_every_request_needs_during_lambda_init_only(
-    deployed: Deployed, function: str, request_kind: str, built_at_init: list[str]
+    deployed: Deployed, function: str, built_by_request: list[str], built_at_init: list[str]
 ) -> None:
     # Imported where Lambda's variables are unset (tests, the local runner): nothing is built at import
+    request_kind = FIRST_REQUEST[function]
     plain = probe(deployed, function, request=request_kind)
     assert plain["clients_built_at_import"] == []
-    assert sorted(plain["clients_built_by_first_request"]) == ["secretsmanager"] + (["sqs"] if function == "IngestFunction" else [])
+    assert sorted(plain["clients_built_by_first_request"]) == built_by_request
     # Imported as Lambda's INIT imports it: the clients every request needs are built there, and the first request
     # (AWS answered in memory) builds no client and imports no module
     started = probe(deployed, function, lambda_init=True, request=request_kind)
@@ -168,6 +186,15 @@ def test_built_handler_builds_what_every_request_needs_during_lambda_init_only(
     assert started["first_request_status"] == 200
     assert started["clients_built_by_first_request"] == []
     assert started["imported_by_first_request"] == []
+
+
+def test_built_desk_events_handler_answers_a_signed_delivery_without_the_zendesk_or_salesforce_sdk(deployed: Deployed) -> None:
+    """Given the deployed desk_events function (the CRM layer is on its path, holding both SDKs)
+    When Lambda's INIT imports it and it answers a signed Zendesk webhook delivery
+    Then it answered 200 and neither zenpy nor simple_salesforce was imported: agent replies are written by outbound."""
+    outcome = probe(deployed, "DeskEventsFunction", lambda_init=True, request="desk_events")
+    assert outcome["first_request_status"] == 200
+    assert [name for name in outcome["heavy_after_first_request"] if name.split(".")[0] in ("zenpy", "simple_salesforce")] == []
 
 
 def test_built_ingest_handler_runs_with_only_its_layer_and_the_runtime_sdk(deployed: Deployed) -> None:
