@@ -126,6 +126,19 @@ def test_messenger_answers_within_24_hours_and_with_human_agent_up_to_7_days_onl
     assert note_part in note
 
 
+def test_a_messenger_customer_who_came_from_an_ad_is_answered_for_seven_days_without_a_tag(world: World) -> None:  # noqa: F811
+    """Given a Messenger customer who wrote from a Click-to-Messenger ad 3 days ago (Meta: the window "may last up to 7 days"),
+    When the agent replies, Then it is sent as a plain RESPONSE, without the HUMAN_AGENT tag; after 8 days a note says why not."""
+    world.sender.script = ["m_ad_1"]
+    use_case = with_rules(world)
+    use_case.handle(meta(world, Platform.MESSENGER, Channel.DIRECT_MESSAGE, timedelta(days=3), from_ad=True), delivery_id="m1", attempt=1)
+    assert [job.messaging_tag for job in world.sender.sent] == [None]
+    late = meta(world, Platform.MESSENGER, Channel.DIRECT_MESSAGE, timedelta(days=8), from_ad=True, job_id="reply:4014:79")
+    use_case.handle(late, delivery_id="m2", attempt=1)
+    assert len(world.sender.sent) == 1
+    assert "nothing can reach them until they write again" in world.notes()[-1]
+
+
 def test_a_second_private_reply_to_the_same_comment_is_refused_with_a_note(world: World) -> None:  # noqa: F811
     """Given a private reply sent to a comment, when an agent replies privately to it again, then no call and the note says why."""
     world.sender.script = ["m_private_1", "m_private_2"]

@@ -75,6 +75,7 @@ def reply_job(event: DeskEvent, conversation_key: str, target: ReplyTarget, *, p
         reply_to_id=target.message_id,
         ticket_id=event.ticket_id,
         customer_message_at=target.at,
+        from_ad=target.from_ad,
         decided_at=event.occurred_at,
         attachment_urls=event.comment.attachment_urls,
     )

@@ -128,6 +128,8 @@ class ReplyTarget(msgspec.Struct, frozen=True, kw_only=True):
     message_id: str
     author_id: str
     at: datetime
+    from_ad: bool = False
+    """The customer came from a Click-to-Messenger/Direct ad: Meta's messaging window is 7 days, not 24 hours."""
 
     @classmethod
     def of(cls, event: SocialEvent) -> ReplyTarget | None:
@@ -141,6 +143,7 @@ class ReplyTarget(msgspec.Struct, frozen=True, kw_only=True):
             message_id=event.message_id,
             author_id=event.author.id,
             at=event.created_at,
+            from_ad=event.from_ad,
         )
 
 

@@ -56,6 +56,8 @@ class OutboundJob(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     language: str | None = None
     customer_message_at: UtcTime | None = None
     """The customer's latest message: Messenger's and WhatsApp's 24-hour windows are counted from it."""
+    from_ad: bool = False
+    """The customer's message came from a Click-to-Messenger/Direct ad: Messenger's and Instagram's window is 7 days."""
     decided_at: UtcTime | None = None
     template: str | None = None
     """A pre-approved WhatsApp template to send instead of `text` (outside the 24-hour window); `text` stays for the note."""

@@ -25,7 +25,7 @@ import msgspec
 
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
-from socialdesk.platforms.messaging_windows import HUMAN_AGENT_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_WINDOW
+from socialdesk.platforms.messaging_windows import AD_MESSAGING_WINDOW, HUMAN_AGENT_WINDOW, MESSAGING_WINDOW, PRIVATE_REPLY_WINDOW
 from socialdesk.platforms.x_links import has_link
 from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH, strip_links, weighted_length
 from socialdesk.ports.outbound import SendRefusedError
@@ -139,7 +139,7 @@ class ReplyPolicy:
             )
 
     def _meta_message(self, job: OutboundJob, age: timedelta, remarks: list[str]) -> OutboundJob:
-        if age <= WINDOW:
+        if age <= (AD_MESSAGING_WINDOW if job.from_ad else WINDOW):  # 7 days after a Click-to-Messenger/Direct ad
             return job
         hours = int(age.total_seconds() // 3600)
         name = "Messenger" if job.platform == Platform.MESSENGER else "Instagram"
