@@ -10,7 +10,7 @@ once whichever message opens the ticket, says that, true in any delivery order a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from socialdesk.model.event import EventKind, Platform
 from socialdesk.model.outbound import Channel, JobKind
@@ -19,11 +19,25 @@ from socialdesk.platforms.messaging_windows import MESSAGING_WINDOW as WINDOW
 from socialdesk.platforms.x_text import MAX_WEIGHTED_LENGTH
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from socialdesk.model.outbound import OutboundJob
-    from socialdesk.rules import ReplyRules
 
 _X_LINKS = {"refuse": "no links (rules refuse them)", "strip": "links are left out (rules strip them)", "send": "links cost 20 times a plain reply"}
 _UNTIL_WRITES = "nothing until the customer writes"
+
+
+class ReplyRules(Protocol):
+    """What the line reads of the rules' `[replies]` (rules.ReplyRules; a protocol, as the rules already import platforms)."""
+
+    @property
+    def whatsapp_template(self) -> str | None: ...
+
+    @property
+    def x_links(self) -> str: ...
+
+    @property
+    def human_agent_accounts(self) -> Sequence[str]: ...
 
 
 def messaging_state(
