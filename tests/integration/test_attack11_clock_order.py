@@ -245,3 +245,18 @@ def test_an_answer_landing_during_level_one_s_zendesk_writes_stops_every_later_l
     assert [note.split(":")[0] for note in notes(world)] == ["Response SLA breached (level 1)"]
     assert world.alerts.sent == []
     assert world.check().run().due == 0
+
+
+def test_an_answer_to_a_customer_who_wrote_after_a_solve_is_measured_as_a_next_response(world: SlaWorld) -> None:
+    """Given the standard policy (first response 30 min, next response 20 min, Berlin hours, open on Friday 11:00),
+    a message at 10:00 UTC solved at 10:03 without a reply, the customer writing again at 10:10, and the brand
+    answering in the platform's app at 10:35 (25 minutes later)
+    When the answer stops the clock
+    Then the metric is a next response (NextResponseSeconds, 1,500 s) and not within the SLA (20 minutes): the
+    "% answered within SLA" a manager reads counts it as missed."""
+    world.customer_writes(KEY, at=START)
+    world.desk_events().on_desk_event(status_event(world, event_id="solve", at=START + timedelta(minutes=3), status="solved", previous="open"))
+    world.customer_writes(KEY, at=START + timedelta(minutes=10))
+    world.brand_echo(KEY, at=START + timedelta(minutes=35))
+    [answer] = world.metrics.answers
+    assert (answer["first"], answer["seconds"], answer["within_sla"]) == (False, 1500.0, False), answer
