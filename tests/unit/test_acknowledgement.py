@@ -492,3 +492,43 @@ def test_an_x_public_reply_longer_than_a_post_as_x_counts_it_is_not_sent() -> No
             decision = decide(at_now("x-mention"), classified(language, reply_language=language, intents=intents))
             assert decision.kind is not None, (language, intents, decision.reason)
     assert policy.x_weighted_length("abc 한국") == 8
+
+
+def test_a_post_by_another_of_the_brands_handles_opens_no_ticket_and_gets_no_acknowledgement() -> None:
+    """Given rules naming the brand's handles @AcmeHelp (served) and @Acme
+    When @Acme posts a mention of @AcmeHelp
+    Then process treats it as the brand's own post: no ticket, nothing queued."""
+    world = AckWorld(with_ack(x_handles=("AcmeHelp", "Acme")))
+    mention = at_now("x-mention")
+    assert mention.author is not None
+    own = msgspec.structs.replace(mention, author=msgspec.structs.replace(mention.author, id="900000000000000002", handle="Acme"))
+    world.handle(own)
+    assert world.desk.tickets == {}
+    assert world.outbound.jobs == []
+
+
+def test_a_customer_commenting_twice_on_a_post_is_acknowledged_once_however_many_others_comment() -> None:
+    """Given customer A's comment on a Facebook post, acknowledged, and customer B's on the same post
+    When A comments again on the same post within the window (and the first is delivered twice)
+    Then A and B got one acknowledgement each: the window is per customer in a shared comment thread."""
+    world = AckWorld()
+    first = at_now("meta-fb-comment")
+    assert first.author is not None
+    other = msgspec.structs.replace(first, event_id="c-other", message_id="c-other", author=msgspec.structs.replace(first.author, id="99999"))
+    again = msgspec.structs.replace(first, event_id="c-again", message_id="c-again", created_at=NOW + timedelta(minutes=3))
+    for event in (first, first, other, again):
+        world.handle(event)
+    recipients = sorted(job.recipient_id for job in world.outbound.distinct.values())
+    assert recipients == sorted([first.author.id, "99999"])
+
+
+def test_a_whatsapp_template_is_asked_for_in_the_code_the_rules_map_the_reply_language_to() -> None:
+    """Given a WhatsApp template approved in pt_PT (whatsapp_template_languages pt = "pt_PT") and in bare es
+    When Portuguese and Spanish customers are answered outside the 24-hour window
+    Then the Portuguese job names pt_PT and the Spanish one es: WhatsApp has no template language "pt"."""
+    rules = ACK.model_copy(update={"whatsapp_template": "ticket_received", "whatsapp_template_languages": {"pt": "pt_PT"}})
+    old = at_now("meta-whatsapp-text", created_at=NOW - timedelta(hours=25))
+    portuguese = decide(old, classified("pt", reply_language="pt"), rules)
+    spanish = decide(old, classified("es", reply_language="es"), rules)
+    assert (portuguese.template_language, spanish.template_language) == ("pt_PT", "es")
+    assert policy.job(old, portuguese, conversation_key=old.conversation_key, ticket_id=4014, now=NOW).template_language == "pt_PT"

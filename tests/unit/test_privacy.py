@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialdesk.privacy import log_key, log_text, log_trace, pseudonym
+from socialdesk.privacy import log_key, log_text, log_trace, log_value, pseudonym
 
 PHONE = "16505551234"
 BSUID = "US.13491208655302741918"
@@ -60,3 +60,16 @@ def test_an_exceptions_text_loses_phone_numbers_and_chat_keys_but_keeps_long_ids
     assert "16505551234" not in scrubbed and "4915112345678" not in scrubbed
     assert "1924465506158878979" in scrubbed
     assert "whatsapp:106540352242922:chat:~" in scrubbed
+
+
+def test_names_embedding_a_whatsapp_key_lose_the_customer_and_keep_their_prefix() -> None:
+    """Given a job id and a store anchor built on a WhatsApp conversation key, and a value already pseudonymised
+    When each is made fit for a log line (as the formatter does for every value of every line)
+    Then the phone number is gone, the prefix and brand stay, and a pseudonym is not pseudonymised again."""
+    conversation = f"whatsapp:106540352242922:chat:{PHONE}"
+    job = log_value({"job": f"ack:{conversation}:1764871200", "anchors": [f"CONV#{conversation}"]})
+    assert job == {
+        "job": f"ack:whatsapp:106540352242922:chat:{pseudonym(PHONE)}:{pseudonym('1764871200')}",
+        "anchors": [f"CONV#whatsapp:106540352242922:chat:{pseudonym(PHONE)}"],
+    }
+    assert log_value(log_key(conversation)) == log_key(conversation)

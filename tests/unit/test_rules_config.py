@@ -111,3 +111,33 @@ def test_a_file_that_cannot_be_read_is_unreadable_not_invalid(tmp_path: Path, ma
         load_rules(path)
     assert raised.value.unreadable
     assert raised.value.problems[0].startswith(problem)
+
+
+@pytest.mark.parametrize(("app_id", "problem"), [("", "must be set to acknowledge messenger"), ('meta_app_id = "app-1"\n', "String should match")])
+def test_acknowledging_messenger_needs_a_valid_meta_app_id(tmp_path: Path, app_id: str, problem: str) -> None:
+    """Given rules that acknowledge Messenger direct messages, without a Meta app id or with one that is no number
+    When they are loaded
+    Then they are refused at acknowledgement.meta_app_id: without it our own echoes would read as a person's answers."""
+    channels = '[acknowledgement.channels]\nmessenger = { direct_message = "direct_message" }\n'
+    text = f'[zendesk]\nsubdomain = "acme"\n[acknowledgement]\n{app_id}{channels}'
+    with pytest.raises(RulesError) as raised:
+        load_rules(write(tmp_path, text))
+    assert any(line.startswith("acknowledgement") and problem in line for line in raised.value.problems), raised.value.problems
+
+
+@pytest.mark.parametrize(
+    ("languages", "problem"),
+    [
+        ("", "must say which region the template was approved in: pt = one of pt_BR, pt_PT"),
+        ('whatsapp_template_languages = { pt = "es_ES" }\n', "es_ES is no code of pt"),
+    ],
+)
+def test_a_whatsapp_template_for_portuguese_needs_the_region_it_was_approved_in(tmp_path: Path, languages: str, problem: str) -> None:
+    """Given rules with a WhatsApp template and a Portuguese acknowledgement, without a template language for pt, or a wrong one
+    When they are loaded
+    Then they are refused: WhatsApp knows Portuguese templates only as pt_BR or pt_PT (its supported-languages list)."""
+    templates = '[acknowledgement.templates]\nen = "Hi"\npt = "Olá"\n'
+    text = f'[zendesk]\nsubdomain = "acme"\n[acknowledgement]\nwhatsapp_template = "ticket_received"\n{languages}{templates}'
+    with pytest.raises(RulesError) as raised:
+        load_rules(write(tmp_path, text))
+    assert any(problem in line for line in raised.value.problems), raised.value.problems

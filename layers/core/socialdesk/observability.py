@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
-from socialdesk.privacy import log_trace
+from socialdesk.privacy import log_trace, log_value
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -24,7 +24,10 @@ REDUNDANT_KEYS = ("function_arn", "function_name", "function_memory_size")
 
 
 class _PrivateFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON lines, with exceptions passed through `log_trace`, without the keys the log group already says.
+    """Powertools' JSON lines, every value through `log_value`, exceptions through `log_trace`, without the keys the log group already says.
+
+    Values are scrubbed here, for every function's logger, because customer keys hide inside other names (job ids,
+    anchors): a call site that forgets `log_key` must not leak a phone number.
 
     An exception's message is no text of ours: an adapter's error may name a WhatsApp chat key (a phone number), a
     library's an e-mail address. The structured `stack_trace` field (which prints the exception's value as it is) is
@@ -34,6 +37,8 @@ class _PrivateFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: LogRecord) -> str:
         for key in REDUNDANT_KEYS:
             log.pop(key, None)  # type: ignore[misc]  # a TypedDict in Powertools' types, a plain dict at run time
+        for key, value in log.items():
+            log[key] = log_value(value)  # type: ignore[literal-required]  # any key: Powertools' lines carry extra keys
         return super().serialize(log)
 
     def formatException(self, ei: tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]) -> str:  # noqa: N802

@@ -6,8 +6,10 @@ WhatsApp names its customers by phone number, and since April 2026 by a business
 phone>`), and WhatsApp message ids (`wamid.…`) carry one of them base64-encoded, so the event key does too.
 A BSUID is no phone number, but it names one person to this business as surely (and keys that person's
 records in Zendesk and Salesforce), so it is treated the same. Logs are kept for weeks and read by more
-people than tickets are, so every key bound for a log line goes through `log_key`, and every free-text
-reason through `log_text`.
+people than tickets are, so every key bound for a log line goes through `log_key`, every free-text
+reason through `log_text`, and every value of every line (`log_value`, applied by the one log formatter in
+`observability.py`) once more: keys are embedded in other names too (job ids `ack:<conversation key>:<epoch>`,
+store anchors `CONV#<conversation key>`), and no call site has to remember them.
 
 What is replaced and what is not (a decision):
 - WhatsApp keys: every part after the brand's phone number id (Meta's id for the brand's number,
@@ -45,22 +47,42 @@ def pseudonym(value: str) -> str:
     return "~" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:_PSEUDONYM_HEX_DIGITS]
 
 
+def _pseudonymised(part: str) -> bool:
+    """Already replaced: a value passes through `log_key` at its call site and again in the formatter."""
+    return part.startswith("~")
+
+
 def log_key(key: str | None) -> str | None:
-    """`key` (event, conversation or customer key) with every part that identifies the customer replaced."""
+    """`key` (event, conversation or customer key, or a name embedding one) with every part naming the customer replaced."""
     if key is None:
         return None
     parts = key.split(":")
-    if parts[0] == "whatsapp":
+    # A job id or anchor embeds the key after its own prefix (`ack:whatsapp:…`, `CONV#whatsapp:…`).
+    start = next((index for index, part in enumerate(parts) if part == "whatsapp" or part.endswith("#whatsapp")), None)
+    if start is not None:
         # `whatsapp:<phone>` (customer) has no brand part; event and conversation keys name the brand's number id second.
-        kept = 2 if len(parts) >= 3 else 1
-        return ":".join(part if index < kept or part in _WHATSAPP_SCOPES else pseudonym(part) for index, part in enumerate(parts))
-    return ":".join(pseudonym(part) if "@" in part or part.startswith("+") else part for part in parts)
+        kept = start + (2 if len(parts) - start >= 3 else 1)
+        return ":".join(
+            part if index < kept or part in _WHATSAPP_SCOPES or _pseudonymised(part) else pseudonym(part) for index, part in enumerate(parts)
+        )
+    return ":".join(pseudonym(part) if ("@" in part or part.startswith("+")) and not _pseudonymised(part) else part for part in parts)
 
 
 def log_text(text: str) -> str:
     """Free text (a failure reason) with any WhatsApp key and e-mail address in it replaced as `log_key` does."""
     text = _WHATSAPP_KEY.sub(lambda match: log_key(match.group(0)) or "", text)
     return _EMAIL.sub(lambda match: pseudonym(match.group(0)), text)
+
+
+def log_value(value: object) -> object:
+    """Any value of a log line (nested in lists and dicts too) with the WhatsApp keys and e-mail addresses in its text replaced."""
+    if isinstance(value, str):
+        return log_text(value) if "whatsapp" in value or "@" in value else value
+    if isinstance(value, dict):
+        return {key: log_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [log_value(item) for item in value]
+    return value
 
 
 def log_trace(text: str) -> str:

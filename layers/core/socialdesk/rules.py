@@ -16,9 +16,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from socialdesk.model import Platform
+from socialdesk.platforms.whatsapp_templates import REGION_ONLY, TEMPLATE_CODE_PATTERN
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -150,6 +151,11 @@ class PrioritySignals(Rules):
     urgent_keywords: ZendeskPriority | None = "urgent"
 
 
+# A group holding an unbounded quantifier, itself repeated without bound: `(a+)+`, `(\w+\s?)*`, `(.*){2,}`. Their
+# backtracking is exponential in the text; a heuristic (it does not parse the expression), as the usual ReDoS linters do.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+]|\{\d*,\})(?:[^()\\]|\\.)*\)(?:[*+]|\{\d*,\})")
+
+
 class Intent(Rules):
     """A question customers ask often: detected by keywords (at a word start; anywhere in Korean, Japanese, Chinese) or regular
     expressions (Python syntax, matched case-insensitively), per language; a key `any` applies to every language."""
@@ -167,6 +173,8 @@ class Intent(Rules):
                     re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"{language}: {pattern!r} is not a regular expression: {exc}") from exc
+                if _NESTED_QUANTIFIER.search(pattern):
+                    raise ValueError(f"{language}: {pattern!r} repeats a repetition, which takes exponential time on hostile text: write it flat")
         return value
 
 
@@ -263,8 +271,15 @@ class AcknowledgementRules(Rules):
     x_dm_fallback: bool = False
     """When X refuses a public reply because the customer did not summon the brand (403), send a DM instead; false: a
     note on the ticket says why nothing was sent."""
+    meta_app_id: Annotated[str, Field(pattern=r"^\d{1,20}$")] | None = None
+    """socialdesk's Meta app id (the app dashboard's App ID): a Messenger or Instagram echo carrying it (`app_id`) is our
+    own send even when its message id was never recorded (a lost answer); another app's or none is a person's. Required
+    when Messenger or Instagram direct messages are acknowledged."""
     whatsapp_template: str | None = None
     """A pre-approved WhatsApp template for outside the 24-hour window; unset: nothing is sent there."""
+    whatsapp_template_languages: dict[LanguageCode, Annotated[str, Field(pattern=TEMPLATE_CODE_PATTERN)]] = {}
+    """The WhatsApp language code the template was approved in, per reply language (`pt = "pt_BR"`); unset for a
+    language: its bare code (`es`). Required for a language WhatsApp knows only by region (Portuguese, Chinese)."""
     delay_seconds: DelaySeconds = 0
     """Wait this long before sending, and send nothing if a person answered meanwhile (0: send at once)."""
     delays: dict[Platform, dict[MessageKindName, DelaySeconds]] = {}
@@ -272,6 +287,28 @@ class AcknowledgementRules(Rules):
 
     def delay_for(self, platform: Platform, kind: str) -> int:
         return next((delay for name, delay in self.delays.get(platform, {}).items() if name == kind), self.delay_seconds)
+
+    @model_validator(mode="after")
+    def _template_languages_whatsapp_has(self) -> AcknowledgementRules:
+        for language, code in self.whatsapp_template_languages.items():
+            if code.partition("_")[0] != language:
+                raise ValueError(f"whatsapp_template_languages.{language}: {code} is no code of {language}")
+        if self.whatsapp_template is not None:
+            regional = sorted(language for language in set(self.templates) & set(REGION_ONLY) if language not in self.whatsapp_template_languages)
+            if regional:
+                options = "; ".join(f"{language} = one of {', '.join(REGION_ONLY[language])}" for language in regional)
+                raise ValueError(f"whatsapp_template_languages must say which region the template was approved in: {options}")
+        return self
+
+    @model_validator(mode="after")
+    def _meta_app_id_for_meta_messages(self) -> AcknowledgementRules:
+        direct = (self.channels.get(platform, {}).get("direct_message", "none") for platform in (Platform.MESSENGER, Platform.INSTAGRAM))
+        meta = [str(platform) for platform, choice in zip((Platform.MESSENGER, Platform.INSTAGRAM), direct, strict=True) if choice != "none"]
+        if meta and self.meta_app_id is None:
+            raise ValueError(
+                f"meta_app_id must be set to acknowledge {' and '.join(meta)} direct messages: it tells the echoes of our own sends from a person's"
+            )
+        return self
 
     @field_validator("templates")
     @classmethod

@@ -4,7 +4,9 @@
 and text; `job` turns it into the outbound job. Platform rules decided here (as the platforms document them this month):
 
 - X: a public reply only to a post that mentions the brand (`x_handles`) or quotes its post: a self-serve app is refused
-  otherwise; never a URL in a public reply (one costs 20 times a summoned reply): URLs are removed from it. DMs go as DMs.
+  otherwise (U+FF20, the full-width at sign, mentions too); never a link in a public reply (one costs 20 times a summoned
+  reply): everything X would link, bare domains too, is removed from it (platforms/x_links.py), and a customer's display
+  name never mentions anyone. A post by any of the brand's handles is the brand's, never answered. DMs go as DMs.
   Should X still refuse the public reply as unsummoned (403), outbound sends a DM instead when `x_dm_fallback` allows.
 - Facebook: a comment reply, or one private reply per comment within 7 days of it.
 - Instagram: public replies only to top-level comments; private replies within 7 days; DMs inside 24 hours.
@@ -27,6 +29,9 @@ from typing import TYPE_CHECKING
 from socialdesk.calendars import ALWAYS_OPEN, Calendar
 from socialdesk.model import EventKind, Platform
 from socialdesk.model.outbound import Channel, JobKind, OutboundJob
+from socialdesk.platforms.whatsapp_templates import template_language
+from socialdesk.platforms.x_links import without_links
+from socialdesk.platforms.x_mentions import is_handle_of, mentioned_handles, unmentioned
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -45,7 +50,6 @@ AD_MESSAGING_WINDOW = timedelta(days=7)
 X_POST_LIMIT = 280
 # X counts these code points once and every other (CJK, emoji) twice: twitter-text's v3 configuration.
 _X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([,.!?;:、。])")
 
 
@@ -60,6 +64,8 @@ class Decision:
     text: str = ""
     template: str | None = None
     """A WhatsApp template name: outside the 24-hour window only a template may be sent."""
+    template_language: str | None = None
+    """The template's WhatsApp language code (`pt_BR` for pt), as the rules map the reply language."""
     fallback_channel: Channel | None = None
     """X: a DM when X refuses the public reply as unsummoned (the rules' `x_dm_fallback`)."""
     delay_seconds: int = 0
@@ -107,7 +113,11 @@ def decide(
     """What to send for a customer's message (the brand's own messages and echoes never reach here)."""
     if not rules.enabled:
         return Decision(None, "disabled")
-    if event.from_brand or event.kind not in (EventKind.POST, EventKind.REPLY, EventKind.COMMENT, EventKind.DIRECT_MESSAGE):
+    if (
+        event.from_brand
+        or by_brand_handle(event, rules)
+        or event.kind not in (EventKind.POST, EventKind.REPLY, EventKind.COMMENT, EventKind.DIRECT_MESSAGE)
+    ):
         return Decision(None, "not a customer's message")
     if event.content_type == "mention" or event.author is None:
         # A mention is answered through the IG User's /mentions edge, not a comment reply: left to a person.
@@ -134,12 +144,23 @@ def decide(
         return Decision(None, f"no template for {language} or {rules.fallback_language}")
     text = _join(text, _in(rules.disclosure, language, rules.fallback_language))
     if channel is Channel.PUBLIC_REPLY and event.platform is Platform.X:
-        text = _tidy(_URL.sub("", text))
+        text = _tidy(without_links(text))
         if x_weighted_length(text) > X_POST_LIMIT:
             return Decision(None, f"x: the public reply is longer than a post ({x_weighted_length(text)} of {X_POST_LIMIT})")
     delay = rules.delay_for(event.platform, event.kind.value)
     fallback = Channel.DIRECT_MESSAGE if rules.x_dm_fallback and event.platform is Platform.X and channel is Channel.PUBLIC_REPLY else None
-    return Decision(kind, "chosen", channel=channel, language=language, text=text, template=template, fallback_channel=fallback, delay_seconds=delay)
+    template_code = template_language(language, rules.whatsapp_template_languages) if template else None
+    return Decision(
+        kind,
+        "chosen",
+        channel=channel,
+        language=language,
+        text=text,
+        template=template,
+        template_language=template_code,
+        fallback_channel=fallback,
+        delay_seconds=delay,
+    )
 
 
 def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket_id: int, now: datetime) -> OutboundJob:
@@ -147,7 +168,7 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
     of the event that claimed the window queues the same job, which outbound sends once."""
     assert decision.kind is not None and decision.channel is not None and event.author is not None
     return OutboundJob(
-        job_id=job_id(conversation_key, event),
+        job_id=job_id(claim_key(conversation_key, event), event),
         kind=decision.kind,
         platform=event.platform,
         account_id=event.account_id,
@@ -161,22 +182,34 @@ def job(event: SocialEvent, decision: Decision, *, conversation_key: str, ticket
         customer_message_at=event.created_at,
         decided_at=now,
         template=decision.template,
+        template_language=decision.template_language,
         fallback_channel=decision.fallback_channel,
         delay_seconds=decision.delay_seconds,
     )
 
 
-def job_id(conversation_key: str, event: SocialEvent) -> str:
-    """`ack:<conversation key>:<window start epoch>`: the window starts at the message that claimed it."""
-    return f"ack:{conversation_key}:{int(event.created_at.timestamp())}"
+def job_id(claim: str, event: SocialEvent) -> str:
+    """`ack:<claim key>:<window start epoch>`: the window starts at the message that claimed it."""
+    return f"ack:{claim}:{int(event.created_at.timestamp())}"
+
+
+def claim_key(conversation_key: str, event: SocialEvent) -> str:
+    """What one automatic message per window is counted for: the conversation, or in a public comment thread (a Facebook
+    post, an Instagram media), which every commenter shares, the conversation and the commenting customer
+    (`<conversation key>:by:<author id>`): the reply to one customer's comment says nothing to the next."""
+    if event.platform in (Platform.FACEBOOK, Platform.INSTAGRAM) and event.kind is not EventKind.DIRECT_MESSAGE and event.author is not None:
+        return f"{conversation_key}:by:{event.author.id}"
+    return conversation_key
 
 
 def mentions_brand(text: str | None, handles: tuple[str, ...]) -> bool:
     """Whether an X post @mentions one of the brand's handles (case-insensitive, not inside a longer handle)."""
-    if not text:
-        return False
-    names = {handle.lstrip("@").lower() for handle in handles}
-    return any(match.group(1).lower() in names for match in re.finditer(r"(?<![\w@])@(\w{1,15})(?!\w)", text))
+    return any(is_handle_of(handle, handles) for handle in mentioned_handles(text))
+
+
+def by_brand_handle(event: SocialEvent, rules: AcknowledgementRules) -> bool:
+    """Written by one of the brand's X accounts (`x_handles`), not only the one socialdesk serves: the brand's own words."""
+    return event.platform is Platform.X and event.author is not None and is_handle_of(event.author.handle, rules.x_handles)
 
 
 def x_weighted_length(text: str) -> int:
@@ -240,7 +273,8 @@ def _render(
 ) -> str:
     author = event.author
     handle = f"@{author.handle.lstrip('@')}" if author and author.handle else ""
-    name = (author.display_name if author else None) or handle
+    # The customer chooses their display name: "@AcmeRival" must not make the brand mention a third party.
+    name = unmentioned(author.display_name if author and author.display_name else "") or handle
     if calendar.is_open(now):
         response_time = _in(rules.response_time, language, rules.fallback_language)
     else:

@@ -33,20 +33,24 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Common one-word customer-service messages, where a character model is weakest. A word in two languages' lists
-# (e.g. "pedido": es and pt) votes for both; a tie is left to the model, restricted to the tied languages.
+# Common one-word customer-service messages, where a character model is weakest, and the function words (want, need,
+# have) that tell related languages apart in a two-word request ("quero reembolso": pt, "quiero reembolso": es). A word
+# in two languages' lists (e.g. "pedido": es and pt) votes for both; a tie is left to the model, restricted to the tied
+# languages, and decided by their relative scores even below the floor: the words already said it is one of them.
 _SHORT_LEXICON: dict[str, frozenset[str]] = {
     "en": _words(
         "hi hello hey thanks thank you please help refund order cancel broken where why still waiting yes no ok okay "
-        "asap urgent anyone wtf sorry great awesome love hate bad worst terrible"
+        "asap urgent anyone wtf sorry great awesome love hate bad worst terrible want need"
     ),
     "es": _words(
         "hola gracias ayuda por favor pedido dónde donde reembolso cancelar roto todavía ya nada urgente buenas buenos "
-        "días tardes noches oye vale sí qué que pasa mi cuándo cuando porfa muchas horrible pésimo genial"
+        "días tardes noches oye vale sí qué que pasa mi cuándo cuando porfa muchas horrible pésimo genial quiero necesito "
+        "devolución"
     ),
     "pt": _words(
         "olá ola obrigado obrigada ajuda por favor pedido onde reembolso cancelar quebrado ainda nada urgente bom dia "
-        "boa tarde noite oi sim não nao cadê cade meu quando péssimo pessimo ótimo otimo valeu"
+        "boa tarde noite oi sim não nao cadê cade meu quando péssimo pessimo ótimo otimo valeu quero preciso "
+        "devolução"
     ),
     "fr": _words(
         "bonjour bonsoir salut merci aide commande où remboursement annuler cassé encore rien urgent oui non svp s'il "
@@ -82,7 +86,12 @@ def detect(text: str, *, languages: Collection[str], floor: float) -> Detected:
             tied = tuple(language for language, count in votes.items() if count == best)
             if len(tied) == 1:
                 return Detected(tied[0], 1.0, "words")
-            candidates = tied
+            return _by_model(words, tied, floor=0.0, method="words")
+    return _by_model(words, candidates, floor=floor, method="model")
+
+
+def _by_model(words: str, candidates: Collection[str], *, floor: float, method: str) -> Detected:
+    """The model's best among `candidates`, if its score reaches `floor`."""
     ranked = [(result["lang"], float(result["score"])) for result in _model().detect(words, k=TOP_K)]
     allowed = [(language, score) for language, score in ranked if language in candidates]
     if not allowed:
@@ -90,7 +99,7 @@ def detect(text: str, *, languages: Collection[str], floor: float) -> Detected:
     language, score = allowed[0]
     if score < floor:
         return Detected(None, score, "none")
-    return Detected(language, score, "model")
+    return Detected(language, score, method)
 
 
 def _by_script(words: str) -> str | None:

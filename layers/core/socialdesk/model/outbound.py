@@ -59,6 +59,8 @@ class OutboundJob(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     decided_at: UtcTime | None = None
     template: str | None = None
     """A pre-approved WhatsApp template to send instead of `text` (outside the 24-hour window); `text` stays for the note."""
+    template_language: str | None = None
+    """The template's WhatsApp language code (`pt_BR`), from the rules' `whatsapp_template_languages`."""
     fallback_channel: Channel | None = None
     """Where to send instead when X refuses the public reply because the customer did not summon the brand (the rules'
     `x_dm_fallback`); unset: the refusal is noted on the ticket."""

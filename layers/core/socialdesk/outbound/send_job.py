@@ -50,6 +50,12 @@ ABANDONED_AFTER = timedelta(minutes=5)
 # often returns a wamid and fails later, asynchronously, with 131047 (a `statuses` webhook: `david-lev/pywa`
 # docs/source/content/errors/overview.rst), so a job known to be outside is refused before the call.
 WHATSAPP_WINDOW = timedelta(hours=24)
+# WhatsApp's pair rate (131056, one customer): "retry after 4^X seconds", X from 0, one more per refusal in a row, never
+# sooner than the sender's wait (about one message per 6 s to one customer)
+# (developers.facebook.com/docs/whatsapp/cloud-api/overview#pair-rate-limits); capped at a minute: the pair allows a
+# message about every 6 s, and a longer wait would only delay an acknowledgement meant to arrive within seconds.
+PAIR_RATE_BASE = 4
+PAIR_RATE_MAX_WAIT = 60
 
 PLATFORM_NAMES = {
     Platform.X: "X",
@@ -89,9 +95,12 @@ class SendJob:
         """Agents' replies: what each platform lets them be now (outbound/reply_policy.py)."""
         self._answers = answers
         """Where an accepted agent reply stops the response clock."""
-        self._paused: dict[tuple[str, str], datetime] = {}
-        """Until when each sending account is rate limited, as its platform last said: the container's later jobs for it
-        wait without a call (SQS redelivers to any container; another one learns from its own first 429)."""
+        self._paused: dict[tuple[str, ...], datetime] = {}
+        """Until when each sending account, or (WhatsApp's pair rate) each account and customer pair, is rate limited, as
+        its platform last said: the container's later jobs for it wait without a call (SQS redelivers to any container;
+        another one learns from its own first 429)."""
+        self._pair_limits: dict[tuple[str, ...], int] = {}
+        """How many times in a row each pair was refused: Meta's "retry after 4^X seconds" counts X per pair."""
         self._lock = threading.Lock()
 
     def begin_batch(self) -> None:
@@ -122,9 +131,8 @@ class SendJob:
         except SendRateLimitedError as exc:
             # The platform refused before sending anything: the claim is given back, and the job waits (not a failure).
             self._ledger.release_send(job.job_id, self._clock())
-            with self._lock:
-                self._paused[(job.platform, job.account_id)] = now + timedelta(seconds=exc.retry_after)
-            raise WaitError(exc.retry_after, f"{job.platform} rate limit: {exc.reason}") from exc
+            wait = self._pause(job, exc, now)
+            raise WaitError(wait, f"{job.platform} rate limit: {exc.reason}") from exc
         except SendNotSentError as exc:
             self._ledger.release_send(job.job_id, self._clock())
             raise RetryLaterError(backoff(attempt), f"{job.platform} not reached: {exc.reason}") from exc
@@ -162,6 +170,8 @@ class SendJob:
 
     def _accepted(self, job: OutboundJob, sent: Sent, outcome: Outcome, *, instead_of: str | None, remarks: tuple[str, ...]) -> Outcome:
         now = self._clock()
+        with self._lock:
+            self._pair_limits.pop(_pair(job), None)
         # Remembered before anything else: the echo may arrive within a second, and must be recognised as ours.
         self._ledger.remember_sent(job.platform, sent.platform_message_id, job.job_id, job.conversation_key, now)
         self._ledger.finish_send(job.job_id, status="sent", platform_message_id=sent.platform_message_id, reason=None, now=now)
@@ -201,10 +211,24 @@ class SendJob:
             count_metric("AnswerNotRecorded")
             logger.exception("an accepted agent reply could not be recorded as the conversation's answer", extra={"job": log_key(job.job_id)})
 
+    def _pause(self, job: OutboundJob, exc: SendRateLimitedError, now: datetime) -> int:
+        """Hold back the jobs the limit covers (the account's, or only this customer's) and say for how long."""
+        with self._lock:
+            if exc.recipient_only:
+                limits = self._pair_limits.get(_pair(job), 0)
+                self._pair_limits[_pair(job)] = limits + 1
+                wait, scope = min(max(exc.retry_after, int(PAIR_RATE_BASE**limits)), PAIR_RATE_MAX_WAIT), _pair(job)
+            else:
+                wait, scope = exc.retry_after, (job.platform, job.account_id)
+            self._paused[scope] = now + timedelta(seconds=wait)
+        return wait
+
     def _pause_left(self, job: OutboundJob, now: datetime) -> int | None:
         with self._lock:
-            until = self._paused.get((job.platform, job.account_id))
-        return max(1, int((until - now).total_seconds())) if until is not None and until > now else None
+            paused = [
+                until for scope in ((job.platform, job.account_id), _pair(job)) if (until := self._paused.get(scope)) is not None and until > now
+            ]
+        return max(1, int((max(paused) - now).total_seconds())) if paused else None
 
     def _end(self, job: OutboundJob, status: SendStatus, message_id: str | None, exc: SendError) -> None:
         logger.warning(
@@ -284,3 +308,8 @@ def uncertain_note(job: OutboundJob, reason: str) -> str:
         f"{_what(job)} may not have been delivered on {_on(job)} ({reason}); it is not sent again, to never send it twice."
         f" Check the conversation on {_on(job)}. Text: {job.text}"
     )
+
+
+def _pair(job: OutboundJob) -> tuple[str, ...]:
+    """The (account, customer) pair a recipient-only limit such as WhatsApp's pair rate covers."""
+    return (job.platform, job.account_id, job.recipient_id)

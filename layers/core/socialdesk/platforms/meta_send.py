@@ -23,7 +23,8 @@ which mirrors developers.facebook.com/docs/whatsapp/cloud-api/support/error-code
 developers.facebook.com/docs/graph-api/guides/error-handling):
 - 190 (OAuthException, HTTP 401): the token expired or was invalidated: an admin must renew it;
 - 4, 17, 32, 613, 80001-80007: throttling (Graph's rate-limiting codes), 130429 WhatsApp throughput, 131056 WhatsApp
-  pair rate: nothing sent, wait (the usage header's `estimated_time_to_regain_access`, in minutes, when given);
+  pair rate: nothing sent, wait (the usage header's `estimated_time_to_regain_access`, in minutes, when given; the pair
+  rate limits one customer only, `recipient_only`, and the outbound use case backs off 4^X s for that pair);
 - 131047 outside the 24-hour window, 131026 undeliverable, 132000/132001/132015/132016 a template refused, 10 and
   200-299 permissions, 368 and 131031 blocks, 10900 (a private reply already sent), 551 (person unavailable), other
   4xx: refused for good;
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.platforms.send_http import json_body, post
+from socialdesk.platforms.whatsapp_templates import template_language
 from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
 if TYPE_CHECKING:
@@ -49,9 +51,9 @@ GRAPH_API = "https://graph.facebook.com/v25.0"
 THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80001, 80008)})
 WHATSAPP_THROUGHPUT = 130429
 WHATSAPP_PAIR_RATE = 131056
-# Meta publishes no wait for these: the pair rate allows about one message per 6 s to one customer, "retry after 4^X s";
-# throughput limits are per second; the BUC throttles lift within the hour, usually minutes.
-WAIT_SECONDS = {WHATSAPP_PAIR_RATE: 60, WHATSAPP_THROUGHPUT: 60}
+# Meta publishes no wait for these: the pair rate allows about one message per 6 s to one customer, "retry after 4^X s"
+# (outbound/send_job.py counts X per pair); throughput limits are per second; the BUC throttles lift within the hour.
+WAIT_SECONDS = {WHATSAPP_PAIR_RATE: 6, WHATSAPP_THROUGHPUT: 60}
 DEFAULT_THROTTLE_SECONDS = 300
 REFUSAL_REASONS = {
     131047: "more than 24 hours have passed since the customer last wrote (WhatsApp 131047); only a template can reach them now",
@@ -119,7 +121,8 @@ class WhatsAppSender:
         if job.template is not None:
             # Outside the 24-hour window only a pre-approved template reaches the customer, in a language it was approved
             # in; it takes no parameters here (a template with variables would be refused, 132000).
-            body |= {"type": "template", "template": {"name": job.template, "language": {"policy": "deterministic", "code": job.language or "en"}}}
+            code = job.template_language or template_language(job.language, {})
+            body |= {"type": "template", "template": {"name": job.template, "language": {"policy": "deterministic", "code": code}}}
         else:
             body |= {"type": "text", "text": {"preview_url": False, "body": job.text}}
         answer = graph_post(self._session, f"{self._base}/{job.account_id}/messages", self._token, json=body)
@@ -148,7 +151,7 @@ def graph_failure(status: int, answer: Mapping[str, Any], headers: Mapping[str, 
         return SendTokenRejectedError("190", f"Graph 190: {said}")
     if isinstance(code, int) and (code in THROTTLING_CODES or code in WAIT_SECONDS):
         wait = WAIT_SECONDS.get(code) or _regain_seconds(headers) or DEFAULT_THROTTLE_SECONDS
-        return SendRateLimitedError(wait, f"code {code}: {said}")
+        return SendRateLimitedError(wait, f"code {code}: {said}", recipient_only=code == WHATSAPP_PAIR_RATE)
     if code in REFUSAL_REASONS:
         return SendRefusedError(REFUSAL_REASONS[code])
     if isinstance(code, int) and 200 <= code <= 299:

@@ -36,9 +36,13 @@ class SendError(Exception):
 
 
 class SendRateLimitedError(SendError):
-    def __init__(self, retry_after: int, reason: str) -> None:
+    """`recipient_only`: the limit is on messages to this one customer (WhatsApp's pair rate, 131056), not the account's:
+    only jobs to that customer wait, and `retry_after` is left to the caller's backoff."""
+
+    def __init__(self, retry_after: int, reason: str, *, recipient_only: bool = False) -> None:
         super().__init__(reason)
         self.retry_after = max(1, retry_after)
+        self.recipient_only = recipient_only
 
 
 class SendTokenRejectedError(SendError):

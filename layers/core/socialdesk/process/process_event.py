@@ -209,6 +209,7 @@ class ProcessEvent:
         `delivery_id` identifies this delivery (the SQS message id, the same on each SQS retry of it), so a
         retry resumes its own lease while a duplicate delivery of the same event waits for it.
         """
+        event = self._as_brand_if_ours(event)
         try:
             progress = self._store.begin_event(event.dedupe_key, owner=delivery_id, now=self._clock(), lease_seconds=LEASE_SECONDS)
         except EventBusyError as exc:
@@ -652,14 +653,30 @@ class ProcessEvent:
 
     # --- automatic messages on the platform ------------------------------------------------------
 
+    def _as_brand_if_ours(self, event: SocialEvent) -> SocialEvent:
+        """An X post by another of the brand's handles (`x_handles`, e.g. @Acme beside the served @AcmeHelp) is the brand's
+        own words, as the served account's are: never a customer's message, ticket or acknowledgement."""
+        ack = self._rules.acknowledgement
+        if event.from_brand or ack is None or not policy.by_brand_handle(event, ack):
+            return event
+        return msgspec.structs.replace(event, from_brand=True)
+
     def _is_own_echo(self, event: SocialEvent) -> bool:
-        """A brand message we sent ourselves (an acknowledgement, an answer, an agent's reply), come back as a webhook."""
-        if self._sent is None or not event.from_brand or event.kind not in MESSAGE_KINDS:
+        """A brand message we sent ourselves (an acknowledgement, an answer, an agent's reply), come back as a webhook.
+
+        Known by its recorded message id, or (Messenger, Instagram) by our Meta app's id on the echo: a send whose answer
+        was lost has no recorded id, and an echo may arrive before outbound records it.
+        """
+        if not event.from_brand or event.kind not in MESSAGE_KINDS:
             return False
-        return self._sent.find_sent(event.platform, event.message_id) is not None
+        ack = self._rules.acknowledgement
+        if event.source_app_id is not None and ack is not None and event.source_app_id == ack.meta_app_id:
+            return True
+        return self._sent is not None and self._sent.find_sent(event.platform, event.message_id) is not None
 
     def _automatic_message(self, run: _Run) -> None:
-        """Queue the acknowledgement or answer the rules choose, once per conversation per window, then tag the ticket."""
+        """Queue the acknowledgement or answer the rules choose, once per conversation (per customer in a public comment
+        thread) per window, then tag the ticket."""
         rules, event, progress = self._rules.acknowledgement, run.event, run.progress
         if self._outbound is None or self._calendar is None or rules is None or run.parked or run.own_echo or progress.automatic_done:
             return
@@ -673,7 +690,8 @@ class ProcessEvent:
             progress.automatic_done = True
             return
         run.automatic_pending = True
-        if not self._store.claim_automatic(key, owner=run.owner, now=now, window=timedelta(hours=rules.window_hours)):
+        claim = policy.claim_key(key, event)
+        if not self._store.claim_automatic(claim, owner=run.owner, now=now, window=timedelta(hours=rules.window_hours)):
             run.automatic_pending = False
             progress.automatic_done = True
             run.outcome.actions.append("automatic_message_already_sent")
