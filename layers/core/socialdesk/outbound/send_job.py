@@ -298,7 +298,7 @@ def refused_note(job: OutboundJob, reason: str) -> str:
 
 def cancelled_note(job: OutboundJob, answered: datetime) -> str:
     return (
-        f"{_what(job)} not sent on {_on(job)}: a person answered the conversation first ({answered:%Y-%m-%d %H:%M} UTC),"
+        f"{_what(job)} not sent on {_on(job)}: a person answered the conversation first ({answered.astimezone(UTC):%Y-%m-%d %H:%M} UTC),"
         f" during its {job.delay_seconds} s delay. Not sent: {job.text}"
     )
 
