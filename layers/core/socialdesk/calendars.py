@@ -115,10 +115,22 @@ class Calendar:
             end = _instant(datetime.combine(day + timedelta(days=1), time()) if interval.end is None else datetime.combine(day, interval.end), tz)
             if end > start:
                 spans.append((start, end))
-        return spans
+        return _merged(spans)
 
 
 ALWAYS_OPEN = Calendar(always_open=True)
+
+
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping or repeated intervals (09:00-12:00 and 11:00-13:00, a line pasted twice) as one span each: open time
+    is counted once, so a deadline never comes early."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _start(interval: Interval) -> time:
