@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.platforms.send_http import json_body, post
+from socialdesk.platforms.send_metadata import send_metadata
 from socialdesk.platforms.whatsapp_templates import template_language
 from socialdesk.ports.outbound import SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
@@ -99,6 +100,8 @@ class GraphSender:
                 body |= {"messaging_type": "MESSAGE_TAG", "tag": job.messaging_tag}
             elif job.platform != Platform.INSTAGRAM:
                 body["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
+            if job.platform == Platform.MESSENGER:
+                body["message"]["metadata"] = send_metadata(job)  # handed back on the echo: ours, whatever became of the id
         answer = self._post(f"{job.account_id}/messages", json=body)
         return Sent(platform_message_id=_required(answer, "message_id"))
 
