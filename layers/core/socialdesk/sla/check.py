@@ -7,6 +7,8 @@ escalate once (one claim wins), an answer landing between the index read and the
 a Zendesk refusal or rate limit releases the claim for the next run: the level is recorded only after its effects,
 whose repetition changes nothing (tags are a set, the priority only rises, the group is set, the note is looked for
 before it is added again). A run that dies mid-way leaves a lease that expires; the next run resumes that level.
+The alert and the record are written while the claim holds, whatever else changed on the clock (`_hold`); the alert is
+marked on the claim before it is published, so it goes out at most once.
 """
 
 from __future__ import annotations
