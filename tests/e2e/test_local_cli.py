@@ -307,14 +307,16 @@ def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) ->
     assert "waiting 3 h 10 min" in rows["Instagram", "@jo.makes 1"]
     assert "waiting 27 h 30 min" in rows["WhatsApp", "Marco Rossi"]
     assert ("X", "Priya Nair") in rows
+    # 6: Ana, the second commenter on the post Lee commented on, is acknowledged too (one per customer in a comment thread)
     assert (
-        "13 webhooks sent, 13 accepted · 7 conversations · 7 tickets · 9 Salesforce activities · 2 brand replies recognised · 5 automatic messages"
+        "13 webhooks sent, 13 accepted · 7 conversations · 7 tickets · 9 Salesforce activities · 2 brand replies recognised · 6 automatic messages"
     ) in summary
-    # The automatic messages, as the sandbox platforms sent them: one per platform, in the order they went
+    # The automatic messages, as the sandbox platforms sent them, in the order they went
     start = summary.index(next(line for line in summary if line.startswith("What the customers received automatically")))
-    sent = summary[start + 4 : start + 9]
-    assert [line.split("  ")[0] for line in sent] == ["WhatsApp", "X", "Facebook", "Messenger", "Instagram"]
-    whatsapp, x, facebook, messenger, instagram = sent
+    sent = summary[start + 4 : start + 10]
+    assert [line.split("  ")[0] for line in sent] == ["WhatsApp", "X", "Facebook", "Facebook", "Messenger", "Instagram"]
+    whatsapp, x, facebook, ana, messenger, instagram = sent
+    assert "public reply    acknowledgement" in ana  # Ana, on Lee's post: one per customer in a comment thread
     # a Spanish acknowledgement, once for Dana's duplicate delivery and her follow-up
     assert "direct message  acknowledgement  es" in whatsapp
     assert "Hola Dana Rodríguez, gracias por escribirnos" in whatsapp
@@ -329,7 +331,7 @@ def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) ->
     # a Korean acknowledgement
     assert "public reply    acknowledgement  ko" in instagram
     assert "@jo.makes님, 문의해 주셔서 감사합니다" in instagram
-    assert summary[start + 9] == ""  # and nothing to Marco (outside WhatsApp's window) or Priya (her post does not mention the brand)
+    assert summary[start + 10] == ""  # and nothing to Marco (outside WhatsApp's window) or Priya (her post does not mention the brand)
     assert "Not answered automatically, as the platforms require: Marco's WhatsApp message" in demo.stdout
     assert "check failed" not in demo.stdout
     # Each went out as the sandbox platforms print it

@@ -352,7 +352,7 @@ def checks(rows: list[ConversationRow], statuses: list[int], sent: list[SandboxS
     def disclosed(message: SandboxSend) -> bool:
         return message.kind in AUTOMATIC_KINDS and message.text.rstrip().endswith(DISCLOSURES.get(message.language or "en", DISCLOSURES["en"]))
 
-    messenger, facebook = to("messenger"), to("facebook")
+    messenger, facebook = to("messenger"), to("facebook", "7011111111111111")  # Lee; Ana, on the same post, is acknowledged too
     expectations = {
         "one conversation per thread (7: the two Facebook commenters share their post's)": len(rows) == 7,
         "one ticket per conversation": all(row.ticket.startswith("#") for row in rows) and len({row.ticket for row in rows}) == len(rows),
