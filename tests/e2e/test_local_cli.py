@@ -340,7 +340,7 @@ def test_demo_replays_the_scenario_and_its_summary_matches_it(tmp_path: Path) ->
     assert "POST /webhooks/zendesk → 200" in demo.stdout
     assert '[sandbox whatsapp] message to 16505551234: "Hola Dana, soy Ana' in demo.stdout
     assert demo.stdout.count("[sandbox whatsapp] message to") == 2
-    assert "WhatsApp direct message on #4014, id sandbox-whatsapp-6: Hola Dana, soy Ana" in demo.stdout
+    assert "WhatsApp direct message on #4014, id sandbox-whatsapp-7: Hola Dana, soy Ana" in demo.stdout
     assert "[sandbox x] reply to 1952000000000000003" not in demo.stdout
     # And the way to keep the stack open works without uv installed (./uvw installs its own)
     assert "(run `./uvw run socialdesk local` to keep it open)" in demo.stdout
