@@ -32,10 +32,11 @@ def agent(platform: Platform, channel: Channel, **changes: object) -> OutboundJo
 def test_a_messenger_reply_after_24_hours_carries_the_human_agent_tag(api: responses.RequestsMock) -> None:  # noqa: F811
     """Given a reply the rules tagged HUMAN_AGENT, when sent, then the Send API gets MESSAGE_TAG with the tag, not RESPONSE."""
     api.post(f"{GRAPH_API}/{PAGE}/messages", json={"recipient_id": "6543210987654321", "message_id": "m_agent_1"})
-    sent = sender().send(agent(Platform.MESSENGER, Channel.DIRECT_MESSAGE, messaging_tag="HUMAN_AGENT"))
+    sent = sender().send(agent(Platform.MESSENGER, Channel.DIRECT_MESSAGE, messaging_tag="HUMAN_AGENT", ticket_id=4014))
     assert sent.platform_message_id == "m_agent_1"
     body = json.loads(api.calls[0].request.body or b"")
-    assert (body["messaging_type"], body["tag"], body["message"]) == ("MESSAGE_TAG", "HUMAN_AGENT", {"text": "Your parcel left today."})
+    message = {"text": "Your parcel left today.", "metadata": "reply:ticket-4014"}
+    assert (body["messaging_type"], body["tag"], body["message"]) == ("MESSAGE_TAG", "HUMAN_AGENT", message)
 
 
 def test_a_facebook_comment_reply_carries_the_first_attachment_by_url(api: responses.RequestsMock) -> None:  # noqa: F811

@@ -75,12 +75,14 @@ def test_a_private_reply_is_sent_to_the_comment_through_the_pages_messages(api: 
     }
 
 
-def test_a_messenger_reply_is_a_response_inside_the_window(api: responses.RequestsMock) -> None:
+def test_a_messenger_reply_is_a_response_inside_the_window_marked_as_ours_for_its_echo(api: responses.RequestsMock) -> None:
+    """Given an acknowledgement for ticket 4014, when sent on Messenger, then it is a RESPONSE carrying socialdesk's
+    `metadata`, which Meta hands back on the echo (message_echoes) so the echo is known as ours."""
     api.post(f"{GRAPH_API}/{PAGE}/messages", json={"recipient_id": "6543210987654321", "message_id": "m_1"})
-    sender().send(job(Platform.MESSENGER, Channel.DIRECT_MESSAGE, reply_to_id=None))
+    sender().send(job(Platform.MESSENGER, Channel.DIRECT_MESSAGE, reply_to_id=None, ticket_id=4014))
     assert json.loads(api.calls[0].request.body or b"") == {
         "recipient": {"id": "6543210987654321"},
-        "message": {"text": "Thanks, we have your message. (automated)"},
+        "message": {"text": "Thanks, we have your message. (automated)", "metadata": "autoack:ticket-4014"},
         "messaging_type": "RESPONSE",
     }
 

@@ -15,7 +15,14 @@ from tests.support.webhooks import sample_body
 RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
+TYPED_ECHO = "meta-messenger-echo:typed"
+"""The sample Messenger echo as a person typing in the Page inbox sends it: without socialdesk's send metadata (the
+recorded sample carries `autoack:...`, the echo of one of our own acknowledgements)."""
+
+
 def sample_event(name: str, index: int = 0) -> SocialEvent:
+    if name == TYPED_ECHO:
+        return msgspec.structs.replace(sample_event("meta-messenger-echo", index), sent_by_us=False)
     webhook = XWebhook() if name.startswith("x-") else MetaWebhook()
     return webhook.normalise(sample_body(name), RECEIVED).events[index]
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import msgspec
 
 from socialdesk.model import SocialEvent
-from tests.support.events import sample_event
+from tests.support.events import TYPED_ECHO, sample_event
 from tests.support.process_world import World
 
 
@@ -30,7 +30,7 @@ def back_again(first: SocialEvent) -> tuple[SocialEvent, SocialEvent]:
     message = msgspec.structs.replace(
         first, event_id="m_back", message_id="m_back", text="It happened again with order #5120", created_at=first.created_at + timedelta(days=7)
     )
-    echo = sample_event("meta-messenger-echo")
+    echo = sample_event(TYPED_ECHO)
     reply = msgspec.structs.replace(
         echo,
         event_id="m_answer",

@@ -81,6 +81,24 @@ def test_an_interval_over_the_repeated_autumn_hour_is_open_for_all_of_it() -> No
     assert daily.next_opening(datetime(2026, 10, 25, 0, 0, tzinfo=UTC)) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)
 
 
+def test_an_interval_ending_in_the_repeated_autumn_hour_is_open_again_while_the_wall_clock_reads_it_a_second_time() -> None:
+    """Given a calendar open 00:00-02:30 on Sunday 25 October 2026 in Berlin, when 02:00-03:00 happens twice
+    Then it is open from 00:00 summer time to the first 02:30 (22:00-00:30 UTC), closed for the rest of that hour, and
+    open again from the second 02:00 to the second 02:30 (01:00-01:30 UTC): the wall clock reads "open" then too."""
+    night = Calendar.build(zone="Europe/Berlin", hours={"sun": ["00:00-02:30"]})
+    assert night.open_spans(date(2026, 10, 25)) == [
+        (datetime(2026, 10, 24, 22, 0, tzinfo=UTC), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+        (datetime(2026, 10, 25, 1, 0, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+    ]
+
+
+def test_an_interval_ending_in_the_skipped_spring_hour_closes_at_the_jump() -> None:
+    """Given a calendar open 01:00-02:30 on Sunday 29 March 2026 in Berlin, whose 02:00-03:00 is skipped
+    Then it closes at the jump (01:00 UTC), when the wall clock moves past 02:30, not an hour later."""
+    night = Calendar.build(zone="Europe/Berlin", hours={"sun": ["01:00-02:30"]})
+    assert night.open_spans(date(2026, 3, 29)) == [(datetime(2026, 3, 29, 0, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC))]
+
+
 def test_public_holidays_and_explicit_closed_dates_skip_to_the_next_working_day() -> None:
     # Given Christmas Eve closed explicitly, and 25 and 26 December German public holidays
     # When a customer writes on Wednesday 23 December after hours

@@ -13,7 +13,7 @@ from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUn
 from socialdesk.model import Delivery, SocialEvent
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
 from socialdesk.process.process_event import PARENT_WAIT
-from tests.support.events import follow_up, sample_event
+from tests.support.events import TYPED_ECHO, follow_up, sample_event
 from tests.support.process_fakes import CrashError
 from tests.support.process_world import NOW, World, rules
 
@@ -193,7 +193,7 @@ def test_the_brands_own_reply_is_a_note_and_marks_the_conversation_answered(worl
 
 def test_brand_messages_outside_any_known_conversation_wait_quietly_for_it(world: World) -> None:
     # Given brand messages in conversations nobody has written in (yet)
-    outcomes = [world.handle(sample_event(name)) for name in ("x-brand-reply", "x-dm-brand", "meta-messenger-echo")]
+    outcomes = [world.handle(sample_event(name)) for name in ("x-brand-reply", "x-dm-brand", TYPED_ECHO)]
     # Then nothing reaches Zendesk or Salesforce; each waits in the store for its conversation
     assert world.desk.http_calls == world.crm.http_calls == 0
     assert [outcome.actions for outcome in outcomes] == [["parked"]] * 3
@@ -466,7 +466,7 @@ X_THREAD = ["x-mention", "x-brand-reply"]
 FACEBOOK_EDITS = ["meta-fb-comment", "meta-fb-page-reply", "meta-fb-comment-edited", "meta-fb-comment-removed"]
 
 
-@pytest.mark.parametrize("names", [X_THREAD, FACEBOOK_EDITS, ["meta-messenger-message", "meta-messenger-echo"]], ids=["x", "facebook", "messenger"])
+@pytest.mark.parametrize("names", [X_THREAD, FACEBOOK_EDITS, ["meta-messenger-message", TYPED_ECHO]], ids=["x", "facebook", "messenger"])
 def test_every_delivery_order_gives_the_same_tickets_notes_and_response_clock(names: list[str]) -> None:
     # Given a conversation's events delivered in order, and the same events delivered in reverse
     in_order, reversed_order = World(), World()

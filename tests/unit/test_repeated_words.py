@@ -9,7 +9,7 @@ import pytest
 
 from socialdesk.desk.port import DeskRateLimitedError, DeskUnavailableError
 from socialdesk.process.failures import RetryLaterError
-from tests.support.events import sample_event
+from tests.support.events import TYPED_ECHO, sample_event
 from tests.support.process_world import World, said
 
 
@@ -52,7 +52,7 @@ def test_a_brands_repeated_canned_reply_is_noted_each_time_after_a_retry() -> No
     world = World()
     message = sample_event("meta-messenger-message")
     world.handle(message)
-    echo = msgspec.structs.replace(sample_event("meta-messenger-echo"), text="Thanks, we are on it!", permalink=None)
+    echo = msgspec.structs.replace(sample_event(TYPED_ECHO), text="Thanks, we are on it!", permalink=None)
     assert echo.conversation_key == message.conversation_key
     world.handle(echo)
     # When the brand sends the same canned reply again later, and Zendesk fails once on that note

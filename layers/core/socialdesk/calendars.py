@@ -109,20 +109,61 @@ class Calendar:
         """The day's open spans as UTC instants (empty on a holiday)."""
         if self.is_holiday(day):
             return []
-        tz, spans = self.tz, []
-        for interval in self.hours.get(day.weekday(), ()):
-            start = _instant(datetime.combine(day, interval.start), tz)
-            end = _instant(datetime.combine(day + timedelta(days=1), time()) if interval.end is None else datetime.combine(day, interval.end), tz)
-            if end > start:
-                spans.append((start, end))
-        return spans
+        tz = self.tz
+        spans = [span for interval in self.hours.get(day.weekday(), ()) for span in _wall_spans(day, interval, tz)]
+        return _merged(spans)
 
 
 ALWAYS_OPEN = Calendar(always_open=True)
 
 
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping or repeated intervals (09:00-12:00 and 11:00-13:00, a line pasted twice) as one span each: open time
+    is counted once, so a deadline never comes early."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _start(interval: Interval) -> time:
     return interval.start
+
+
+def _wall_spans(day: date, interval: Interval, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The interval's UTC spans on `day`: from its start (a skipped time: after the jump) to its end's first reading (a
+    skipped end: the jump) and,
+    when the clocks go back over its end, again while the wall clock reads the interval the second time (00:00-03:00 on
+    a night that repeats 02:45-03:45 is also open for the second 02:45-03:00: the minutes the wall clock says open)."""
+    begin = datetime.combine(day, interval.start)
+    end = datetime.combine(day + timedelta(days=1), time()) if interval.end is None else datetime.combine(day, interval.end)
+    start, stop = _instant(begin, tz), _end_instant(end, tz)
+    spans = [(start, stop)] if stop > start else []
+    again = end.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    if again > stop:  # the end's wall time comes twice: open from the change back until its second reading
+        spans.append((max(_offset_change(tz, stop, again), begin.replace(tzinfo=tz, fold=1).astimezone(UTC)), again))
+    return spans
+
+
+def _offset_change(tz: ZoneInfo, low: datetime, high: datetime) -> datetime:
+    """The first whole second in (low, high] with the zone's offset at `high` (one change within them)."""
+    offset, first, last = high.astimezone(tz).utcoffset(), int(low.timestamp()), int(high.timestamp())
+    while last - first > 1:
+        middle = (first + last) // 2
+        first, last = (first, middle) if datetime.fromtimestamp(middle, UTC).astimezone(tz).utcoffset() == offset else (middle, last)
+    return datetime.fromtimestamp(last, UTC)
+
+
+def _end_instant(local: datetime, tz: ZoneInfo) -> datetime:
+    """When an interval ending at wall time `local` closes: its first reading, or for a skipped end the jump itself (the
+    wall clock reads past the end from then on)."""
+    first, second = (local.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1))
+    if first.astimezone(tz).replace(tzinfo=None) != local:
+        return _offset_change(tz, min(first, second), max(first, second))
+    return first
 
 
 def _instant(local: datetime, tz: ZoneInfo) -> datetime:

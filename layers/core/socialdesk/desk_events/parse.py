@@ -10,7 +10,7 @@ Zendesk writes ids as numbers or as digit strings and statuses in capitals (`OPE
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -90,7 +90,7 @@ def _time(value: Any) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise UnreadableEventError("`time` has no time zone")
-    return parsed
+    return parsed.astimezone(UTC)  # Zendesk may stamp any offset: notes and fields print UTC
 
 
 def _status(value: Any) -> str | None:

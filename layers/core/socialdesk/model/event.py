@@ -106,6 +106,8 @@ class SocialEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     in_reply_to: str | None = None
     language: str | None = None
     source_app_id: str | None = None
+    sent_by_us: bool = False
+    """An echo whose platform-side metadata says socialdesk sent it (platforms/send_metadata.py)."""
     standby: bool = False
     delivery: Delivery | None = None
     conversation_alias: PlatformId | None = None

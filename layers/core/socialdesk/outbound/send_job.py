@@ -345,7 +345,7 @@ def held_back_note(job: OutboundJob, reason: str, until: datetime) -> str:
 
 def cancelled_note(job: OutboundJob, answered: datetime) -> str:
     return (
-        f"{_what(job)} not sent on {_on(job)}: a person answered the conversation first ({answered:%Y-%m-%d %H:%M} UTC),"
+        f"{_what(job)} not sent on {_on(job)}: a person answered the conversation first ({answered.astimezone(UTC):%Y-%m-%d %H:%M} UTC),"
         f" during its {job.delay_seconds} s delay. Not sent: {job.text}"
     )
 

@@ -14,6 +14,7 @@ from socialdesk.http import HttpResponse
 from socialdesk.model import EventKind, Platform, SocialEvent, make_event
 from socialdesk.platforms.batch import Ignored, NormalisedBatch
 from socialdesk.platforms.numbers import code, id_text
+from socialdesk.platforms.send_metadata import is_our_metadata
 from socialdesk.platforms.signing import hex_signature, matches_any
 from socialdesk.platforms.timestamps import from_epoch_millis, from_epoch_seconds, from_graph_time
 from socialdesk.platforms.webhook import ChallengeRefusedError
@@ -187,6 +188,7 @@ def _messaging(item: Mapping[str, Any], *, platform: Platform, account: str, sta
             attachments=attachments,
             in_reply_to=(message.get("reply_to") or {}).get("mid"),
             source_app_id=id_text(message["app_id"]) if echo and message.get("app_id") is not None else None,
+            sent_by_us=echo and is_our_metadata(message.get("metadata")),
             from_ad=not echo and _from_ad(message.get("referral") or item.get("referral")),
         )
     if "message_edit" in item:

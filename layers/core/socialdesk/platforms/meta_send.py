@@ -48,6 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 from socialdesk.model.event import Platform
 from socialdesk.model.outbound import Channel, OutboundJob
 from socialdesk.platforms.send_http import json_body, post
+from socialdesk.platforms.send_metadata import send_metadata
 from socialdesk.platforms.whatsapp_templates import template_language
 from socialdesk.ports.outbound import SendError, SendRateLimitedError, SendRefusedError, SendTokenRejectedError, SendUncertainError, Sent
 
@@ -108,8 +109,10 @@ class GraphSender:
             envelope |= {"messaging_type": "MESSAGE_TAG", "tag": job.messaging_tag}
         elif job.platform != Platform.INSTAGRAM:
             envelope["messaging_type"] = "RESPONSE"  # Send API: an answer within the 24-hour window
-        parts = [("", envelope | {"message": {"text": job.text}})] if job.text else []
-        parts += [(url, envelope | {"message": {"attachment": _messenger_attachment(url)}}) for url in job.attachment_urls]
+        # Messenger hands the metadata back on the echo: ours, whatever became of the message id (Send API, message_echoes)
+        ours = {"metadata": send_metadata(job)} if job.platform == Platform.MESSENGER else {}
+        parts = [("", envelope | {"message": {"text": job.text, **ours}})] if job.text else []
+        parts += [(url, envelope | {"message": {"attachment": _messenger_attachment(url), **ours}}) for url in job.attachment_urls]
         return send_in_order(parts, lambda body: _required(self._post(f"{job.account_id}/messages", json=body), "message_id"))
 
     def _post(self, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -694,12 +694,15 @@ class ProcessEvent:
     def _is_own_echo(self, event: SocialEvent) -> bool:
         """A brand message we sent ourselves (an acknowledgement, an answer, an agent's reply), come back as a webhook.
 
-        Known by its recorded message id, or (Messenger, Instagram) by our Meta app's id on the echo (a send whose answer
-        was lost has no recorded id), or, while outbound is sending that text into the conversation, by the send under way
-        (an echo may arrive before outbound records its id: `SendLedger.mark_sending`).
+        Known by its recorded message id, by the metadata our Messenger sends carry, or (Messenger, Instagram) by our Meta
+        app's id on the echo (a send whose answer was lost has no recorded id), or, while outbound is sending that text
+        into the conversation, by the send under way (an echo may arrive before outbound records its id:
+        `SendLedger.mark_sending`).
         """
         if not event.from_brand or event.kind not in MESSAGE_KINDS:
             return False
+        if event.sent_by_us:
+            return True
         ack = self._rules.acknowledgement
         if event.source_app_id is not None and ack is not None and event.source_app_id == ack.meta_app_id:
             return True

@@ -7,12 +7,14 @@ escalate once (one claim wins), an answer landing between the index read and the
 a Zendesk refusal or rate limit releases the claim for the next run: the level is recorded only after its effects,
 whose repetition changes nothing (tags are a set, the priority only rises, the group is set, the note is looked for
 before it is added again). A run that dies mid-way leaves a lease that expires; the next run resumes that level.
+The alert and the record are written while the claim holds, whatever else changed on the clock (`_hold`); the alert is
+marked on the claim before it is published, so it goes out at most once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -28,6 +30,7 @@ from socialdesk.desk.port import (
 )
 from socialdesk.observability import logger
 from socialdesk.platforms.messaging_windows import MESSAGING_WINDOW
+from socialdesk.sla.clock import WRITE_ATTEMPTS
 from socialdesk.sla.policy import level_tags
 from socialdesk.sla.ports import AlertUnavailableError
 
@@ -133,20 +136,59 @@ class SlaCheck:
             return
         try:
             self._apply(claimed, plan, work)
-        except (DeskError, AlertUnavailableError):
-            self._store.write_clock(claimed, msgspec.structs.replace(claimed, lease_until=None))
+        except DeskError:
+            self._hold(claimed, lambda current: msgspec.structs.replace(current, lease_until=None))
             raise
-        done = msgspec.structs.replace(claimed, pending=None, lease_until=None, claimed_at=None)
+        held = self._alert(claimed, plan, work)
+        if held is None:  # the claim was lost meanwhile (its lease ran out): the run holding it now finishes the level
+            report.skipped += 1
+            return
         if work.level is not None:
-            done.level = work.level
+            self._metrics.breached(platform=state.platform or "unknown", priority=state.priority, level=work.level)
+        if self._hold(held, lambda current: _done(current, state, plan, work)) is None:
+            report.skipped += 1
+            return
+        if work.level is not None:
             report.escalated.append((key, work.level))
         if work.window:
-            done.window_flagged = state.activity.last_customer_at
             report.windows_flagged += 1
-        if work.field:
-            done.shown_due = plan.breach if plan is not None else None
-        done, _ = self._clock.settled(done)
-        self._store.write_clock(claimed, done)
+
+    def _hold(self, claimed: ClockState, change: Callable[[ClockState], ClockState]) -> ClockState | None:
+        """Write `change` of the claimed clock while the claim holds: a customer writing again, a priority rising or the
+        rules moving the due time change the clock but not the claim, so the level is still recorded once (re-read, then
+        written again). None: the claim is gone (the clock restarted, or another run took the level over)."""
+        current: ClockState | None = claimed
+        for _ in range(WRITE_ATTEMPTS):
+            if current is None or not _holds(current, claimed):
+                return None
+            after, _ = self._clock.settled(change(current))
+            if self._store.write_clock(current, after):
+                return after
+            current = self._store.clock_state(claimed.key)
+        return None
+
+    def _alert(self, claimed: ClockState, plan: Plan | None, work: _Work) -> ClockState | None:
+        """The level's SNS alert, at most once: marked on the claim (a conditional write) before it is published, and never
+        published again once marked, so a run dying after the publish does not page anyone twice (an e-mail subscriber
+        cannot filter a repeat). A run dying between the mark and the publish loses that alert; the note and the
+        `SlaBreached` metric still say the level was reached."""
+        level = work.level
+        if level is None or plan is None or not plan.step(level).alert or claimed.alerted == level:
+            return claimed
+        marked = self._hold(claimed, lambda current: msgspec.structs.replace(current, alerted=level))
+        if marked is None:
+            return None
+        try:
+            self._alerts.alert(
+                subject=f"SLA level {level}: ticket {claimed.ticket_id}",
+                message=f"Ticket {claimed.ticket_id} ({claimed.platform}, priority {claimed.priority or 'none'}) reached SLA level {level}: "
+                f"its response was due at {utc_minute(plan.breach)}.",
+                deduplication_id=f"{claimed.ticket_id}:{plan.start.isoformat()}:{level}",
+            )
+        except AlertUnavailableError:  # not published: unmarked, and the claim released for the next run
+            self._hold(marked, lambda current: msgspec.structs.replace(current, alerted=claimed.alerted, lease_until=None))
+            raise
+        return marked
 
     def _work(self, state: ClockState, plan: Plan | None, now: datetime) -> _Work | None:
         """What is due: the claimed level being resumed, else the next level if its time has come; and the window flag."""
@@ -162,14 +204,14 @@ class SlaCheck:
         assert state.ticket_id is not None and state.claimed_at is not None
         ticket = state.ticket_id
         if work.field and (field := self._policies.rules.due_at_field) is not None:
-            shown = f"{plan.breach:%Y-%m-%dT%H:%M:%SZ}" if plan is not None else None
+            shown = f"{plan.breach.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}" if plan is not None else None
             self._refusable("set_field", lambda: self._desk.set_field(ticket, field, shown))
         if work.window:
             self._refusable("add_tags", lambda: self._desk.add_tags(ticket, [WINDOW_TAG]))
             closes = state.activity.last_customer_at
             assert closes is not None
             words = (
-                f"The customer's 24-hour messaging window closes at {closes + MESSAGING_WINDOW:%Y-%m-%d %H:%M} UTC and nobody has answered"
+                f"The customer's 24-hour messaging window closes at {utc_minute(closes + MESSAGING_WINDOW)} and nobody has answered"
                 " yet: after it closes, only an approved template reaches them."
             )
             self._note(ticket, words, since=state.claimed_at, look=work.resumed)
@@ -182,17 +224,9 @@ class SlaCheck:
         if (group := step.group_id) is not None:
             self._refusable("assign_group", lambda: self._desk.assign_group(ticket, group))
         words = (step.note or "Response SLA breached (level {level}): the {target} target was due at {due}.").format(
-            level=work.level, due=f"{plan.breach:%Y-%m-%d %H:%M} UTC", target=_minutes(plan.target)
+            level=work.level, due=utc_minute(plan.breach), target=_minutes(plan.target)
         )
         self._note(ticket, words, since=state.claimed_at, look=work.resumed)
-        if step.alert:
-            self._alerts.alert(
-                subject=f"SLA level {work.level}: ticket {ticket}",
-                message=f"Ticket {ticket} ({state.platform}, priority {state.priority or 'none'}) reached SLA level {work.level}: "
-                f"its response was due at {plan.breach:%Y-%m-%d %H:%M} UTC.",
-                deduplication_id=f"{ticket}:{plan.start.isoformat()}:{work.level}",
-            )
-        self._metrics.breached(platform=state.platform or "unknown", priority=state.priority, level=work.level)
 
     def _note(self, ticket: int, words: str, *, since: datetime, look: bool) -> None:
         """An internal note, unless a resumed claim's earlier try already added it (looked for only then: one read less)."""
@@ -213,3 +247,30 @@ class SlaCheck:
 
 def _minutes(target: timedelta) -> str:
     return f"{int(target.total_seconds() // 60)}-minute"
+
+
+def utc_minute(moment: datetime) -> str:
+    """A time as notes and alerts print it: the instant in UTC, whatever offset it was parsed with."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _holds(current: ClockState, claimed: ClockState) -> bool:
+    """The claim `claimed` took is still this clock's: same start, level, claim time and lease."""
+    return (current.start, current.pending, current.claimed_at, current.lease_until) == (
+        claimed.start,
+        claimed.pending,
+        claimed.claimed_at,
+        claimed.lease_until,
+    )
+
+
+def _done(current: ClockState, claimed: ClockState, plan: Plan | None, work: _Work) -> ClockState:
+    """The clock with the claimed work recorded: the level reached, the window flagged, the field shown."""
+    done = msgspec.structs.replace(current, pending=None, lease_until=None, claimed_at=None)
+    if work.level is not None:
+        done.level = max(done.level, work.level)
+    if work.window:
+        done.window_flagged = claimed.activity.last_customer_at
+    if work.field:
+        done.shown_due = plan.breach if plan is not None else None
+    return done

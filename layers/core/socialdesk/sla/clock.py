@@ -2,7 +2,8 @@
 
 Every change is read → compute → conditional write (`ClockStore.write_clock`), retried a few times when someone else
 wrote first, so messages, answers, solves and checks may interleave in any order. The clock itself is derived, never
-counted: its start is the first unanswered customer message not covered by a solve (policy.running_start), its due
+counted: its start is the first unanswered customer message not covered by the latest solve, or the latest reopening
+after it (policy.running_start), kept as the latest of each so any delivery order gives the same clock, its due
 times follow from the policy (policy.Plan). Our own automatic messages never reach here (process recognises their
 echoes), so they never stop it.
 """
@@ -40,12 +41,13 @@ class ResponseClock:
         """After process recorded a customer message: the clock starts (or restarts after a solve), its priority only rises."""
 
         def change(state: ClockState) -> None:
-            state.platform = state.platform or platform
-            state.kind = state.kind or kind
+            # The conversation's first message by time (process recorded this one before: it is in `activity`) picks the policy.
+            first = state.activity.first_customer_at
+            if state.kind is None or (first is not None and at <= first):
+                state.platform, state.kind = platform, kind
             state.priority = higher_priority(state.priority, priority)
             if state.stopped_at is not None and at > state.stopped_at:
-                fresh = state.restart_at is not None and state.restart_at > state.stopped_at
-                state.restart_at = min(state.restart_at, at) if fresh and state.restart_at is not None else at
+                state.restart_at = min(state.restart_at, at) if state.restart_at is not None and state.restart_at > state.stopped_at else at
 
         self._update(key, change)
 
@@ -69,17 +71,19 @@ class ResponseClock:
 
         def change(state: ClockState) -> None:
             if state.ticket_id in (None, ticket_id) and (state.stopped_at is None or at > state.stopped_at):
-                state.stopped_at, state.restart_at = at, None
+                last = state.activity.last_customer_at
+                # The customer may have written after it already (the webhook came late): the next clock starts there.
+                state.stopped_at, state.restart_at = at, self._store.first_customer_after(key, at) if last is not None and last > at else None
 
         self._update(key, change)
 
     def reopened(self, key: str, *, at: datetime, ticket_id: int) -> None:
-        """An agent reopened a solved ticket: a customer still unanswered waits again, from now (a next-response clock)."""
+        """An agent reopened a solved ticket: a customer still unanswered waits again, from now (a next-response clock).
+        Kept as the latest reopening, so a reopening delivered before its solve still restarts the clock."""
 
         def change(state: ClockState) -> None:
-            stopped = state.stopped_at
-            if state.ticket_id in (None, ticket_id) and stopped is not None and at > stopped and (state.restart_at or stopped) <= stopped:
-                state.restart_at = at
+            if state.ticket_id in (None, ticket_id) and (state.reopened_at is None or at > state.reopened_at):
+                state.reopened_at = at
 
         self._update(key, change)
 
@@ -89,7 +93,7 @@ class ResponseClock:
         start = plan.start if plan is not None else None
         after = msgspec.structs.replace(state)
         if start != state.start:
-            after.start, after.level, after.pending, after.lease_until, after.claimed_at = start, 0, None, None, None
+            after.start, after.level, after.pending, after.lease_until, after.claimed_at, after.alerted = start, 0, None, None, None, None
         after.due = self._policies.next_due(after, plan)
         return after, plan
 

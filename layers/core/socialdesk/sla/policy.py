@@ -46,9 +46,13 @@ class ClockState(msgspec.Struct, kw_only=True):
     lease_until: datetime | None = None
     claimed_at: datetime | None = None
     stopped_at: datetime | None = None
-    """When the ticket was last solved: customer messages up to then need no answer."""
+    """The latest solve of the ticket (whatever order the webhooks came in): customer messages up to then need no answer."""
     restart_at: datetime | None = None
-    """The first customer message (or reopening) after the solve: the next clock's start."""
+    """The first customer message after `stopped_at` (derived from the message times, so any order agrees)."""
+    reopened_at: datetime | None = None
+    """The latest reopening of the ticket: after the latest solve, a customer still unanswered waits again from it."""
+    alerted: int | None = None
+    """The level whose alert was published (marked before publishing: at most once per level)."""
     window_flagged: datetime | None = None
     """The customer message whose 24-hour messaging window was flagged as closing."""
     shown_due: datetime | None = None
@@ -57,15 +61,17 @@ class ClockState(msgspec.Struct, kw_only=True):
 
 
 def running_start(state: ClockState) -> datetime | None:
-    """When the clock that should run now started: the first unanswered customer message not covered by a solve."""
-    waiting = state.activity.waiting_since
+    """When the clock that should run now started: the first unanswered customer message not covered by the latest
+    solve, or the latest reopening after it if earlier. A function of the latest solve, the latest reopening and the
+    message times only, so any delivery order of messages and webhooks gives the same start."""
+    waiting, solved = state.activity.waiting_since, state.stopped_at
     if waiting is None:
         return None
-    if state.stopped_at is None or waiting > state.stopped_at:
+    if solved is None or waiting > solved:
         return waiting
-    if state.restart_at is not None and state.restart_at > state.stopped_at:
-        return state.restart_at
-    return None
+    after = state.restart_at if state.restart_at is not None and state.restart_at > solved else None
+    reopened = state.reopened_at if state.reopened_at is not None and state.reopened_at > solved else None
+    return min((moment for moment in (after, reopened) if moment is not None), default=None)
 
 
 def higher_priority(known: str | None, new: str | None) -> str | None:
@@ -118,8 +124,9 @@ class Policies:
         policy = self.rules.policy_for(state.platform, state.kind or "", state.priority)
         if policy is None:
             return None
-        # A first response unless the brand had answered before this clock started.
-        first = state.activity.first_response_at is None or state.activity.first_response_at >= start
+        # A first response unless the brand had answered, or the ticket was solved, before this clock started.
+        answered = state.activity.first_response_at is not None and state.activity.first_response_at < start
+        first = not answered and (state.stopped_at is None or state.stopped_at >= start)
         minutes = policy.first_response_minutes if first else policy.next_response_minutes
         calendar = self._calendars[policy.calendar] if policy.calendar is not None else ALWAYS_OPEN
         breach = deadline(calendar, start, timedelta(minutes=minutes))

@@ -28,6 +28,10 @@ class ClockStore(Protocol):
         """Drop one index entry (a stale one: its clock moved or stopped)."""
         ...
 
+    def first_customer_after(self, key: str, at: datetime) -> datetime | None:
+        """The conversation's earliest customer message strictly after `at` (what a late solve webhook leaves waiting)."""
+        ...
+
     def record_answer(self, conversation_key: str, *, at: datetime, reference: str, source: str) -> None:
         """A person's answer as a brand message time (idempotent on `reference`)."""
         ...

@@ -32,6 +32,7 @@ from socialdesk.store.dynamodb import (
     _epoch,
     _key,
     _sortable,
+    _StoredTimes,
 )
 
 if TYPE_CHECKING:
@@ -40,9 +41,9 @@ if TYPE_CHECKING:
 DUE_SHARDS = 8
 """Partitions of the due index: 8 x 1,000 writes/s, and 8 Queries a minute when nothing is due (bench/sla_check_bench.py)."""
 
-_TIMES = ("start", "due", "lease_until", "claimed_at", "stopped_at", "restart_at", "window_flagged", "shown_due")
+_TIMES = ("start", "due", "lease_until", "claimed_at", "stopped_at", "restart_at", "reopened_at", "window_flagged", "shown_due")
 _TEXTS = ("platform", "kind", "priority")
-_NUMBERS = ("level", "pending")
+_NUMBERS = ("level", "pending", "alerted")
 
 
 class DynamoDbClockStore(DynamoDbConversationStore):
@@ -51,6 +52,9 @@ class DynamoDbClockStore(DynamoDbConversationStore):
     def clock_state(self, key: str) -> ClockState | None:
         item = self._get(_key("CONV", key))
         return _state(item) if item else None
+
+    def first_customer_after(self, key: str, at: datetime) -> datetime | None:
+        return _StoredTimes(self, key).first_customer_after(at)
 
     def write_clock(self, before: ClockState, after: ClockState) -> bool:
         """Store `after` unless the clock or its waiting customer changed since `before` was read; False then (read again).
