@@ -98,12 +98,15 @@ def test_a_messenger_reply_sends_its_text_then_each_attachment_by_url(api: respo
     Attachments": `message.attachment.type` image/file, `payload.url`), and every message id is ours."""
     for number in (1, 2, 3):
         api.post(f"{GRAPH_API}/{PAGE}/messages", json={"recipient_id": "6543210987654321", "message_id": f"m_{number}"})
-    sent = sender().send(agent(Platform.MESSENGER, Channel.DIRECT_MESSAGE, attachment_urls=(PHOTO, PDF)))
+    job = agent(Platform.MESSENGER, Channel.DIRECT_MESSAGE, attachment_urls=(PHOTO, PDF))
+    sent = sender().send(job)
     bodies = [json.loads(call.request.body or b"") for call in api.calls]
+    # (each carries socialdesk's metadata, handed back on its echo: message_echoes' `metadata`)
+    ours = f"reply:ticket-{job.ticket_id}"
     assert [body["message"] for body in bodies] == [
-        {"text": "Your parcel left today."},
-        {"attachment": {"type": "image", "payload": {"url": PHOTO, "is_reusable": False}}},
-        {"attachment": {"type": "file", "payload": {"url": PDF, "is_reusable": False}}},
+        {"text": "Your parcel left today.", "metadata": ours},
+        {"attachment": {"type": "image", "payload": {"url": PHOTO, "is_reusable": False}}, "metadata": ours},
+        {"attachment": {"type": "file", "payload": {"url": PDF, "is_reusable": False}}, "metadata": ours},
     ]
     assert {body["messaging_type"] for body in bodies} == {"RESPONSE"}
     assert (sent.platform_message_id, sent.more_message_ids, sent.unsent) == ("m_1", ("m_2", "m_3"), ())
