@@ -8,6 +8,7 @@ SUM(AnsweredWithinSla) / SUM(Answered) over a 1-day period (README, "Response cl
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 NAMESPACE = "Socialdesk"
 
@@ -24,5 +25,7 @@ class EmfClockMetrics:
 
     @staticmethod
     def _emit(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
+        if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, as the local stack sets it: single_metric alone ignores it
+            return
         with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions=dimensions) as metric:
             del metric  # the dimensions travel with it; nothing else to add
