@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.integration.test_agent_reply_flow import PAGE, Graph, agent_comment, ticket_of
 from tests.integration.test_messaging_state_on_ticket import STATE_FIELD, state_of
 from tests.support.process_stack import RULES, Flow, process_stack
 from tests.support.webhooks import sample
 
 
-def field_after(flow: Flow, *, crossed: bool) -> str:
+def field_after(flow: Flow, *, crossed: bool, minutes_between: int = 0) -> str:
     """A Facebook comment's ticket; the agent's private reply to it; the customer's follow-up comment in the thread, processed
     after outbound sent the private reply (`crossed` False) or while the reply job waited on the queue (`crossed` True)."""
     graph = Graph(flow, f"{PAGE}/messages", "m_PRIVATE")
@@ -21,6 +23,9 @@ def field_after(flow: Flow, *, crossed: bool) -> str:
     if not crossed:
         while flow.outbound_once() is not None:
             pass
+    if minutes_between:
+        assert flow.clock is not None
+        flow.clock.shift(minutes_between * 60)
     flow.webhook(sample("meta-fb-comment-reply"))
     flow.process_all()
     while flow.outbound_once() is not None:
@@ -29,6 +34,12 @@ def field_after(flow: Flow, *, crossed: bool) -> str:
     return str(state_of(flow, ticket_id))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="attack: outbound's 'the one private reply to this comment was used' can overwrite the state process wrote for"
+    " a follow-up comment that crossed the private reply; the field is right again at the customer's next message"
+    " (README, Agent replies)",
+)
 def test_the_state_field_describes_the_customers_latest_comment_when_it_crosses_the_agents_private_reply(tmp_path: Path, private_key: str) -> None:
     """Given a Facebook comment's ticket with replies.state_field,
     When the agent's private reply to it is still on the outbound queue as the customer writes a follow-up comment,

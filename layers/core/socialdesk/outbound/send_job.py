@@ -136,9 +136,8 @@ class SendJob:
                 job, remarks = prepared.job, prepared.remarks
             if (outside := _outside_window(job, now)) is not None:
                 raise SendRefusedError(outside)
-            if job.kind == JobKind.AGENT_REPLY:
+            if _echo_may_outrun_the_answer(job):
                 # Before the call: its echo may be processed before the platform's answer names the message (remember_sent).
-                # Automatic messages skip this write: Messenger/Instagram echoes of them carry `meta_app_id`.
                 self._ledger.mark_sending(job.conversation_key, job.text, job.job_id, now)
             sent, instead_of = self._send(job)
         except SendRateLimitedError as exc:
@@ -360,3 +359,13 @@ def uncertain_note(job: OutboundJob, reason: str) -> str:
 def _pair(job: OutboundJob) -> tuple[str, ...]:
     """The (account, customer) pair a recipient-only limit such as WhatsApp's pair rate covers."""
     return (job.platform, job.account_id, job.recipient_id)
+
+
+def _echo_may_outrun_the_answer(job: OutboundJob) -> bool:
+    """Whether the send's echo may reach process before its id is recorded, and carry nothing else that says it is ours:
+    an agent's reply (as before: one write per reply), and automatic messages on X and Facebook/Instagram comments (their
+    echoes hold no app id). Automatic messages elsewhere need no mark: Messenger's echoes carry our metadata, Instagram
+    DMs' our app id (`meta_app_id`), and WhatsApp's API sends never come back as messages."""
+    if job.kind is JobKind.AGENT_REPLY or job.platform in (Platform.X, Platform.FACEBOOK):
+        return True
+    return job.platform == Platform.INSTAGRAM and job.channel is Channel.PUBLIC_REPLY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -56,9 +57,14 @@ class Alias(msgspec.Struct, frozen=True, kw_only=True):
 SENDING_WINDOW = timedelta(minutes=2)
 
 
+_LEADING_MENTIONS = re.compile(r"^(?:[@\uff20]\w+\s+)+")
+
+
 def sending_key(conversation_key: str, text: str) -> str:
-    """A send under way: the conversation and a digest of its text as the platform echoes it (spaces aside)."""
-    return f"{conversation_key}#{hashlib.sha256(' '.join(text.split()).encode()).hexdigest()[:32]}"
+    """A send under way: the conversation and a digest of its text as the platform echoes it (spaces aside, and the
+    `@handle ` X puts in front of a reply: the echo of "Sorry, Dana" is "@dana_r Sorry, Dana")."""
+    words = " ".join(_LEADING_MENTIONS.sub("", text.strip()).split())
+    return f"{conversation_key}#{hashlib.sha256(words.encode()).hexdigest()[:32]}"
 
 
 def message_anchor(platform: str, account_id: str, message_id: str) -> str:
