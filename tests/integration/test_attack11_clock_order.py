@@ -12,26 +12,15 @@ from typing import Any
 import pytest
 
 from socialdesk.desk.port import Comment
-from socialdesk.desk.sandbox import SandboxTicket
 from socialdesk.model.desk_event import DeskEvent, DeskEventKind
 from tests.support.process_fakes import CrashError
-from tests.support.sla_world import START, SlaWorld, sla_world
-
-KEY = "x:1000:thread:42"
+from tests.support.sla_world import KEY, START, SlaWorld, sla_world
 
 
 @pytest.fixture
 def world() -> Iterator[SlaWorld]:
     with sla_world() as built:
         yield built
-
-
-def ticket(world: SlaWorld, key: str = KEY) -> SandboxTicket:
-    return world.desk.tickets[world.tickets[key]]
-
-
-def notes(world: SlaWorld, key: str = KEY) -> list[str]:
-    return [comment.body for comment in ticket(world, key).comments if not comment.public]
 
 
 def status_event(world: SlaWorld, *, event_id: str, at: datetime, status: str, previous: str) -> DeskEvent:
@@ -148,7 +137,7 @@ def test_a_level_is_noted_and_alerted_once_when_the_customer_writes_again_during
     for _ in range(10):
         world.check().run()
         world.advance(minutes=1)
-    level_two = [note for note in notes(world) if "level 2" in note]
+    level_two = [note for note in world.notes() if "level 2" in note]
     assert len(level_two) == 1, level_two
     assert len(world.alerts.sent) == 1, world.alerts.sent
 
@@ -175,7 +164,7 @@ def test_a_run_that_dies_after_publishing_a_level_s_alert_does_not_page_the_on_c
     for _ in range(5):
         world.advance(minutes=1)
         world.check().run()
-    assert len([note for note in notes(world) if "level 2" in note]) == 1
+    assert len([note for note in world.notes() if "level 2" in note]) == 1
     assert len(world.alerts.sent) == 1, world.alerts.sent
 
 
@@ -205,7 +194,7 @@ def test_the_breach_note_states_the_due_time_in_utc_when_zendesk_stamps_the_reop
     world.desk_events().on_desk_event(reopened)
     world.advance(minutes=26)
     assert world.check().run().escalated == [(KEY, 1)]
-    [note] = notes(world)
+    [note] = world.notes()
     assert "due at 2026-12-04 10:26 UTC" in note, note
 
 
@@ -243,7 +232,7 @@ def test_an_answer_landing_during_level_one_s_zendesk_writes_stops_every_later_l
     for _ in range(35):
         world.check().run()
         world.advance(minutes=1)
-    assert [note.split(":")[0] for note in notes(world)] == ["Response SLA breached (level 1)"]
+    assert [note.split(":")[0] for note in world.notes()] == ["Response SLA breached (level 1)"]
     assert world.alerts.sent == []
     assert world.check().run().due == 0
 

@@ -8,30 +8,13 @@ was lost after Meta accepted the message: README, "may not have been delivered")
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import msgspec
 import pytest
 
-from socialdesk.process.process_event import ProcessEvent
 from tests.support.events import sample_event
-from tests.support.fakes import FakeQueue
-from tests.support.sla_world import SLA_RULES, SlaWorld, sla_world
-
-URGENT_TICKETS = SLA_RULES.replace('subdomain = "acme"\n', 'subdomain = "acme"\nticket = { priority = "urgent" }\n', 1)
-
-
-class OurSends:
-    """`SentMessages`: the outbound function's record of what socialdesk itself sent, filled in when outbound gets to it."""
-
-    def __init__(self) -> None:
-        self.message_ids: set[str] = set()
-
-    def find_sent(self, platform: str, message_id: str) -> str | None:
-        return f"job-{message_id}" if message_id in self.message_ids else None
-
-    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
-        return False  # no send is under way: the echo alone must tell (the attack's point)
+from tests.support.sla_world import URGENT_TICKETS, OurSends, SlaWorld, sla_world
 
 
 @pytest.fixture
@@ -52,17 +35,7 @@ def test_the_echo_of_our_own_acknowledgement_never_stops_the_clock_whenever_outb
     message, echo = sample_event("meta-messenger-message"), sample_event("meta-messenger-echo")
     echo = msgspec.structs.replace(echo, created_at=message.created_at + timedelta(minutes=1))
     sent = OurSends()
-    handler = ProcessEvent(
-        store=world.store,
-        desk=world.desk,
-        crm=None,
-        rules=world.rules,
-        events=FakeQueue(),
-        clock=lambda: world.now,
-        jitter=lambda _: 0,
-        sent=sent,
-        response_clock=world.clock,
-    )
+    handler = world.process(sent)
     world.now = message.created_at
     handler.handle(message, delivery_id="sqs-1")
     if recorded == "before_the_echo":
@@ -96,17 +69,7 @@ def test_a_reply_the_brand_typed_in_the_x_app_stops_an_x_mention_s_clock(brand_r
     Then the conversation is not escalated (and, without that reply, it is): a person's answer wherever they answer."""
     with sla_world(ROUND_THE_CLOCK) as world:
         mention, reply = sample_event("x-mention"), sample_event("x-brand-reply")
-        handler = ProcessEvent(
-            store=world.store,
-            desk=world.desk,
-            crm=None,
-            rules=world.rules,
-            events=FakeQueue(),
-            clock=lambda: world.now,
-            jitter=lambda _: 0,
-            sent=OurSends(),
-            response_clock=world.clock,
-        )
+        handler = world.process(OurSends())
         world.now = mention.created_at
         handler.handle(mention, delivery_id="sqs-1")
         if brand_replied:

@@ -4,31 +4,13 @@ WhatsApp Business stops it; socialdesk's own automatic message, coming back as t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import msgspec
 import pytest
 
-from socialdesk.process.process_event import ProcessEvent
 from tests.support.events import sample_event
-from tests.support.fakes import FakeQueue
-from tests.support.sla_world import SLA_RULES, SlaWorld, sla_world
-
-# Every new ticket urgent: the round-the-clock 6-minute policy, whatever the hour the test runs at.
-URGENT_TICKETS = SLA_RULES.replace('subdomain = "acme"\n', 'subdomain = "acme"\nticket = { priority = "urgent" }\n', 1)
-
-
-class OurSends:
-    """`SentMessages`: the outbound function's record of what socialdesk itself sent."""
-
-    def __init__(self, *message_ids: str) -> None:
-        self.message_ids = set(message_ids)
-
-    def find_sent(self, platform: str, message_id: str) -> str | None:
-        return f"job-{message_id}" if message_id in self.message_ids else None
-
-    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
-        return False  # nothing is being sent while these tests run
+from tests.support.sla_world import URGENT_TICKETS, OurSends, SlaWorld, sla_world
 
 
 @pytest.fixture
@@ -37,27 +19,13 @@ def world() -> Iterator[SlaWorld]:
         yield built
 
 
-def process(world: SlaWorld, sent: OurSends) -> ProcessEvent:
-    return ProcessEvent(
-        store=world.store,
-        desk=world.desk,
-        crm=None,
-        rules=world.rules,
-        events=FakeQueue(),
-        clock=lambda: world.now,
-        jitter=lambda _: 0,
-        sent=sent,
-        response_clock=world.clock,
-    )
-
-
 @pytest.mark.parametrize(("ours", "escalated"), [(True, 1), (False, 0)])
 def test_only_a_person_s_echo_stops_the_clock_never_our_own_automatic_message(world: SlaWorld, ours: bool, escalated: int) -> None:
     # Given a WhatsApp message (an urgent ticket: 6 minutes), then an echo of a message from the business number 1 minute later:
     # socialdesk's own acknowledgement (ours) or the brand typing in the WhatsApp Business app
     message, echo = sample_event("meta-whatsapp-text"), sample_event("meta-whatsapp-smb-echo")
     echo = msgspec.structs.replace(echo, created_at=message.created_at + timedelta(minutes=1))
-    handler = process(world, OurSends(echo.message_id) if ours else OurSends())
+    handler = world.process(OurSends(echo.message_id) if ours else OurSends())
     world.now = message.created_at
     handler.handle(message, delivery_id="sqs-1")
     handler.handle(echo, delivery_id="sqs-2")

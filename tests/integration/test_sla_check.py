@@ -12,27 +12,16 @@ from datetime import timedelta
 import pytest
 
 from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError
-from socialdesk.desk.sandbox import SandboxTicket
 from socialdesk.model.desk_event import DeskEvent, DeskEventKind
 from socialdesk.sla.policy import ClockState
 from tests.support.process_fakes import CrashError
-from tests.support.sla_world import SLA_RULES, START, SlaWorld, sla_world
-
-KEY = "x:1000:thread:42"
+from tests.support.sla_world import KEY, SLA_RULES, START, SlaWorld, sla_world
 
 
 @pytest.fixture
 def world() -> Iterator[SlaWorld]:
     with sla_world() as built:
         yield built
-
-
-def ticket(world: SlaWorld, key: str = KEY) -> SandboxTicket:
-    return world.desk.tickets[world.tickets[key]]
-
-
-def notes(world: SlaWorld, key: str = KEY) -> list[str]:
-    return [comment.body for comment in ticket(world, key).comments if not comment.public]
 
 
 def test_an_unanswered_message_breaches_then_climbs_the_ladder_once_per_level(world: SlaWorld) -> None:
@@ -49,11 +38,11 @@ def test_an_unanswered_message_breaches_then_climbs_the_ladder_once_per_level(wo
     world.advance(minutes=60)
     assert world.check().run().due == 0
     # Then the ticket is tagged, raised, reassigned and noted once per level, and one alert went out (level 2)
-    escalated = ticket(world)
+    escalated = world.ticket()
     assert {"sla_breached", "sla_level_2"} <= set(escalated.tags)
     assert escalated.priority == "urgent"
     assert escalated.group_id == 360000000009
-    assert [note.split(":")[0] for note in notes(world)] == ["Response SLA breached (level 1)", "Response SLA breached (level 2)"]
+    assert [note.split(":")[0] for note in world.notes()] == ["Response SLA breached (level 1)", "Response SLA breached (level 2)"]
     assert [alert["subject"] for alert in world.alerts.sent] == [f"SLA level 2: ticket {world.tickets[KEY]}"]
     assert [breach["level"] for breach in world.metrics.breaches] == [1, 2]
 
@@ -102,7 +91,7 @@ def test_an_answer_between_the_index_read_and_the_claim_prevents_the_escalation(
     report = check.run()
     # Then its claim fails: nothing is written to the ticket
     assert report.escalated == []
-    assert notes(world) == [] and world.desk.calls["add_tags"] == 0
+    assert world.notes() == [] and world.desk.calls["add_tags"] == 0
 
 
 def test_two_overlapping_checks_escalate_each_breach_once(world: SlaWorld) -> None:
@@ -127,7 +116,7 @@ def test_two_overlapping_checks_escalate_each_breach_once(world: SlaWorld) -> No
         thread.join()
     # Then every conversation reached level 1 exactly once between them, with one note each
     assert sorted(results[0] + results[1]) == sorted((key, 1) for key in keys)
-    assert all(len(notes(world, key)) == 1 for key in keys)
+    assert all(len(world.notes(key)) == 1 for key in keys)
 
 
 def test_a_rate_limited_escalation_waits_for_the_next_run_and_happens_once(world: SlaWorld) -> None:
@@ -142,7 +131,7 @@ def test_a_rate_limited_escalation_waits_for_the_next_run_and_happens_once(world
     # Then the first run deferred it, the second escalated it, and the ticket has one note
     assert (first.deferred, first.escalated) == (1, [])
     assert second.escalated == [(KEY, 1)]
-    assert len(notes(world)) == 1
+    assert len(world.notes()) == 1
 
 
 def test_a_solved_ticket_stops_the_clock_and_a_new_message_starts_the_next_response_clock(world: SlaWorld) -> None:
@@ -205,7 +194,7 @@ def test_a_business_hours_clock_waits_over_the_weekend(world: SlaWorld) -> None:
     world.now = START.replace(day=7, hour=8, minute=20)
     # Then it breaches with 10 minutes counted on Friday and 20 on Monday
     assert world.check().run().escalated == [(KEY, 1)]
-    assert ticket(world).priority == "high" and "sla_standard" in ticket(world).tags
+    assert world.ticket().priority == "high" and "sla_standard" in world.ticket().tags
 
 
 def test_a_whatsapp_window_about_to_close_unanswered_is_flagged_once(world: SlaWorld) -> None:
@@ -220,8 +209,8 @@ def test_a_whatsapp_window_about_to_close_unanswered_is_flagged_once(world: SlaW
     again = world.check().run()
     # Then the ticket is tagged and noted once
     assert (flagged.windows_flagged, again.windows_flagged) == (1, 0)
-    assert "messaging_window_closing" in ticket(world).tags
-    assert sum("messaging window" in note for note in notes(world)) == 1
+    assert "messaging_window_closing" in world.ticket().tags
+    assert sum("messaging window" in note for note in world.notes()) == 1
 
 
 def test_a_group_zendesk_refuses_for_good_is_logged_and_the_rest_of_the_level_still_happens_once(world: SlaWorld) -> None:
@@ -235,8 +224,8 @@ def test_a_group_zendesk_refuses_for_good_is_logged_and_the_rest_of_the_level_st
     first, second = world.check().run(), world.check().run()
     # Then level 2 is recorded once, with its tag, note and alert, and nothing is tried again
     assert (first.escalated, second.escalated) == ([(KEY, 2)], [])
-    assert "sla_level_2" in ticket(world).tags
-    assert len(notes(world)) == 2 and len(world.alerts.sent) == 1
+    assert "sla_level_2" in world.ticket().tags
+    assert len(world.notes()) == 2 and len(world.alerts.sent) == 1
     assert world.desk.calls["assign_group"] == 1
 
 
@@ -300,7 +289,7 @@ def test_the_due_at_field_shows_the_breach_while_the_customer_waits_and_is_empti
         # When the check runs a minute later, and again
         world.advance(minutes=1)
         first, again = world.check().run(), world.check().run()
-        shown = dict(ticket(world).custom_fields).get(360000000030)
+        shown = dict(world.ticket().custom_fields).get(360000000030)
         # And the brand answers at 10:03, and the check runs after it
         world.brand_echo(KEY, at=START + timedelta(minutes=3))
         world.advance(minutes=3)
@@ -308,6 +297,6 @@ def test_the_due_at_field_shows_the_breach_while_the_customer_waits_and_is_empti
         # Then the field showed 10:06 (written once) and is empty now; nothing breached
         assert (first.due, again.due) == (1, 0)
         assert shown == "2026-12-04T10:06:00Z"
-        assert 360000000030 not in dict(ticket(world).custom_fields)
+        assert 360000000030 not in dict(world.ticket().custom_fields)
         assert world.desk.calls["set_field"] == 2
-        assert "sla_breached" not in ticket(world).tags
+        assert "sla_breached" not in world.ticket().tags

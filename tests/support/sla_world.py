@@ -17,6 +17,7 @@ import msgspec
 
 from socialdesk.desk.port import NewTicket
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
+from socialdesk.process.process_event import ProcessEvent
 from socialdesk.rules import RulesConfig
 from socialdesk.sla.check import SlaCheck
 from socialdesk.sla.clock import ClockDeskEvents, ResponseClock
@@ -24,6 +25,7 @@ from socialdesk.sla.policy import Policies
 from socialdesk.store.clock import DynamoDbClockStore
 from tests.support.dynamodb_capacity import OneRequestAtATime
 from tests.support.events import sample_event
+from tests.support.fakes import FakeQueue
 from tests.support.process_fakes import FakeDesk
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from socialdesk.desk.sandbox import SandboxTicket
     from tests.support.process_stack import Flow
 
 # Friday 4 December 2026, 10:00 UTC (11:00 in Berlin).
@@ -71,6 +74,10 @@ after_minutes = 30
 group_id = 360000000009
 alert = true
 """
+# Every new ticket urgent: the round-the-clock 6-minute policy, whatever the hour a test runs at.
+URGENT_TICKETS = SLA_RULES.replace('subdomain = "acme"\n', 'subdomain = "acme"\nticket = { priority = "urgent" }\n', 1)
+# The conversation most tests of the clock use.
+KEY = "x:1000:thread:42"
 
 
 # Appended to process_stack.RULES for the flows through the real handlers: 15 minutes round the clock, level 2 ten later.
@@ -130,6 +137,20 @@ class RecordedMetrics:
         self.breaches.append(values)
 
 
+class OurSends:
+    """`SentMessages`: the outbound function's record of what socialdesk itself sent, filled in when a test says so; no
+    send is ever under way (an echo must tell by itself)."""
+
+    def __init__(self, *message_ids: str) -> None:
+        self.message_ids = set(message_ids)
+
+    def find_sent(self, platform: str, message_id: str) -> str | None:
+        return f"job-{message_id}" if message_id in self.message_ids else None
+
+    def sending(self, conversation_key: str, text: str, now: datetime) -> bool:
+        return False
+
+
 @dataclass
 class SlaWorld:
     store: DynamoDbClockStore
@@ -153,6 +174,26 @@ class SlaWorld:
 
     def desk_events(self) -> ClockDeskEvents:
         return ClockDeskEvents(self.clock)
+
+    def process(self, sent: OurSends) -> ProcessEvent:
+        """The process use case on this world's table, desk, rules, clock and response clock."""
+        return ProcessEvent(
+            store=self.store,
+            desk=self.desk,
+            crm=None,
+            rules=self.rules,
+            events=FakeQueue(),
+            clock=lambda: self.now,
+            jitter=lambda _: 0,
+            sent=sent,
+            response_clock=self.clock,
+        )
+
+    def ticket(self, key: str = KEY) -> SandboxTicket:
+        return self.desk.tickets[self.tickets[key]]
+
+    def notes(self, key: str = KEY) -> list[str]:
+        return [comment.body for comment in self.ticket(key).comments if not comment.public]
 
     def customer_writes(self, key: str, *, at: datetime, priority: str | None = "normal", platform: str = "x", kind: str = "post") -> None:
         """A customer message as process records it: its time, the conversation's ticket, then the clock."""
