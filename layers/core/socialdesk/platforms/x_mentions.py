@@ -10,6 +10,7 @@ import re
 
 AT_SIGNS = "@\uff20"
 _MENTION = re.compile(rf"(?<![\w{AT_SIGNS}])[{AT_SIGNS}](\w{{1,15}})(?!\w)")
+_LEADING_MENTIONS = re.compile(rf"^(?:[{AT_SIGNS}]\w+\s+)+")
 
 
 def mentioned_handles(text: str | None) -> set[str]:
@@ -20,6 +21,11 @@ def mentioned_handles(text: str | None) -> set[str]:
 def is_handle_of(handle: str | None, handles: tuple[str, ...]) -> bool:
     """Whether `handle` is one of `handles` (X handles are case-insensitive; a leading at sign is not part of it)."""
     return handle is not None and handle.lstrip(AT_SIGNS).lower() in {name.lstrip(AT_SIGNS).lower() for name in handles}
+
+
+def without_leading_mentions(text: str) -> str:
+    """`text` without the `@handle ` words in front of it, which X puts before a reply's own words."""
+    return _LEADING_MENTIONS.sub("", text.strip())
 
 
 def unmentioned(name: str) -> str:

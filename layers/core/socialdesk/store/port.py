@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import msgspec
+
+from socialdesk.platforms.x_mentions import without_leading_mentions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,13 +58,10 @@ class Alias(msgspec.Struct, frozen=True, kw_only=True):
 SENDING_WINDOW = timedelta(minutes=2)
 
 
-_LEADING_MENTIONS = re.compile(r"^(?:[@\uff20]\w+\s+)+")
-
-
 def sending_key(conversation_key: str, text: str) -> str:
     """A send under way: the conversation and a digest of its text as the platform echoes it (spaces aside, and the
     `@handle ` X puts in front of a reply: the echo of "Sorry, Dana" is "@dana_r Sorry, Dana")."""
-    words = " ".join(_LEADING_MENTIONS.sub("", text.strip()).split())
+    words = " ".join(without_leading_mentions(text).split())
     return f"{conversation_key}#{hashlib.sha256(words.encode()).hexdigest()[:32]}"
 
 
