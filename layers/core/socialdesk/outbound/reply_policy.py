@@ -33,8 +33,6 @@ from socialdesk.ports.outbound import SendRefusedError
 if TYPE_CHECKING:
     from socialdesk.rules import ReplyRules
 
-WINDOW = MESSAGING_WINDOW
-
 
 class PrivateReplies(Protocol):
     def claim_private_reply(self, platform: str, comment_id: str, *, job_id: str, now: datetime) -> str:
@@ -109,7 +107,7 @@ class ReplyPolicy:
         return job
 
     def _whatsapp(self, job: OutboundJob, age: timedelta, remarks: list[str]) -> OutboundJob:
-        if age <= WINDOW:
+        if age <= MESSAGING_WINDOW:
             return job
         hours = int(age.total_seconds() // 3600)
         if self._rules.whatsapp_template is None:
@@ -139,7 +137,7 @@ class ReplyPolicy:
             )
 
     def _meta_message(self, job: OutboundJob, age: timedelta, remarks: list[str]) -> OutboundJob:
-        if age <= (AD_MESSAGING_WINDOW if job.from_ad else WINDOW):  # 7 days after a Click-to-Messenger/Direct ad
+        if age <= (AD_MESSAGING_WINDOW if job.from_ad else MESSAGING_WINDOW):  # 7 days after a Click-to-Messenger/Direct ad
             return job
         hours = int(age.total_seconds() // 3600)
         name = "Messenger" if job.platform == Platform.MESSENGER else "Instagram"
