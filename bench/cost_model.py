@@ -281,8 +281,13 @@ class Options:
 
 
 def waits_ms(reading: Any, latencies: Latencies) -> float:
-    """What one delivery (or job) waits for: its Zendesk, Salesforce, platform and DynamoDB calls times the assumed latencies."""
-    helpdesk: float = reading.zendesk * latencies.zendesk_ms + reading.salesforce * latencies.salesforce_ms
+    """What one delivery (or job) waits for: its Zendesk, Salesforce, platform and DynamoDB calls times the assumed latencies.
+
+    Salesforce calls made beside Zendesk's (a follow-up's Task, process/sides.py) wait at the same time as them: they add
+    only what outlasts the Zendesk calls (counted as if they overlapped nothing else)."""
+    zendesk = reading.zendesk * latencies.zendesk_ms
+    alongside = reading.salesforce_alongside * latencies.salesforce_ms
+    helpdesk: float = zendesk + (reading.salesforce - reading.salesforce_alongside) * latencies.salesforce_ms + max(0.0, alongside - zendesk)
     platform: float = reading.platform * latencies.platform_ms
     store: float = sum(reading.dynamodb.values()) * latencies.dynamodb_ms
     return helpdesk + platform + store

@@ -223,6 +223,8 @@ class Reading:
 
     zendesk: int = 0
     salesforce: int = 0
+    salesforce_alongside: int = 0
+    """Of those, the calls made while Zendesk's were under way (process/sides.py): their waits overlap."""
     platform: int = 0
     """Sends to the platform (the outbound function's)."""
     sent_bytes: int = 0
@@ -245,6 +247,7 @@ class Reading:
         return Reading(
             zendesk=self.zendesk - other.zendesk,
             salesforce=self.salesforce - other.salesforce,
+            salesforce_alongside=self.salesforce_alongside - other.salesforce_alongside,
             platform=self.platform - other.platform,
             sent_bytes=self.sent_bytes - other.sent_bytes,
             dynamodb=self.dynamodb - other.dynamodb,
@@ -314,6 +317,7 @@ class Meter:
         return Reading(
             zendesk=sum(zendesk.calls.values()),
             salesforce=sum(calls.values()),
+            salesforce_alongside=salesforce.alongside,
             platform=self.platform_sends,
             sent_bytes=zendesk.sent_bytes + salesforce.sent_bytes,
             dynamodb=self.metered.calls.copy() if self.metered else Counter(),

@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
 from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
-from socialdesk.store.dynamodb import ACTIVITY_FIELDS, MESSAGE_TIME_RETENTION, RECORD_RETENTION, DynamoDbConversationStore, _sortable
+from socialdesk.store.dynamodb import (
+    ACTIVITY_FIELDS,
+    CHAT_MESSAGE_RETENTION,
+    MESSAGE_TIME_RETENTION,
+    RECORD_RETENTION,
+    DynamoDbConversationStore,
+    _sortable,
+)
 from socialdesk.store.port import Alias, Claim, ConversationStore, EventBusyError, conversation_anchor, message_anchor
 from tests.support.dynamodb_capacity import MeteredClient, OneRequestAtATime
 from tests.support.events import follow_up, sample_event
@@ -312,6 +319,34 @@ def test_a_messages_time_is_kept_45_days_and_its_conversation_400(monkeypatch: p
         assert timedelta(days=8 + 7 + 14) <= MESSAGE_TIME_RETENTION
 
 
+@pytest.mark.parametrize(
+    ("sample", "kept"),
+    [
+        ("meta-whatsapp-text", CHAT_MESSAGE_RETENTION),
+        ("x-dm", CHAT_MESSAGE_RETENTION),
+        ("x-mention", RECORD_RETENTION),
+        ("meta-fb-comment", RECORD_RETENTION),
+    ],
+)
+def test_a_direct_messages_anchor_is_kept_45_days_and_a_public_threads_400(monkeypatch: pytest.MonkeyPatch, sample: str, kept: timedelta) -> None:
+    """Given a message remembered on its conversation
+    Then a private chat's message (its participants name the chat) is kept as long as a late event, an edit or a quote
+    may name it (45 days), and a public post or comment, which a reply months later is threaded by, 400 days."""
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    with local_aws() as aws:
+        client: Any = boto3.client("dynamodb")
+        table = aws.resource("StateTable")
+        store = DynamoDbConversationStore(table, lambda: client, clock=lambda: NOW)
+        event = sample_event(sample)
+        store.remember_message(event, event.conversation_key)
+        item = client.get_item(TableName=table, Key={"pk": {"S": f"MSG#{event.platform}:{event.account_id}:{event.message_id}"}, "sk": {"S": "MSG"}})[
+            "Item"
+        ]
+        assert int(item["expires_at"]["N"]) == int((NOW + kept).timestamp())
+        assert store.conversation_of_message(event, event.message_id) == event.conversation_key
+
+
 # Distinct minutes, each a customer (False) or brand (True) message, in the order they are delivered.
 timelines = st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=600)), min_size=1, max_size=7, unique_by=lambda m: m[1])
 
@@ -530,7 +565,7 @@ def test_a_claim_refused_inside_its_window_costs_a_read_and_no_write(metered: tu
     # When its follow-up comes inside the window
     refused: list[bool] = []
     follow_up = cost_of(client, lambda: refused.append(store.claim_automatic(KEY, owner="event-2", now=NOW + timedelta(minutes=3), window=window)))
-    # Then it is refused by one strongly consistent read, writing nothing (docs/benchmarks.md: a follow-up's 6 WRU)
+    # Then it is refused by one strongly consistent read, writing nothing (docs/benchmarks.md: a follow-up's 5 WRU)
     assert refused == [False]
     assert follow_up == ({"RRU": 1}, {"GetItem": 1})
     assert first == ({"RRU": 1, "WRU": 1}, {"GetItem": 1, "UpdateItem": 1})

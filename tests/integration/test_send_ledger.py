@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, local_aws
-from socialdesk.store.dynamodb import EVENT_RETENTION, RECORD_RETENTION, DynamoDbConversationStore
+from socialdesk.store.dynamodb import EVENT_RETENTION, SENT_RETENTION, DynamoDbConversationStore
 from socialdesk.store.port import SendLedger
 from tests.support.process_fakes import InMemoryStore
 
@@ -93,11 +93,12 @@ def test_send_records_expire_like_event_records_and_sent_messages_like_message_r
         assert store.claim_send(JOB, NOW)
         store.finish_send(JOB, status="sent", platform_message_id="m1", reason=None, now=NOW)
         store.remember_sent("x", "m1", JOB, "x:1", NOW)
-        # Then the claim outlives every redelivery of the job (30 days) and the message lives as long as other message records
+        # Then the claim outlives every redelivery of the job (30 days) and the message outlives its echo and every delivery
+        # status a platform may still send (45 days), not the conversation's 400
         send = client.get_item(TableName=table, Key={"pk": {"S": f"SEND#{JOB}"}, "sk": {"S": "SEND"}})["Item"]
         sent = client.get_item(TableName=table, Key={"pk": {"S": "SENT#x:m1"}, "sk": {"S": "SENT"}})["Item"]
         assert int(send["expires_at"]["N"]) == int((NOW + EVENT_RETENTION).timestamp())
-        assert int(sent["expires_at"]["N"]) == int((NOW + RECORD_RETENTION).timestamp())
+        assert int(sent["expires_at"]["N"]) == int((NOW + SENT_RETENTION).timestamp())
 
 
 def test_a_claim_abandoned_by_a_dead_try_is_settled_unknown_once_and_a_live_or_finished_one_never(ledger: Ledger) -> None:

@@ -6,12 +6,14 @@ A crash is a dead Lambda (timeout, out of memory): nothing after it runs, no `fi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from socialdesk.model import SocialEvent, decode_event
 from socialdesk.process.failures import RetryLaterError
 from socialdesk.process.process_event import ProcessEvent
+from socialdesk.process.sides import Together
 from tests.support.process_fakes import CrashError
 from tests.support.process_world import World
 
@@ -73,14 +75,25 @@ class Proxy:
         return call
 
 
-def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False) -> tuple[World, Crasher]:
+def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False, together: Together | None = None) -> tuple[World, Crasher]:
+    """`together`: how a follow-up's two sides run (process/sides.py); by default one after the other, Zendesk first, so
+    that call `at` is the same call in every run (`salesforce_first` is the other order the function's threads may take)."""
     world = World()
     crasher = Crasher(world, at=at, after=after)
     store = Proxy(world.store, STORE_WRITES, crasher)
     desk, crm, queue = (Proxy(world.desk, DESK_CALLS, crasher), Proxy(world.crm, CRM_CALLS, crasher), Proxy(world.queue, QUEUE_CALLS, crasher))
 
     def process() -> ProcessEvent:
-        return ProcessEvent(store=store, desk=desk, crm=crm, rules=world.config, events=queue, clock=lambda: world.now, jitter=lambda _: 0)
+        return ProcessEvent(
+            store=store,
+            desk=desk,
+            crm=crm,
+            rules=world.config,
+            events=queue,
+            clock=lambda: world.now,
+            jitter=lambda _: 0,
+            together=together or in_order,
+        )
 
     pending = [(event, f"sqs-{event.event_id}", 1) for event in events]
     serial = 0
@@ -103,6 +116,16 @@ def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False
             serial += 1
             pending.append((decode_event(message.body), f"sqs-released-{serial}", 1))
     return world, crasher
+
+
+def in_order(first: Callable[[], None], second: Callable[[], None]) -> None:
+    first()
+    second()
+
+
+def salesforce_first(zendesk: Callable[[], None], salesforce: Callable[[], None]) -> None:
+    salesforce()
+    zendesk()
 
 
 def picture(world: World) -> dict[str, Any]:

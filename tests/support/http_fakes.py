@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import responses
 
+from socialdesk.process.sides import ALONGSIDE_THREAD
+
 ZENDESK = "https://acme.zendesk.com/api/v2"
 SALESFORCE = "https://acme.my.salesforce.com"
 RATE_HEADERS = {"X-Rate-Limit": "700", "X-Rate-Limit-Remaining": "650"}
@@ -199,6 +201,8 @@ class FakeSalesforce:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.calls: Counter[str] = Counter()
+        self.alongside = 0
+        """Calls made beside Zendesk's, in the thread process/sides.py runs a side in (the function waits for both at once)."""
         self.sent_bytes = 0
         self.login_bytes = 0
         self.forced = Forced()
@@ -216,6 +220,7 @@ class FakeSalesforce:
     def _handle(self, request: Any) -> Answer:
         path = re.sub(r"^/services/data/v\d+\.0", "", urlparse(request.url).path)
         self.calls[f"{request.method} {path}"] += 1
+        self.alongside += threading.current_thread().name == ALONGSIDE_THREAD
         self.sent_bytes += request_bytes(request)
         with self._lock:
             if forced := self.forced.take(request.method, path):

@@ -169,13 +169,10 @@ class InMemoryStore:
         progress, lease_owner, lease_until = self.events.get(event_key, (EventProgress(), None, 0))
         epoch = int(now.timestamp())
         if progress.completed:  # a redelivery: read, never leased (one GetItem in DynamoDB)
-            return msgspec.structs.replace(
-                progress, first_tried_at=progress.first_tried_at or now, comments_uncertain=progress.comments_uncertain or lease_until != 0
-            )
+            return progress.resumed(now=now, crashed=lease_until != 0)
         if lease_owner not in (None, owner) and lease_until >= epoch:
             raise EventBusyError(max(1, lease_until - epoch))
-        progress.first_tried_at = progress.first_tried_at or now
-        progress.comments_uncertain = progress.comments_uncertain or lease_until != 0  # the last try died mid-way
+        progress = progress.resumed(now=now, crashed=lease_until != 0)  # lease_until != 0: the last try died mid-way
         self.events[event_key] = (progress, owner, epoch + lease_seconds)
         return msgspec.structs.replace(progress)
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from socialdesk.model import SocialEvent
-from tests.support.crash_harness import run
+from socialdesk.process.sides import Together
+from tests.support.crash_harness import in_order, run, salesforce_first
 from tests.support.events import sample_event
 from tests.support.process_world import World
 from tests.support.x_activity import BRAND, deletion, post
@@ -65,19 +66,21 @@ def scenario_events(scenario: str) -> list[SocialEvent]:
     return X_SCENARIOS[scenario]() if scenario in X_SCENARIOS else [sample_event(name) for name in SCENARIOS[scenario]]
 
 
+@pytest.mark.parametrize("sides", [in_order, salesforce_first])
 @pytest.mark.parametrize("scenario", [*SCENARIOS, *X_SCENARIOS])
-def test_a_crash_at_any_call_in_any_order_gives_the_same_tickets_notes_tasks_and_clock(scenario: str) -> None:
+def test_a_crash_at_any_call_in_any_order_gives_the_same_tickets_notes_tasks_and_clock(scenario: str, sides: Together) -> None:
     # Given a conversation's events, and what agents see when they come in order without faults
     events = scenario_events(scenario)
     golden = seen(run(events)[0])
     broken: list[tuple[list[Any], tuple[int, bool] | None]] = []
-    # When they come in every order, and the process dies before or after any one call, then SQS redelivers
+    # When they come in every order, a follow-up's Zendesk and Salesforce sides in either order (the function runs them
+    # side by side), and the process dies before or after any one call, then SQS redelivers
     for order in itertools.permutations(events):
-        clean, crasher = run(list(order))
+        clean, crasher = run(list(order), together=sides)
         if seen(clean) != golden:
             broken.append(([e.kind for e in order], None))
         for after, at in itertools.product((False, True), range(1, crasher.count + 1)):
-            if seen(run(list(order), at=at, after=after)[0]) != golden:
+            if seen(run(list(order), at=at, after=after, together=sides)[0]) != golden:
                 broken.append(([e.kind for e in order], (at, after)))
     # Then every run ends the same
     assert broken == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -583,3 +584,61 @@ def test_a_zendesk_429_pauses_zendesk_for_every_event_and_every_container(world:
     # And once the minute is over, it goes through
     world.now = NOW + timedelta(seconds=61)
     assert "ticket_created" in other.handle(sample_event("meta-whatsapp-text"), delivery_id="sqs-w").actions
+
+
+def test_a_follow_ups_comment_and_task_are_made_at_the_same_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a conversation with its ticket, When the customer's follow-up is processed
+    Then its Salesforce Task is under way while its Zendesk comment is still being added (the function waits for the two
+    at once, not one after the other), and both land once."""
+    first = sample_event("meta-whatsapp-text")
+    world.handle(first)
+    task_started, overlapped = threading.Event(), []
+    record_activity, add_comment = world.crm.record_activity, world.desk.add_comment
+
+    def task(*args: Any, **kwargs: Any) -> Any:
+        task_started.set()
+        return record_activity(*args, **kwargs)
+
+    def comment(*args: Any, **kwargs: Any) -> None:
+        overlapped.append(task_started.wait(timeout=5))  # Zendesk is "slow": it answers once the Task has begun, if it ever does
+        add_comment(*args, **kwargs)
+
+    monkeypatch.setattr(world.crm, "record_activity", task)
+    monkeypatch.setattr(world.desk, "add_comment", comment)
+    outcome = world.handle(follow_up(first, 1))
+    assert overlapped == [True]
+    assert sorted(outcome.actions) == ["comment_added", "crm_activity"]
+    assert [c.body for c in world.ticket_of(first).comments].count("follow-up 1") == 1
+    assert len(world.crm.activities) == 2
+
+
+def test_a_new_conversations_task_waits_for_its_ticket_and_links_it(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a customer's first message, When it is processed, Then the Task is written only once the ticket exists, and
+    links it: a new ticket's link is what the Task needs from Zendesk."""
+    event = sample_event("meta-whatsapp-text")
+    tickets_when_task: list[int] = []
+    record_activity = world.crm.record_activity
+
+    def task(*args: Any, **kwargs: Any) -> Any:
+        tickets_when_task.append(len(world.desk.tickets))
+        return record_activity(*args, **kwargs)
+
+    monkeypatch.setattr(world.crm, "record_activity", task)
+    world.handle(event)
+    (activity,) = world.crm.activities.values()
+    assert tickets_when_task == [1]
+    assert activity.ticket_url is not None and activity.ticket_url.endswith(f"/{world.ticket_of(event).id}")
+
+
+def test_a_salesforce_outage_beside_a_follow_ups_comment_retries_the_task_alone(world: World) -> None:
+    """Given a follow-up whose Task fails (Salesforce down) while its comment is added side by side
+    When it is retried, Then the comment is not added again and the Task is written once."""
+    first = sample_event("meta-whatsapp-text")
+    world.handle(first)
+    event = follow_up(first, 1)
+    world.crm.failures.add("record_activity", CrmUnavailableError("503"))
+    with pytest.raises(RetryLaterError):
+        world.handle(event)
+    world.handle(event, attempt=2)
+    assert [c.body for c in world.ticket_of(first).comments].count("follow-up 1") == 1
+    assert len(world.crm.activities) == 2

@@ -196,6 +196,17 @@ class EventProgress(msgspec.Struct, kw_only=True):
     automatic_done: bool = False
     """The automatic message was decided, and if one, queued and its ticket tagged: a retry for the other side skips it."""
 
+    def resumed(self, *, now: datetime, crashed: bool) -> EventProgress:
+        """This progress as a new try begins. A try that died mid-way (its lease never released: a crash, a timeout) may
+        have sent any comment or Task it was making: the retry looks for them before making them again. A try that
+        failed cleanly recorded its own uncertainty at its release, so nothing is written before a call to know it."""
+        return msgspec.structs.replace(
+            self,
+            first_tried_at=self.first_tried_at or now,
+            comments_uncertain=self.comments_uncertain or crashed,
+            salesforce_attempted=self.salesforce_attempted or (crashed and not self.salesforce_done),
+        )
+
 
 def customer_key(platform: str, user_id: str) -> str:
     """`<platform>:<user id>`: the external id of the customer in Zendesk and Salesforce."""

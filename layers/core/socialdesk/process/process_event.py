@@ -65,6 +65,7 @@ from socialdesk.privacy import log_text
 from socialdesk.process import aliases, ticket_content
 from socialdesk.process.activity_content import crm_activity, crm_contact
 from socialdesk.process.failures import Jitter, PermanentFailureError, RetryLaterError, WaitError, backoff, later, spread
+from socialdesk.process.sides import SideFailures, Together, side_by_side
 from socialdesk.process.sqs_batch import Outcome, count_metric
 from socialdesk.sla.clock import ClockBusyError
 from socialdesk.store.port import ConversationStore, EventBusyError, conversation_anchor, message_anchor
@@ -145,6 +146,8 @@ class _Run:
     """An automatic message was decided but not yet queued and tagged: the event is not complete."""
     clock_pending: bool = False
     """The response clock could not follow this message yet: the event is not complete."""
+    task_ticket_id: int | None = None
+    """The ticket the Task links when the sides run side by side: the conversation's as the message came."""
 
     @property
     def owner(self) -> str:
@@ -168,7 +171,9 @@ class ProcessEvent:
         sent: SentMessages | None = None,
         mentions: MentionLookup | None = None,
         response_clock: ResponseClock | None = None,
+        together: Together = side_by_side,
     ) -> None:
+        self._together = together
         if classifier is None and rules.classification is not None:
             classifier = Classifier(rules.classification, influencer=rules.zendesk.influencer)
         self._classifier = classifier
@@ -222,37 +227,65 @@ class ProcessEvent:
             return run.outcome
         self._learn_pauses()
         run.own_echo = self._is_own_echo(event)
-        # Each side runs even when the other failed; a permanent failure outranks a retry, the longest retry wins.
-        permanent: PermanentFailureError | None = None
-        retry: RetryLaterError | None = None
+        failures = SideFailures()
         try:
             self._complete_mention(run)
             self._resolve_conversation(run)
-            for side in (self._helpdesk_side, self._automatic_message, self._crm_side):
-                if run.parked:
-                    break
-                try:
-                    side(run)
-                except PermanentFailureError as exc:
-                    permanent = permanent or exc
-                except RetryLaterError as exc:
-                    retry = later(retry, exc)
-                    run.helpdesk_retrying = run.helpdesk_retrying or side == self._helpdesk_side
+            self._sides(run, failures)
             run.clock_pending = True  # until the clock has followed: a failure of any kind leaves the event to be retried
             try:
                 self._follow_clock(run)
                 run.clock_pending = False
             except RetryLaterError as exc:
-                retry = later(retry, exc)
+                failures.retry = later(failures.retry, exc)
         finally:
             progress.completed = progress.zendesk_done and progress.salesforce_done and not run.automatic_pending and not run.clock_pending
             self._store.save_progress(event.dedupe_key, progress, now=self._clock(), release=True)
-        if permanent:
-            raise permanent
-        if retry:
-            raise retry
+        if failures.permanent:
+            raise failures.permanent
+        if failures.retry:
+            raise failures.retry
         run.outcome.ticket_id = progress.ticket_id
         return run.outcome
+
+    def _sides(self, run: _Run, failures: SideFailures) -> None:
+        """Zendesk (then the automatic message, which needs its ticket) and Salesforce, each run even when the other failed.
+
+        Side by side when the Task needs nothing from Zendesk: a customer's message on a known ticket (a follow-up), whose
+        Task links that ticket. A new ticket's Task carries the new ticket's link, so it waits for it. What both sides
+        read (the customer's record, the classification) is read before they part, once.
+        """
+        if run.parked:
+            return
+
+        def zendesk() -> None:
+            failed = failures.run(lambda: self._helpdesk_side(run))
+            run.helpdesk_retrying = isinstance(failed, RetryLaterError)
+            if failures.unexpected is None and not run.parked:
+                failures.run(lambda: self._automatic_message(run))
+
+        def salesforce() -> None:
+            if failures.unexpected is None and not run.parked:
+                failures.run(lambda: self._crm_side(run))
+
+        if (ticket_id := self._known_ticket_for_crm(run)) is not None:
+            run.task_ticket_id = ticket_id
+            self._customer(run)
+            self._classification(run)
+            self._together(zendesk, salesforce)
+        else:
+            zendesk()
+            salesforce()
+        failures.raise_unexpected()
+
+    def _known_ticket_for_crm(self, run: _Run) -> int | None:
+        """The ticket a customer's message goes on, when known before Zendesk is called and Salesforce has work to do."""
+        event, conversation, progress = run.event, run.conversation, run.progress
+        if self._crm is None or progress.salesforce_done or progress.zendesk_done or run.own_echo or conversation is None:
+            return None
+        if event.from_brand or event.kind not in MESSAGE_KINDS or event.author is None:
+            return None
+        return conversation.ticket_id
 
     def _complete_mention(self, run: _Run) -> None:
         """An Instagram mention's words and author, fetched before anything is written: the ticket shows what the
@@ -758,7 +791,7 @@ class ProcessEvent:
             progress.salesforce_done = True
             return
         self._wait_for(SALESFORCE, "Salesforce API allocation used up")
-        ticket_id = progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
+        ticket_id = run.task_ticket_id or progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
         if ticket_id is None and run.helpdesk_retrying:
             # The ticket may exist already (created, then a 503 or another conversation's 429 before it was recorded):
             # a Task written now would never carry its link, as Tasks are not revisited. The retry writes it, linked. A
@@ -771,8 +804,9 @@ class ProcessEvent:
             if progress.salesforce_attempted and (found := self._salesforce.find_activity(activity, contact_id=customer.crm_contact_id)):
                 progress.salesforce_ref, progress.salesforce_done = found, True
                 return
+            # Recorded by the release that follows (a clean try's failure); a try that dies before its release leaves its
+            # lease held, which the next try's begin_event reads as attempted (store: a lease never released).
             progress.salesforce_attempted = True
-            self._store.save_progress(run.event.dedupe_key, progress, now=self._clock(), release=False)
             contact = msgspec.structs.replace(crm_contact(event), external_id=customer.key)
             recorded = self._salesforce.record_activity(
                 activity, contact=contact, contact_id=customer.crm_contact_id, persona_id=customer.crm_persona_id

@@ -8,14 +8,14 @@ Items, all keyed `pk` + `sk`:
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts, response clock (`sla_*`) | 400 days after the last message |
 | `DUE#<shard>` | `<due time>#<conversation key>` | keys only: the response clock's due index (store/clock.py) | until checked or moved |
 | `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 45 days |
-| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message (`x:<account>:broadcasts`: an X brand broadcast) | 400 days |
+| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message (`x:<account>:broadcasts`: an X broadcast) | 400 days (a DM: 45) |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
 | `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
 | `AUTO#<conversation key>` | `AUTO` | who claimed the conversation's automatic message, and when | the window, plus a day |
 | `PAUSE` | `PAUSE` | until when each backend is paused (429 Retry-After, spent allocation) | 1 day |
 | `SEND#<job id>` | `SEND` | an outbound job's one send: claimed, released, sent, failed or unknown; the platform's message id | 30 days |
-| `SENT#<platform>:<message id>` | `SENT` | a message we sent (its job and conversation), to recognise its echo | 400 days |
+| `SENT#<platform>:<message id>` | `SENT` | a message we sent (its job and conversation), to recognise its echo and statuses | 45 days |
 
 Parking is race-free because both sides meet on the anchor item: the parker writes its
 `PARK` item, then counts itself on the anchor only while the anchor is not ready
@@ -41,7 +41,7 @@ import msgspec
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from socialdesk.model import decode_event, encode_event
+from socialdesk.model import EventKind, decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget
 from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
@@ -64,6 +64,15 @@ RECORD_RETENTION = timedelta(days=400)
 # queue): the times are kept that long and more, not for the conversation's 400 days. An event later still (moved back
 # from the dead-letter queue twice) could only misdate a response-time fact; its message is handled all the same.
 MESSAGE_TIME_RETENTION = timedelta(days=45)
+# A private chat's message anchor (a direct message on any platform) decides nothing its payload does not: the chat's
+# participants name its conversation. It is kept for what may still name it: a redelivery or a late event (the same 29
+# days as above), an edit or deletion (minutes to hours later), a WhatsApp quote of a recent message that binds a new
+# BSUID to the chat (process/aliases.py). A public thread's anchor (an X post, a comment) is what a reply months later is
+# threaded by: kept as long as its conversation.
+CHAT_MESSAGE_RETENTION = MESSAGE_TIME_RETENTION
+# What we sent is looked up by its echo (seconds to minutes later) and its delivery statuses, which come within the days
+# a platform keeps trying to deliver (WhatsApp: up to 30 days, the Cloud API's message TTL).
+SENT_RETENTION = MESSAGE_TIME_RETENTION
 # An alias in use is extended once it is this old: at most one write a month keeps a customer's chat continuing.
 ALIAS_REFRESH = timedelta(days=30)
 ACTIVITY_WRITE_ATTEMPTS = 3
@@ -102,12 +111,7 @@ class DynamoDbConversationStore:
             if held_until >= _epoch(now) and item.get("lease_owner") != owner:
                 raise EventBusyError(max(1, held_until - _epoch(now)))
             item = self._lease(event_key, owner=owner, now=now, lease_seconds=lease_seconds)
-        progress = _progress(item)
-        # A lease never released means the last try died mid-way (a crash, a timeout): what it sent is unknown.
-        crashed = int(item.get("lease_until", 0)) != 0
-        return msgspec.structs.replace(
-            progress, first_tried_at=progress.first_tried_at or now, comments_uncertain=progress.comments_uncertain or crashed
-        )
+        return _progress(item).resumed(now=now, crashed=int(item.get("lease_until", 0)) != 0)
 
     def _lease(self, event_key: str, *, owner: str, now: datetime, lease_seconds: int) -> dict[str, Any]:
         """Take the event's lease unless another live delivery holds it; the record as it was before."""
@@ -311,7 +315,7 @@ class DynamoDbConversationStore:
             _anchor_key(message_anchor(event.platform, event.account_id, message_id or event.message_id)),
             "SET conversation_key = :conversation, expires_at = :expires",
             None,
-            {":conversation": conversation_key, ":expires": _epoch(self._clock() + RECORD_RETENTION)},
+            {":conversation": conversation_key, ":expires": _epoch(self._clock() + _anchor_retention(event))},
         )
         return bool(item.get("parked"))
 
@@ -499,7 +503,7 @@ class DynamoDbConversationStore:
             _key("SENT", f"{platform}:{message_id}"),
             "SET job_id = :job, conversation_key = :conversation, sent_at = :now, expires_at = :expires",
             None,
-            {":job": job_id, ":conversation": conversation_key, ":now": _epoch(now), ":expires": _epoch(now + RECORD_RETENTION)},
+            {":job": job_id, ":conversation": conversation_key, ":now": _epoch(now), ":expires": _epoch(now + SENT_RETENTION)},
         )
 
     def mark_sending(self, conversation_key: str, text: str, job_id: str, now: datetime) -> None:
@@ -690,6 +694,10 @@ def _park_key(anchor: str, event: SocialEvent) -> dict[str, Any]:
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _anchor_retention(event: SocialEvent) -> timedelta:
+    return CHAT_MESSAGE_RETENTION if event.kind is EventKind.DIRECT_MESSAGE else RECORD_RETENTION
 
 
 def _epoch(moment: datetime) -> int:
