@@ -34,7 +34,7 @@ import logging
 import math
 import re
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -229,7 +229,7 @@ class Reading:
     """Sends to the platform (the outbound function's)."""
     sent_bytes: int = 0
     dynamodb: Counter[str] = field(default_factory=Counter)
-    units: Counter[str] = field(default_factory=Counter)
+    units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     sqs_requests: int = 0
     sqs_billed: int = 0
     log_bytes: int = 0
@@ -251,7 +251,7 @@ class Reading:
             platform=self.platform - other.platform,
             sent_bytes=self.sent_bytes - other.sent_bytes,
             dynamodb=self.dynamodb - other.dynamodb,
-            units=self.units - other.units,
+            units=defaultdict(float, {name: self.units[name] - other.units[name] for name in self.units | other.units}),
             sqs_requests=self.sqs_requests - other.sqs_requests,
             sqs_billed=self.sqs_billed - other.sqs_billed,
             log_bytes=self.log_bytes - other.log_bytes,
@@ -321,7 +321,7 @@ class Meter:
             platform=self.platform_sends,
             sent_bytes=zendesk.sent_bytes + salesforce.sent_bytes,
             dynamodb=self.metered.calls.copy() if self.metered else Counter(),
-            units=self.metered.units.copy() if self.metered else Counter(),
+            units=self.metered.units.copy() if self.metered else defaultdict(float),
             sqs_requests=self.sqs_requests,
             sqs_billed=self.sqs_billed,
             log_bytes=self.logs.bytes,

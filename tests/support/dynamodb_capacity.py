@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 
@@ -42,7 +42,8 @@ class MeteredClient:
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self.units: Counter[str] = Counter()
+        self.units: defaultdict[str, float] = defaultdict(float)
+        """RRU (half a unit per eventually consistent 4 KB) and WRU."""
         self.calls: Counter[str] = Counter()
 
     def reset(self) -> None:
@@ -51,12 +52,12 @@ class MeteredClient:
 
     def get_item(self, **request: Any) -> Any:
         response = self._client.get_item(**request)
-        self._read("GetItem", [response.get("Item", {})])
+        self._read("GetItem", [response.get("Item", {})], consistent=request.get("ConsistentRead", False))
         return response
 
     def query(self, **request: Any) -> Any:
         response = self._client.query(**request)
-        self._read("Query", response.get("Items", []))
+        self._read("Query", response.get("Items", []), consistent=request.get("ConsistentRead", False))
         return response
 
     def put_item(self, **request: Any) -> Any:
@@ -68,9 +69,10 @@ class MeteredClient:
     def delete_item(self, **request: Any) -> Any:
         return self._write("DeleteItem", request, request["Key"], lambda: self._client.delete_item(**request))
 
-    def _read(self, operation: str, items: list[dict[str, Any]]) -> None:
+    def _read(self, operation: str, items: list[dict[str, Any]], *, consistent: bool) -> None:
+        """A strongly consistent read costs 1 RRU per 4 KB, an eventually consistent one half of that (aws.amazon.com/dynamodb/pricing/on-demand)."""
         self.calls[operation] += 1
-        self.units["RRU"] += max(1, math.ceil(sum(item_size(item) for item in items) / 4096))
+        self.units["RRU"] += max(1, math.ceil(sum(item_size(item) for item in items) / 4096)) * (1.0 if consistent else 0.5)
 
     def _write(self, operation: str, request: dict[str, Any], item_or_key: dict[str, Any], call: Any) -> Any:
         key = {name: item_or_key[name] for name in ("pk", "sk")}
