@@ -28,6 +28,7 @@ from socialdesk.desk.port import (
     TicketClosedError,
     TicketNotFoundError,
     TicketRef,
+    TicketView,
 )
 from socialdesk.desk.zendesk import ZendeskDesk, zendesk_clients
 
@@ -138,6 +139,22 @@ def test_customer_comment_reopens_and_always_says_public(desk: ZendeskDesk, api:
     desk.add_comment(4014, Comment(body="Replied on X", public=False))
     assert sent(api, 0) == {"ticket": {"id": 4014, "status": "open", "comment": {"body": "still waiting", "public": True, "author_id": 494820284}}}
     assert sent(api, 1) == {"ticket": {"id": 4014, "comment": {"body": "Replied on X", "public": False}}}
+
+
+def test_a_comment_answers_with_the_tickets_tags_and_priority(desk: ZendeskDesk, api: responses.RequestsMock) -> None:
+    """Given Zendesk's answer to an update (the ticket and its audit, developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket)
+    When a comment is added, Then the adapter returns the ticket's tags and priority as they now are, and a ticket that
+    has neither (no tag, no priority) comes back empty: what is missing is then added, nothing assumed."""
+    ticket = {"id": 4014, "status": "open", "priority": "high", "tags": ["socialdesk", "lang_es", "sentiment_neutral"]}
+    api.put(f"{API}/tickets/4014.json", json={"ticket": ticket, "audit": {"id": 2, "events": [{"type": "Comment"}]}}, headers=RATE_HEADERS)
+    api.put(
+        f"{API}/tickets/4014.json",
+        json={"ticket": {"id": 4014, "status": "open", "priority": None, "tags": []}, "audit": {"id": 3}},
+        headers=RATE_HEADERS,
+    )
+    view = desk.add_comment(4014, Comment(body="sigo esperando", public=True, author_id=494820284), reopen=True)
+    assert view == TicketView(tags=frozenset({"socialdesk", "lang_es", "sentiment_neutral"}), priority="high")
+    assert desk.add_comment(4014, Comment(body="again", public=True)) == TicketView()
 
 
 def record_invalid(field: str, description: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from socialdesk.desk.port import Comment
+from socialdesk.desk.port import Comment, TicketView
 from socialdesk.model.desk_event import DeskEvent, DeskEventKind
 from tests.support.process_fakes import CrashError
 from tests.support.sla_world import KEY, START, SlaWorld, sla_world
@@ -127,11 +127,12 @@ def test_a_level_is_noted_and_alerted_once_when_the_customer_writes_again_during
     real_add_comment = world.desk.add_comment
     wrote: list[bool] = []
 
-    def customer_writes_meanwhile(ticket_id: int, comment: Comment, *, reopen: bool = False, **update: Any) -> None:
-        real_add_comment(ticket_id, comment, reopen=reopen, **update)
+    def customer_writes_meanwhile(ticket_id: int, comment: Comment, *, reopen: bool = False, **update: Any) -> TicketView:
+        view = real_add_comment(ticket_id, comment, reopen=reopen, **update)
         if not wrote:
             wrote.append(True)
             world.customer_writes(KEY, at=world.now, priority="urgent")
+        return view
 
     world.desk.add_comment = customer_writes_meanwhile  # type: ignore[method-assign]
     for _ in range(10):
@@ -222,11 +223,12 @@ def test_an_answer_landing_during_level_one_s_zendesk_writes_stops_every_later_l
     real_add_comment = world.desk.add_comment
     answered: list[bool] = []
 
-    def brand_answers_meanwhile(ticket_id: int, comment: Comment, *, reopen: bool = False, **update: Any) -> None:
-        real_add_comment(ticket_id, comment, reopen=reopen, **update)
+    def brand_answers_meanwhile(ticket_id: int, comment: Comment, *, reopen: bool = False, **update: Any) -> TicketView:
+        view = real_add_comment(ticket_id, comment, reopen=reopen, **update)
         if not answered:
             answered.append(True)
             world.brand_echo(KEY, at=world.now)
+        return view
 
     world.desk.add_comment = brand_answers_meanwhile  # type: ignore[method-assign]
     for _ in range(35):

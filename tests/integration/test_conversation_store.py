@@ -22,7 +22,6 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
 from socialdesk.store.dynamodb import (
     ACTIVITY_FIELDS,
-    CHAT_MESSAGE_RETENTION,
     MESSAGE_TIME_RETENTION,
     RECORD_RETENTION,
     DynamoDbConversationStore,
@@ -319,19 +318,10 @@ def test_a_messages_time_is_kept_45_days_and_its_conversation_400(monkeypatch: p
         assert timedelta(days=8 + 7 + 14) <= MESSAGE_TIME_RETENTION
 
 
-@pytest.mark.parametrize(
-    ("sample", "kept"),
-    [
-        ("meta-whatsapp-text", CHAT_MESSAGE_RETENTION),
-        ("x-dm", CHAT_MESSAGE_RETENTION),
-        ("x-mention", RECORD_RETENTION),
-        ("meta-fb-comment", RECORD_RETENTION),
-    ],
-)
-def test_a_direct_messages_anchor_is_kept_45_days_and_a_public_threads_400(monkeypatch: pytest.MonkeyPatch, sample: str, kept: timedelta) -> None:
-    """Given a message remembered on its conversation
-    Then a private chat's message (its participants name the chat) is kept as long as a late event, an edit or a quote
-    may name it (45 days), and a public post or comment, which a reply months later is threaded by, 400 days."""
+@pytest.mark.parametrize("sample", ["x-mention", "meta-fb-comment"])
+def test_a_public_posts_anchor_is_kept_as_long_as_its_conversation(monkeypatch: pytest.MonkeyPatch, sample: str) -> None:
+    """Given a public post or comment remembered on its conversation
+    Then it is kept 400 days: a reply months later is threaded by it."""
     for name, value in AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     with local_aws() as aws:
@@ -343,7 +333,7 @@ def test_a_direct_messages_anchor_is_kept_45_days_and_a_public_threads_400(monke
         item = client.get_item(TableName=table, Key={"pk": {"S": f"MSG#{event.platform}:{event.account_id}:{event.message_id}"}, "sk": {"S": "MSG"}})[
             "Item"
         ]
-        assert int(item["expires_at"]["N"]) == int((NOW + kept).timestamp())
+        assert int(item["expires_at"]["N"]) == int((NOW + RECORD_RETENTION).timestamp())
         assert store.conversation_of_message(event, event.message_id) == event.conversation_key
 
 

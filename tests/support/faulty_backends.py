@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.crm.port import CrmActivity, CrmContact, CrmRateLimitedError, CrmUnavailableError, RecordedActivity
-from socialdesk.desk.port import Comment, DeskRateLimitedError, DeskUnavailableError, FieldValue, NewTicket
+from socialdesk.desk.port import Comment, DeskRateLimitedError, DeskUnavailableError, FieldValue, NewTicket, TicketView
 from tests.support.process_fakes import FakeCrm, FakeDesk
 from tests.support.sqs_sim import VirtualClock
 
@@ -141,9 +141,10 @@ class FaultyDesk(FakeDesk):
         self._maybe_lose()
         return ticket_id
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
-        super().add_comment(ticket_id, comment, reopen=reopen, custom_fields=custom_fields)
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> TicketView:
+        view = super().add_comment(ticket_id, comment, reopen=reopen, custom_fields=custom_fields)
         self._maybe_lose()
+        return view
 
 
 class FaultyCrm(FakeCrm):

@@ -69,9 +69,10 @@ def test_two_replies_made_at_the_same_moment_are_two_comments_for_desk_events(
     both_added = threading.Barrier(2, timeout=5)
     original = desk.add_comment
 
-    def add_comment(*args: Any, **kwargs: Any) -> None:
-        original(*args, **kwargs)
+    def add_comment(*args: Any, **kwargs: Any) -> Any:
+        view = original(*args, **kwargs)
         both_added.wait()  # the other request adds its comment before this one reads the ticket again
+        return view
 
     monkeypatch.setattr(desk, "add_comment", add_comment)
     threads = [

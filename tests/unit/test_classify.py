@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -343,6 +345,46 @@ def test_a_follow_up_tag_failure_is_retried_without_duplicating_the_comment() ->
     world.handle(second, attempt=2)
     assert world.public_bodies(first.conversation_key).count("still nothing 😡") == 1
     assert "sentiment_negative" in world.ticket_of(first).tags
+
+
+def test_a_follow_up_whose_tags_the_ticket_has_costs_only_its_comment() -> None:
+    """Given a ticket opened by a calm question in English
+    When the customer's next message classifies the same (the same language, sentiment and no new intent)
+    Then its comment is the one Zendesk call it makes: the answer to the comment shows the tags there already, so neither
+    the tags call nor the priority read is spent (half the calls a follow-up used to cost against Zendesk's rate limit)."""
+    world = classified_world()
+    first = message("where is my order?")
+    world.handle(first)
+    before = world.desk.calls.copy()
+    world.handle(said(first, 1, "where is my parcel?"))
+    made = world.desk.calls - before
+    assert made == Counter(add_comment=1)
+    assert world.public_bodies(first.conversation_key)[-1] == "where is my parcel?"
+
+
+def test_a_follow_up_adds_only_the_tags_its_ticket_lacks_and_raises_only_a_lower_priority() -> None:
+    """Given a ticket an angry message made urgent
+    When an angrier follow-up comes with a new intent
+    Then only the tags the ticket lacks are sent, and the priority (already urgent) is neither read nor set."""
+    world = classified_world()
+    first = message("this is ridiculous, I want a refund now 😡")
+    world.handle(first)
+    assert world.ticket_of(first).priority == "urgent"
+    tags_before = set(world.ticket_of(first).tags)
+    sent: list[list[str]] = []
+    add_tags = world.desk.add_tags
+
+    def recording(ticket_id: int, tags: Any) -> None:
+        sent.append(list(tags))
+        add_tags(ticket_id, tags)
+
+    world.desk.add_tags = recording  # type: ignore[method-assign]
+    before = world.desk.calls.copy()
+    world.handle(said(first, 1, "where is my order?? this is ridiculous 😡 refund now"))
+    made = world.desk.calls - before
+    assert made["raise_priority"] == 0
+    assert sent and all(tag not in tags_before for batch in sent for tag in batch)
+    assert world.ticket_of(first).priority == "urgent"
 
 
 def test_the_classification_struct_is_plain_data() -> None:

@@ -642,3 +642,21 @@ def test_a_salesforce_outage_beside_a_follow_ups_comment_retries_the_task_alone(
     world.handle(event, attempt=2)
     assert [c.body for c in world.ticket_of(first).comments].count("follow-up 1") == 1
     assert len(world.crm.activities) == 2
+
+
+@pytest.mark.parametrize("sample", ["meta-whatsapp-text", "meta-messenger-message", "meta-instagram-dm", "x-dm"])
+def test_a_direct_message_costs_no_message_record_and_its_chat_still_gathers_everything(world: World, sample: str) -> None:
+    """Given a chat's first message and its follow-up, processed in either order
+    Then no message record is kept for them (the chat's participants name the conversation: a write per message saved),
+    and both land on one ticket, as comments, exactly once."""
+    first = sample_event(sample)
+    second = follow_up(first, 1)
+    for order in ((first, second), (second, first)):
+        world = World()
+        for event in order:
+            world.handle(event)
+        assert world.store.messages == {}
+        assert len(world.desk.tickets) == 1
+        bodies = [c.body for c in world.ticket_of(first).comments if c.public]
+        assert len(bodies) == 2
+        assert bodies.count("follow-up 1") == 1

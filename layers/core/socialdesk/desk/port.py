@@ -55,6 +55,13 @@ class TicketRef(msgspec.Struct, frozen=True):
     """When the helpdesk created it: tells a ticket a crashed try just made from the conversation's ticket of long ago."""
 
 
+class TicketView(msgspec.Struct, frozen=True):
+    """The ticket as an update left it (Zendesk answers every update with the ticket): what else it needs is known without asking."""
+
+    tags: frozenset[str] = frozenset()
+    priority: str | None = None
+
+
 def same_words(stored: str, sent: str) -> bool:
     """Equal but for white space, which a helpdesk may trim or fold when it stores a comment."""
     return stored.split() == sent.split()
@@ -107,9 +114,9 @@ class Desk(Protocol):
         """Tickets carrying `external_id`, read from the ticket list (not the lagging search index)."""
         ...
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> TicketView:
         """Add a comment; `reopen` also sets the ticket open (a customer wrote again); `custom_fields` are set in the same
-        update (no call of their own), the ticket's other fields left as they are."""
+        update (no call of their own), the ticket's other fields left as they are. Returns the ticket as it then is."""
         ...
 
     def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:

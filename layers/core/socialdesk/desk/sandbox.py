@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from socialdesk.desk.port import Comment, DeskUser, FieldValue, NewTicket, TicketClosedError, TicketNotFoundError, TicketRef, same_words
+from socialdesk.desk.port import (
+    Comment,
+    DeskUser,
+    FieldValue,
+    NewTicket,
+    TicketClosedError,
+    TicketNotFoundError,
+    TicketRef,
+    TicketView,
+    same_words,
+)
 from socialdesk.model.priority import priority_rank as rank
 from socialdesk.sandbox_state import JsonSandbox, first_line, load_state, report
 
@@ -123,7 +133,7 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 if ticket.external_id == external_id
             ]
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> TicketView:
         self._before("add_comment")
         with self._lock:
             ticket = self.state.tickets.get(ticket_id)
@@ -136,9 +146,11 @@ class SandboxDesk(JsonSandbox[SandboxDeskState]):
                 ticket.status = "open"
             updated = dict(custom_fields)
             ticket.custom_fields = [(number, held) for number, held in ticket.custom_fields if number not in updated] + list(custom_fields)
+            view = TicketView(tags=frozenset(ticket.tags), priority=ticket.priority)
             self._save()
         kind = "public comment" if comment.public else "internal note"
         report.info("[sandbox zendesk] ticket #%s: %s added: %s", ticket_id, kind, first_line(comment.body))
+        return view
 
     def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:
         self._before("has_comment")

@@ -39,6 +39,7 @@ from socialdesk.desk.port import (
     TicketClosedError,
     TicketNotFoundError,
     TicketRef,
+    TicketView,
     same_words,
 )
 from socialdesk.model.priority import priority_rank as rank
@@ -139,8 +140,10 @@ class ZendeskDesk:
                 for ticket in self._zendesk.tickets(external_id=external_id)
             ]
 
-    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> None:
-        """One PUT: the comment, the status when it reopens, and `custom_fields` (only those: Zendesk keeps the others)."""
+    def add_comment(self, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> TicketView:
+        """One PUT: the comment, the status when it reopens, and `custom_fields` (only those: Zendesk keeps the others).
+        Zendesk answers with the ticket and its audit (developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket):
+        its tags and priority as they now are."""
         update = Ticket(id=ticket_id)
         update.comment = ZenpyComment(body=comment.body, public=comment.public, **({"author_id": comment.author_id} if comment.author_id else {}))
         if reopen:
@@ -148,7 +151,9 @@ class ZendeskDesk:
         if custom_fields:
             update.custom_fields = [{"id": field_id, "value": value} for field_id, value in custom_fields]
         with _translated_errors(ticket_id):
-            self._zendesk.tickets.update(update)
+            answer = self._zendesk.tickets.update(update)
+        ticket = getattr(answer, "ticket", answer)  # a TicketAudit when the answer carries `audit` too, as Zendesk's does
+        return TicketView(tags=frozenset(getattr(ticket, "tags", None) or ()), priority=getattr(ticket, "priority", None))
 
     def has_comment(self, ticket_id: int, comment: Comment, *, since: datetime) -> bool:
         """List Comments (`GET /api/v2/tickets/{id}/comments.json`), compared on `body`, which Zendesk keeps as plain text,

@@ -18,9 +18,9 @@ side effect is guarded by what the store remembers:
   customer by a business-scoped user id (process/aliases.py).
 
 A customer's message is classified (classify/) before its ticket is written: the new ticket carries the
-priority and tags; a follow-up's tags (and a higher priority, never a lower one) are added before its comment, so a
-retry after any failure adds them again (tags are a set, a priority only rises: repeating either is harmless) and the
-comment's own guards stay as they are.
+priority and tags; a follow-up's tags (and a higher priority, never a lower one) are added after its comment, only those
+the ticket lacks as Zendesk's answer to the comment shows it; a retry after the comment (recorded as made) adds them all
+again (tags are a set, a priority only rises: repeating either is harmless).
 
 Once the customer's message is on its ticket, it may be answered on the platform (acknowledge/policy.py): an
 acknowledgement or a self-service answer, queued for the outbound function as one job. At most one per conversation per
@@ -53,6 +53,7 @@ from socialdesk.desk.port import (
     FieldValue,
     TicketClosedError,
     TicketNotFoundError,
+    TicketView,
 )
 from socialdesk.model import EventKind, Platform, SocialEvent
 from socialdesk.model.conversation import Conversation, Customer, EventProgress, customer_key
@@ -350,13 +351,11 @@ class ProcessEvent:
         if event.kind in MESSAGE_KINDS and run.own_echo:
             # Our own send: its id leads a customer's reply to it here, but it answers nobody (no response-time fact).
             run.conversation = self._store.conversation(target)
-            if self._store.remember_message(event, target):
-                self._release(message_anchor(event.platform, event.account_id, event.message_id))
+            self._remember(event, target)
         elif event.kind in MESSAGE_KINDS:
             customer = self._customer_key(run) if event.author and not event.from_brand else None
             run.conversation = self._store.record_activity(target, event, customer_key=customer)
-            if self._store.remember_message(event, target):
-                self._release(message_anchor(event.platform, event.account_id, event.message_id))
+            self._remember(event, target)
         else:
             run.conversation = self._store.conversation(target)
         if (version := _x_version(event)) and self._store.remember_message(event, target, message_id=version):
@@ -364,14 +363,25 @@ class ProcessEvent:
         if run.conversation is not None and run.conversation.ticket_id is not None and run.conversation.parked:
             self._release(conversation_anchor(target))  # an earlier release did not finish
 
+    def _remember(self, event: SocialEvent, target: str) -> None:
+        """Remember which conversation a public post or comment belongs to: a reply, edit or deletion names it, maybe
+        months later, and may be waiting for it. A direct message needs no such record (one write per message saved): its
+        chat's participants name its conversation, and nothing waits for it (`_conversation_key`)."""
+        if event.kind is not EventKind.DIRECT_MESSAGE and self._store.remember_message(event, target):
+            self._release(message_anchor(event.platform, event.account_id, event.message_id))
+
     def _conversation_key(self, event: SocialEvent, *, first_tried: datetime) -> str | _Park | _Broadcast | _EditAsMessage:
         """The conversation an event belongs to, or where it must wait for it.
 
-        A message we already know (a redelivery, an edit, a deletion) or the message it
-        replies to decides; otherwise the payload's key, except on X (`_x_conversation`).
+        A post or comment we already know (a redelivery, an edit, a deletion) or the one it replies to decides; otherwise
+        the payload's key (a direct message's always: its chat), except on X (`_x_conversation`).
         """
-        # An X edit is found by the post it edits alone: the post it replies to is no sign that post ever reached us.
-        ids = (event.message_id,) if event.platform is Platform.X and event.kind is EventKind.EDIT else (event.message_id, event.in_reply_to)
+        if event.kind is EventKind.DIRECT_MESSAGE:
+            ids: tuple[str | None, ...] = ()  # a chat's message or the one it quotes: the chat is the participants' (`_remember`)
+        elif event.platform is Platform.X and event.kind is EventKind.EDIT:
+            ids = (event.message_id,)  # found by the post it edits alone: the post it replies to is no sign that post reached us
+        else:
+            ids = (event.message_id, event.in_reply_to)
         found = (self._store.conversation_of_message(event, message_id) for message_id in ids if message_id)
         known = next((key for key in found if key), None)
         if event.platform is Platform.WHATSAPP:
@@ -542,28 +552,35 @@ class ProcessEvent:
         return max(candidates, default=None)
 
     def _customer_comment(self, run: _Run, ticket_id: int, *, may_follow_up: bool) -> None:
-        comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
-        try:
-            if (classification := self._classification(run)) is not None:
-                self._classify_ticket(ticket_id, classification)
-            self._add_once(run, ticket_id, comment, reopen=True, custom_fields=self._state_field(run))
-        except (TicketClosedError, TicketNotFoundError) as exc:
-            if not may_follow_up:
-                raise
-            # A closed ticket cannot be reopened: open a follow-up linked to it (a deleted one: a fresh ticket).
-            self._open_ticket(run, expected=ticket_id, follow_up_of=ticket_id if isinstance(exc, TicketClosedError) else None)
-            return
-        run.outcome.actions.append("comment_added")
-        run.progress.ticket_id = ticket_id
+        view: TicketView | None = None
+        if run.progress.ticket_id != ticket_id:  # else this event's comment is there already: a retry for its classification
+            comment = Comment(body=ticket_content.customer_words(run.event), public=True, author_id=self._desk_user_id(run))
+            try:
+                view = self._add_once(run, ticket_id, comment, reopen=True, custom_fields=self._state_field(run))
+            except (TicketClosedError, TicketNotFoundError) as exc:
+                if not may_follow_up:
+                    raise
+                # A closed ticket cannot be reopened: open a follow-up linked to it (a deleted one: a fresh ticket).
+                self._open_ticket(run, expected=ticket_id, follow_up_of=ticket_id if isinstance(exc, TicketClosedError) else None)
+                return
+            run.outcome.actions.append("comment_added")
+            run.progress.ticket_id = ticket_id  # recorded with the release: a retry adds the classification only
+        if (classification := self._classification(run)) is not None:
+            self._classify_ticket(ticket_id, classification, view)
 
-    def _classify_ticket(self, ticket_id: int, classification: Classification) -> None:
-        """A follow-up's tags, and a higher priority if it has one, before its comment (see the module's docstring).
+    def _classify_ticket(self, ticket_id: int, classification: Classification, view: TicketView | None) -> None:
+        """A follow-up's tags, and a higher priority if it has one, after its comment: Zendesk answers the comment with the
+        ticket, so what it has already (the same language, the same intent, again) costs no call; `view` None (a retry):
+        all of them, as adding a tag again or raising to the same priority changes nothing.
 
-        Best effort where Zendesk refuses them: a closed ticket takes no change (the comment then opens the follow-up
-        ticket, which carries them), and a refused tag must not cost the customer's message. Outages still retry."""
+        Best effort where Zendesk refuses them: a refused tag must not cost the customer's message. Outages still retry."""
+        missing = [tag for tag in classification.tags if view is None or tag not in view.tags]
+        higher = classification.priority is not None and (view is None or priority_rank(view.priority) < priority_rank(classification.priority))
         try:
-            self._zendesk.add_tags(ticket_id, classification.tags)
-            if classification.priority is not None:  # an angrier follow-up raises the ticket, never lowers it
+            if missing:
+                self._zendesk.add_tags(ticket_id, missing)
+            if higher:  # an angrier follow-up raises the ticket, never lowers it
+                assert classification.priority is not None
                 self._zendesk.raise_priority(ticket_id, classification.priority)
         except (TicketClosedError, DeskRejectedError) as exc:
             logger.info("classification not added to the ticket", extra={"ticket": ticket_id, "reason": log_text(str(exc))})
@@ -632,7 +649,7 @@ class ProcessEvent:
         body = ticket_content.context_note(run.event, key)
         if self._rules.replies.state_field is None:
             body = f"{body}\nReplies: {self._messaging_state(run.event, None)}"
-        if self._add_once(run, ticket_id, Comment(body=body, public=False)):
+        if self._add_once(run, ticket_id, Comment(body=body, public=False)) is not None:
             run.outcome.actions.append("context_note")
 
     def _messaging_state(self, event: SocialEvent, last_customer_at: datetime | None) -> str:
@@ -650,18 +667,20 @@ class ProcessEvent:
         known = run.conversation.activity.last_customer_at if run.conversation is not None else None
         return ((field, self._messaging_state(event, max(event.created_at, known or event.created_at))),)
 
-    def _add_once(self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()) -> bool:
-        """Zendesk has no idempotency for comments: after a lost answer, a retry first looks whether the comment got through."""
+    def _add_once(
+        self, run: _Run, ticket_id: int, comment: Comment, *, reopen: bool = False, custom_fields: Sequence[FieldValue] = ()
+    ) -> TicketView | None:
+        """Zendesk has no idempotency for comments: after a lost answer, a retry first looks whether the comment got through.
+        The ticket as the comment left it; None when the comment was found there already."""
         progress = run.progress
         if progress.comments_uncertain and progress.first_tried_at and self._zendesk.has_comment(ticket_id, comment, since=progress.first_tried_at):
             run.outcome.actions.append("comment_found")
-            return False
+            return None
         try:
-            self._zendesk.add_comment(ticket_id, comment, reopen=reopen, custom_fields=custom_fields)
+            return self._zendesk.add_comment(ticket_id, comment, reopen=reopen, custom_fields=custom_fields)
         except DeskUnavailableError as exc:
             progress.comments_uncertain = progress.comments_uncertain or exc.uncertain
             raise
-        return True
 
     def _classification(self, run: _Run) -> Classification | None:
         """The customer's message classified once per try, shared by both sides; None for anything else or without rules for it."""

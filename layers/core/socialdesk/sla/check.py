@@ -235,7 +235,7 @@ class SlaCheck:
             self._refusable("add_comment", lambda: self._desk.add_comment(ticket, comment))
 
     @staticmethod
-    def _refusable(effect: str, call: Callable[[], None]) -> None:
+    def _refusable(effect: str, call: Callable[[], object]) -> None:
         """One Zendesk write of an escalation. A refusal for good (an unknown group, a closed or deleted ticket) is logged
         and the rest of the level still happens: asking again every minute could not help. Rate limits and outages
         propagate: the claim is released and the next run does the level again."""

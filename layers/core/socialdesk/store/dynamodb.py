@@ -8,7 +8,7 @@ Items, all keyed `pk` + `sk`:
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts, response clock (`sla_*`) | 400 days after the last message |
 | `DUE#<shard>` | `<due time>#<conversation key>` | keys only: the response clock's due index (store/clock.py) | until checked or moved |
 | `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 45 days |
-| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a message (`x:<account>:broadcasts`: an X broadcast) | 400 days (a DM: 45) |
+| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a post or comment (`x:<account>:broadcasts`: an X broadcast) | 400 days |
 | `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
 | `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
@@ -41,7 +41,7 @@ import msgspec
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from socialdesk.model import EventKind, decode_event, encode_event
+from socialdesk.model import decode_event, encode_event
 from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget
 from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
@@ -64,12 +64,6 @@ RECORD_RETENTION = timedelta(days=400)
 # queue): the times are kept that long and more, not for the conversation's 400 days. An event later still (moved back
 # from the dead-letter queue twice) could only misdate a response-time fact; its message is handled all the same.
 MESSAGE_TIME_RETENTION = timedelta(days=45)
-# A private chat's message anchor (a direct message on any platform) decides nothing its payload does not: the chat's
-# participants name its conversation. It is kept for what may still name it: a redelivery or a late event (the same 29
-# days as above), an edit or deletion (minutes to hours later), a WhatsApp quote of a recent message that binds a new
-# BSUID to the chat (process/aliases.py). A public thread's anchor (an X post, a comment) is what a reply months later is
-# threaded by: kept as long as its conversation.
-CHAT_MESSAGE_RETENTION = MESSAGE_TIME_RETENTION
 # What we sent is looked up by its echo (seconds to minutes later) and its delivery statuses, which come within the days
 # a platform keeps trying to deliver (WhatsApp: up to 30 days, the Cloud API's message TTL).
 SENT_RETENTION = MESSAGE_TIME_RETENTION
@@ -315,7 +309,7 @@ class DynamoDbConversationStore:
             _anchor_key(message_anchor(event.platform, event.account_id, message_id or event.message_id)),
             "SET conversation_key = :conversation, expires_at = :expires",
             None,
-            {":conversation": conversation_key, ":expires": _epoch(self._clock() + _anchor_retention(event))},
+            {":conversation": conversation_key, ":expires": _epoch(self._clock() + RECORD_RETENTION)},
         )
         return bool(item.get("parked"))
 
@@ -700,10 +694,6 @@ def _park_key(anchor: str, event: SocialEvent) -> dict[str, Any]:
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
-def _anchor_retention(event: SocialEvent) -> timedelta:
-    return CHAT_MESSAGE_RETENTION if event.kind is EventKind.DIRECT_MESSAGE else RECORD_RETENTION
 
 
 def _epoch(moment: datetime) -> int:
