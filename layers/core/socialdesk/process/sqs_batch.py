@@ -260,17 +260,14 @@ class SqsBatch:
             _count("EventsDuplicate")
         for action in outcome.actions:
             _count(_metric_name(action))
-        logger.info(
-            "event processed",
-            extra={
-                "event": event_key,
-                "conversation": log_key(outcome.conversation_key),
-                "ticket": outcome.ticket_id,
-                "duplicate": outcome.duplicate,
-                "actions": outcome.actions,
-                "attempt": state.failures + 1,
-            },
-        )
+        # The event's one routine line: what an operator needs of it, and nothing that is the usual case (a first
+        # attempt, no duplicate) or that CloudWatch already holds (observability.py).
+        summary: dict[str, Any] = {"event": event_key, "conversation": log_key(outcome.conversation_key), "ticket": outcome.ticket_id}
+        if outcome.duplicate:
+            summary["duplicate"] = True
+        if state.failures:
+            summary["attempt"] = state.failures + 1
+        logger.info("event processed", extra={**summary, "actions": outcome.actions})
 
     def _try_later(self, record: SQSRecord, state: RetryState, exc: RetryLaterError, *, event_key: str, now: int) -> None:
         failures = state.failures + (1 if exc.counts_as_failure else 0)
