@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 from socialdesk.privacy import log_trace, log_value
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from aws_lambda_powertools.logging.types import LogRecord
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.types import CloudWatchEMFOutput
 
 
 # Keys CloudWatch already holds for every line, or that say nothing; Logs ingestion is billed per byte (docs/benchmarks.md,
@@ -55,8 +57,27 @@ class _PrivateFormatter(LambdaPowertoolsFormatter):
         return log_trace(super().formatException(ei))
 
 
+class _CompactEmf(AmazonCloudWatchEMFProvider):
+    """Powertools' EMF metrics line, a value counted once written as a plain number (`"TicketCreated":1`, not `[1.0]`).
+
+    The EMF specification takes a number or an array of numbers for a metric's value
+    (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html);
+    4 bytes a metric on every invocation's metrics line, and 2 a value in a batch's arrays.
+    """
+
+    def serialize_metric_set(
+        self, metrics: dict[str, Any] | None = None, dimensions: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None
+    ) -> CloudWatchEMFOutput:
+        document = super().serialize_metric_set(metrics, dimensions, metadata)
+        values: dict[str, Any] = document  # type: ignore[assignment]  # the TypedDict names `_aws` only; metrics are root members
+        for definition in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            numbers = [int(value) if float(value).is_integer() else value for value in values[definition["Name"]]]
+            values[definition["Name"]] = numbers[0] if len(numbers) == 1 else numbers
+        return document
+
+
 logger = Logger(logger_formatter=_PrivateFormatter(serialize_stacktrace=False))
-metrics = Metrics(namespace="Socialdesk")
+metrics = Metrics(provider=_CompactEmf(namespace="Socialdesk"))
 # A platform token refused or missing (Graph 190, X 401), by a send or an Instagram mention's lookup: the metric
 # ConnectionHealthAlarm watches (infra/template.yaml).
 TOKEN_REJECTED_METRIC = "PlatformTokenRejected"
