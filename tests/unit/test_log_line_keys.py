@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.observability import REDUNDANT_KEYS, ROUTINE_ONLY_KEYS, logger
+from tests.support.log_capture import written_lines
 from tests.support.webhooks import FakeLambdaContext
 
 if TYPE_CHECKING:
@@ -21,20 +19,14 @@ UNSAMPLED_TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a
 
 def lines_of(log: Callable[[], None]) -> list[dict[str, Any]]:
     """The JSON lines `log` writes from inside a handler with the Lambda context injected, as every function's is."""
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
 
     @logger.inject_lambda_context(clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> None:
         log()
 
-    try:
+    with written_lines() as lines:
         lambda_handler({}, FakeLambdaContext(function_name="socialdesk-process"))
-    finally:
-        handler.setStream(previous)
-    return [json.loads(text) for text in stream.getvalue().splitlines()]
+    return lines
 
 
 def test_a_routine_line_keeps_its_invocation_and_drops_what_cloudwatch_already_holds(monkeypatch: pytest.MonkeyPatch) -> None:
