@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bench.process_calls_bench import Result, measure
 from functions.ingest.app import lambda_handler
 from socialdesk import composition
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, TEMPLATE, LocalAws, local_aws
@@ -39,6 +40,13 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         composition.reset()
         yield Stack(**vars(aws))
         composition.reset()
+
+
+@pytest.fixture(scope="session")
+def shipped() -> dict[str, Result]:
+    """bench/process_calls_bench.py's four deliveries with the shipped rules, by scenario: measured once for the tests that
+    pin what a message costs (DynamoDB capacity, log bytes)."""
+    return {result.scenario: result for result in measure(context_fields=False)}
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,10 @@ bench/process_calls_bench.py measures it (the whole stack in moto, capacity coun
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import pytest
-
-from bench.process_calls_bench import Result, measure
-
-
-@pytest.fixture(scope="module")
-def shipped() -> dict[str, Result]:
-    return {result.scenario: result for result in measure(context_fields=False)}
+if TYPE_CHECKING:
+    from bench.process_calls_bench import Result
 
 
 def test_a_follow_up_inside_the_acknowledgement_window_writes_five_units(shipped: dict[str, Result]) -> None:

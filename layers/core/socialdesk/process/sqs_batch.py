@@ -67,6 +67,11 @@ BLOCKED_WAIT_SECONDS = 300
 # shared pause (process_event.py), so the rate limit, not the thread count, sets the ceiling; and ten is the
 # connection pool requests keeps per host (pool_maxsize), so no connection is opened and thrown away.
 MAX_WORKERS = 10
+# Actions that are the usual non-event, kept in the event's line but not made a metric: a follow-up inside the
+# acknowledgement window (most customer messages) finds its automatic message already sent. As a metric it was 84 B of
+# every follow-up's metrics line (docs/benchmarks.md, "Log bytes per delivery"), read by no alarm; Logs Insights counts
+# it from the lines when wanted.
+UNCOUNTED_ACTIONS = frozenset({"automatic_message_already_sent"})
 
 
 @dataclass
@@ -259,18 +264,16 @@ class SqsBatch:
         if outcome.duplicate:
             _count("EventsDuplicate")
         for action in outcome.actions:
-            _count(_metric_name(action))
-        logger.info(
-            "event processed",
-            extra={
-                "event": event_key,
-                "conversation": log_key(outcome.conversation_key),
-                "ticket": outcome.ticket_id,
-                "duplicate": outcome.duplicate,
-                "actions": outcome.actions,
-                "attempt": state.failures + 1,
-            },
-        )
+            if action not in UNCOUNTED_ACTIONS:
+                _count(_metric_name(action))
+        # The event's one routine line: what an operator needs of it, and nothing that is the usual case (a first
+        # attempt, no duplicate) or that CloudWatch already holds (observability.py).
+        summary: dict[str, Any] = {"event": event_key, "conversation": log_key(outcome.conversation_key), "ticket": outcome.ticket_id}
+        if outcome.duplicate:
+            summary["duplicate"] = True
+        if state.failures:
+            summary["attempt"] = state.failures + 1
+        logger.info("event processed", extra={**summary, "actions": outcome.actions})
 
     def _try_later(self, record: SQSRecord, state: RetryState, exc: RetryLaterError, *, event_key: str, now: int) -> None:
         failures = state.failures + (1 if exc.counts_as_failure else 0)
