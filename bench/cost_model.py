@@ -283,11 +283,12 @@ class Options:
 def waits_ms(reading: Any, latencies: Latencies) -> float:
     """What one delivery (or job) waits for: its Zendesk, Salesforce, platform and DynamoDB calls times the assumed latencies.
 
-    Salesforce calls made beside Zendesk's (a follow-up's Task, process/sides.py) wait at the same time as them: they add
-    only what outlasts the Zendesk calls (counted as if they overlapped nothing else)."""
+    Salesforce calls made beside Zendesk's (process/sides.py: the Task, once the words are on a ticket) wait at the same
+    time as the Zendesk calls made after that one: they add only what outlasts those (overlapping nothing else)."""
     zendesk = reading.zendesk * latencies.zendesk_ms
     alongside = reading.salesforce_alongside * latencies.salesforce_ms
-    helpdesk: float = zendesk + (reading.salesforce - reading.salesforce_alongside) * latencies.salesforce_ms + max(0.0, alongside - zendesk)
+    overlapped = reading.zendesk_after_words * latencies.zendesk_ms if reading.salesforce_alongside else 0.0
+    helpdesk: float = zendesk + (reading.salesforce - reading.salesforce_alongside) * latencies.salesforce_ms + max(0.0, alongside - overlapped)
     platform: float = reading.platform * latencies.platform_ms
     store: float = sum(reading.dynamodb.values()) * latencies.dynamodb_ms
     return helpdesk + platform + store

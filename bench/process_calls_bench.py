@@ -224,7 +224,10 @@ class Reading:
     zendesk: int = 0
     salesforce: int = 0
     salesforce_alongside: int = 0
-    """Of those, the calls made while Zendesk's were under way (process/sides.py): their waits overlap."""
+    """Of those, the calls made in the thread beside Zendesk's (process/sides.py): their waits overlap the Zendesk calls
+    made after the customer's words are on a ticket."""
+    zendesk_timeline: list[bool] = field(default_factory=list)
+    """Per Zendesk call, in order: whether it put the customer's words on a ticket (the Task waits for that one)."""
     platform: int = 0
     """Sends to the platform (the outbound function's)."""
     sent_bytes: int = 0
@@ -240,6 +243,11 @@ class Reading:
     effects: Counter[str] = field(default_factory=Counter)
 
     @property
+    def zendesk_after_words(self) -> int:
+        """Zendesk calls made after the one that put the words on a ticket (none put them: none)."""
+        return len(self.zendesk_timeline) - self.zendesk_timeline.index(True) - 1 if True in self.zendesk_timeline else 0
+
+    @property
     def stored_byte_days(self) -> float:
         return sum(days * size for days, size in self.stored_bytes.items())
 
@@ -248,6 +256,7 @@ class Reading:
             zendesk=self.zendesk - other.zendesk,
             salesforce=self.salesforce - other.salesforce,
             salesforce_alongside=self.salesforce_alongside - other.salesforce_alongside,
+            zendesk_timeline=self.zendesk_timeline[len(other.zendesk_timeline) :],
             platform=self.platform - other.platform,
             sent_bytes=self.sent_bytes - other.sent_bytes,
             dynamodb=self.dynamodb - other.dynamodb,
@@ -318,6 +327,7 @@ class Meter:
             zendesk=sum(zendesk.calls.values()),
             salesforce=sum(calls.values()),
             salesforce_alongside=salesforce.alongside,
+            zendesk_timeline=list(zendesk.timeline),
             platform=self.platform_sends,
             sent_bytes=zendesk.sent_bytes + salesforce.sent_bytes,
             dynamodb=self.metered.calls.copy() if self.metered else Counter(),

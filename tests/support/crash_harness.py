@@ -76,8 +76,8 @@ class Proxy:
 
 
 def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False, together: Together | None = None) -> tuple[World, Crasher]:
-    """`together`: how a follow-up's two sides run (process/sides.py); by default one after the other, Zendesk first, so
-    that call `at` is the same call in every run (`salesforce_first` is the other order the function's threads may take)."""
+    """`together`: how a customer message's two sides run (process/sides.py); by default one after the other, Zendesk first,
+    so that call `at` is the same call in every run (`side_by_side`, the function's threads, gives any interleaving)."""
     world = World()
     crasher = Crasher(world, at=at, after=after)
     store = Proxy(world.store, STORE_WRITES, crasher)
@@ -121,11 +121,6 @@ def run(events: list[SocialEvent], *, at: int | None = None, after: bool = False
 def in_order(first: Callable[[], None], second: Callable[[], None]) -> None:
     first()
     second()
-
-
-def salesforce_first(zendesk: Callable[[], None], salesforce: Callable[[], None]) -> None:
-    salesforce()
-    zendesk()
 
 
 def picture(world: World) -> dict[str, Any]:

@@ -80,6 +80,8 @@ class FakeZendesk:
         self.gates: dict[str, Gate] = {}
         self._idempotency: dict[str, tuple[bytes, int]] = {}
         self.unavailable_for: set[str] = set()
+        self.timeline: list[bool] = []
+        """Per call, in order: whether it put a customer's words on a ticket (a ticket created, a public comment added)."""
         self.authorizations: list[str] = []
         """The Authorization header of every request, in order: which credentials reached Zendesk."""
         self._lock = threading.Lock()
@@ -98,6 +100,8 @@ class FakeZendesk:
         route = f"{request.method} {_ID.sub('/{id}', path)}"
         self.calls[route] += 1
         self.sent_bytes += request_bytes(request)
+        with self._lock:
+            self.timeline.append(_places_words(route, request.body))
         gate = self.gates.get(route)
         if gate is not None and not gate.used:
             gate.used = True
@@ -194,6 +198,15 @@ class FakeZendesk:
     def _ticket_answer(self, ticket_id: int) -> dict[str, Any]:
         ticket = {key: value for key, value in self.tickets[ticket_id].items() if key != "comments"}
         return {"ticket": ticket, "audit": {"id": 900000 + ticket_id, "ticket_id": ticket_id, "events": [{"type": "Comment"}]}}
+
+
+def _places_words(route: str, body: bytes | str | None) -> bool:
+    if route == "POST /tickets.json":
+        return True
+    if route != "PUT /tickets/{id}.json" or not body:
+        return False
+    comment = json.loads(body).get("ticket", {}).get("comment")
+    return bool(comment and comment.get("public", True))
 
 
 class FakeSalesforce:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from socialdesk.model import SocialEvent
-from socialdesk.process.sides import Together
-from tests.support.crash_harness import in_order, run, salesforce_first
+from socialdesk.process.sides import Together, side_by_side
+from tests.support.crash_harness import in_order, run
 from tests.support.events import sample_event
 from tests.support.process_world import World
 from tests.support.x_activity import BRAND, deletion, post
@@ -66,15 +66,15 @@ def scenario_events(scenario: str) -> list[SocialEvent]:
     return X_SCENARIOS[scenario]() if scenario in X_SCENARIOS else [sample_event(name) for name in SCENARIOS[scenario]]
 
 
-@pytest.mark.parametrize("sides", [in_order, salesforce_first])
+@pytest.mark.parametrize("sides", [in_order, side_by_side])
 @pytest.mark.parametrize("scenario", [*SCENARIOS, *X_SCENARIOS])
 def test_a_crash_at_any_call_in_any_order_gives_the_same_tickets_notes_tasks_and_clock(scenario: str, sides: Together) -> None:
     # Given a conversation's events, and what agents see when they come in order without faults
     events = scenario_events(scenario)
     golden = seen(run(events)[0])
     broken: list[tuple[list[Any], tuple[int, bool] | None]] = []
-    # When they come in every order, a follow-up's Zendesk and Salesforce sides in either order (the function runs them
-    # side by side), and the process dies before or after any one call, then SQS redelivers
+    # When they come in every order, a message's Zendesk and Salesforce sides one after the other or in the function's
+    # threads (any interleaving), and the process dies before or after any one call, then SQS redelivers
     for order in itertools.permutations(events):
         clean, crasher = run(list(order), together=sides)
         if seen(clean) != golden:

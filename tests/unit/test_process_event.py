@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -14,9 +15,12 @@ from socialdesk.desk.port import DeskRateLimitedError, DeskRejectedError, DeskUn
 from socialdesk.model import Delivery, SocialEvent
 from socialdesk.process.failures import PermanentFailureError, RetryLaterError, WaitError
 from socialdesk.process.process_event import PARENT_WAIT
+from socialdesk.rules import load_rules
 from tests.support.events import TYPED_ECHO, follow_up, sample_event
 from tests.support.process_fakes import CrashError
 from tests.support.process_world import NOW, World, rules
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -586,29 +590,32 @@ def test_a_zendesk_429_pauses_zendesk_for_every_event_and_every_container(world:
     assert "ticket_created" in other.handle(sample_event("meta-whatsapp-text"), delivery_id="sqs-w").actions
 
 
-def test_a_follow_ups_comment_and_task_are_made_at_the_same_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given a conversation with its ticket, When the customer's follow-up is processed
-    Then its Salesforce Task is under way while its Zendesk comment is still being added (the function waits for the two
-    at once, not one after the other), and both land once."""
+def test_a_follow_ups_task_is_written_while_zendesk_tags_its_ticket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a conversation with its ticket, and the shipped classification (a follow-up's new tags are a call of their own)
+    When the customer's follow-up is processed
+    Then its Salesforce Task begins only once the comment is on the ticket (it links the ticket holding the words), and
+    is under way while Zendesk is still adding the tags (the function waits for the two at once, not one after the
+    other); each lands once."""
+    world = World(rules().model_copy(update={"classification": load_rules(ROOT / "config" / "socialdesk.toml").classification}))
     first = sample_event("meta-whatsapp-text")
     world.handle(first)
-    task_started, overlapped = threading.Event(), []
-    record_activity, add_comment = world.crm.record_activity, world.desk.add_comment
+    task_started, overlapped, comments_when_task = threading.Event(), [], []
+    record_activity, add_tags = world.crm.record_activity, world.desk.add_tags
 
     def task(*args: Any, **kwargs: Any) -> Any:
+        comments_when_task.append([c.body for c in world.ticket_of(first).comments].count("where is my parcel? 😡"))
         task_started.set()
         return record_activity(*args, **kwargs)
 
-    def comment(*args: Any, **kwargs: Any) -> None:
+    def tags(*args: Any, **kwargs: Any) -> None:
         overlapped.append(task_started.wait(timeout=5))  # Zendesk is "slow": it answers once the Task has begun, if it ever does
-        add_comment(*args, **kwargs)
+        add_tags(*args, **kwargs)
 
     monkeypatch.setattr(world.crm, "record_activity", task)
-    monkeypatch.setattr(world.desk, "add_comment", comment)
-    outcome = world.handle(follow_up(first, 1))
-    assert overlapped == [True]
+    monkeypatch.setattr(world.desk, "add_tags", tags)
+    outcome = world.handle(msgspec.structs.replace(follow_up(first, 1), text="where is my parcel? 😡"))
+    assert (comments_when_task, overlapped) == ([1], [True])
     assert sorted(outcome.actions) == ["comment_added", "crm_activity"]
-    assert [c.body for c in world.ticket_of(first).comments].count("follow-up 1") == 1
     assert len(world.crm.activities) == 2
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -147,8 +147,14 @@ class _Run:
     """An automatic message was decided but not yet queued and tagged: the event is not complete."""
     clock_pending: bool = False
     """The response clock could not follow this message yet: the event is not complete."""
-    task_ticket_id: int | None = None
-    """The ticket the Task links when the sides run side by side: the conversation's as the message came."""
+    words_on: int | None = None
+    """The ticket holding the customer's words, once Zendesk has put them there: the one the Task links."""
+    words_placed: threading.Event = field(default_factory=threading.Event)
+    """Set once `words_on` is known, or the Zendesk side is over: the Salesforce side waits for it (`_sides`)."""
+    crm_actions: list[str] = field(default_factory=list)
+    """What the Salesforce side did, told after what the Zendesk side did: the same order however the threads ran."""
+    helpdesk_broke: bool = False
+    """The Zendesk side raised what is neither a failure nor a wait (a bug, the store down): nothing more is done."""
 
     @property
     def owner(self) -> str:
@@ -252,41 +258,52 @@ class ProcessEvent:
     def _sides(self, run: _Run, failures: SideFailures) -> None:
         """Zendesk (then the automatic message, which needs its ticket) and Salesforce, each run even when the other failed.
 
-        Side by side when the Task needs nothing from Zendesk: a customer's message on a known ticket (a follow-up), whose
-        Task links that ticket. A new ticket's Task carries the new ticket's link, so it waits for it. What both sides
+        Side by side for a customer's message: the Task links the ticket that holds the message's words, so Salesforce
+        waits until Zendesk has put them on one (a comment on the conversation's ticket, or a new or follow-up ticket:
+        `_words_placed`), then writes the Task while Zendesk goes on with the tags, the context note and the automatic
+        message. A Zendesk side that fails first lets it go on as it would after it (`_crm_side` decides). What both sides
         read (the customer's record, the classification) is read before they part, once.
         """
         if run.parked:
             return
 
         def zendesk() -> None:
-            failed = failures.run(lambda: self._helpdesk_side(run))
-            run.helpdesk_retrying = isinstance(failed, RetryLaterError)
-            if failures.unexpected is None and not run.parked:
+            try:
+                failed = failures.run(lambda: self._helpdesk_side(run))
+                run.helpdesk_retrying = isinstance(failed, RetryLaterError)
+                run.helpdesk_broke = failed is not None and not isinstance(failed, PermanentFailureError | RetryLaterError)
+            finally:
+                run.words_placed.set()
+            if not run.helpdesk_broke and not run.parked:
                 failures.run(lambda: self._automatic_message(run))
 
         def salesforce() -> None:
-            if failures.unexpected is None and not run.parked:
+            run.words_placed.wait()
+            if not run.helpdesk_broke and not run.parked:
                 failures.run(lambda: self._crm_side(run))
 
-        if (ticket_id := self._known_ticket_for_crm(run)) is not None:
-            run.task_ticket_id = ticket_id
+        if self._crm_alongside(run):
             self._customer(run)
             self._classification(run)
             self._together(zendesk, salesforce)
         else:
             zendesk()
             salesforce()
+        run.outcome.actions.extend(run.crm_actions)
         failures.raise_unexpected()
 
-    def _known_ticket_for_crm(self, run: _Run) -> int | None:
-        """The ticket a customer's message goes on, when known before Zendesk is called and Salesforce has work to do."""
-        event, conversation, progress = run.event, run.conversation, run.progress
-        if self._crm is None or progress.salesforce_done or progress.zendesk_done or run.own_echo or conversation is None:
-            return None
-        if event.from_brand or event.kind not in MESSAGE_KINDS or event.author is None:
-            return None
-        return conversation.ticket_id
+    def _crm_alongside(self, run: _Run) -> bool:
+        """Whether both sides have work for this event: a customer's message neither side has finished."""
+        event, progress = run.event, run.progress
+        if self._crm is None or progress.salesforce_done or progress.zendesk_done or run.own_echo:
+            return False
+        return not event.from_brand and event.kind in MESSAGE_KINDS and event.author is not None
+
+    @staticmethod
+    def _words_placed(run: _Run, ticket_id: int) -> None:
+        """The message's words are on `ticket_id` now: its Task may link it (`_sides`)."""
+        run.words_on = ticket_id
+        run.words_placed.set()
 
     def _complete_mention(self, run: _Run) -> None:
         """An Instagram mention's words and author, fetched before anything is written: the ticket shows what the
@@ -489,6 +506,7 @@ class ProcessEvent:
             # This message opened it: a retry after a crash, or after another message credited this one's ticket to it
             # (a takeover), so its context note may be missing.
             assert run.outcome.conversation_key is not None
+            self._words_placed(run, conversation.ticket_id)
             self._context_note(run, conversation.ticket_id, run.outcome.conversation_key)
             run.progress.ticket_id = conversation.ticket_id
         else:
@@ -527,6 +545,7 @@ class ProcessEvent:
             ticket = msgspec.structs.replace(ticket, custom_fields=(*ticket.custom_fields, *self._state_field(run)))
             ticket_id = self._zendesk.create_ticket(ticket, idempotency_key=_idempotency_key(key, run.owner, expected))
             run.outcome.actions.append("ticket_created")
+        self._words_placed(run, ticket_id)
         self._context_note(run, ticket_id, key)
         self._ticket_ready(key, ticket_id=ticket_id, opened_by=run.owner, replaces=expected)
         run.progress.ticket_id = ticket_id
@@ -565,6 +584,7 @@ class ProcessEvent:
                 return
             run.outcome.actions.append("comment_added")
             run.progress.ticket_id = ticket_id  # recorded with the release: a retry adds the classification only
+        self._words_placed(run, ticket_id)
         if (classification := self._classification(run)) is not None:
             self._classify_ticket(ticket_id, classification, view)
 
@@ -810,7 +830,7 @@ class ProcessEvent:
             progress.salesforce_done = True
             return
         self._wait_for(SALESFORCE, "Salesforce API allocation used up")
-        ticket_id = run.task_ticket_id or progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
+        ticket_id = run.words_on or progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
         if ticket_id is None and run.helpdesk_retrying:
             # The ticket may exist already (created, then a 503 or another conversation's 429 before it was recorded):
             # a Task written now would never carry its link, as Tasks are not revisited. The retry writes it, linked. A
@@ -836,7 +856,7 @@ class ProcessEvent:
             customer.crm_contact_id, customer.crm_persona_id = recorded.contact_id, recorded.persona_id
             self._store.save_customer(customer)
         progress.salesforce_ref, progress.salesforce_done = recorded.activity_id, True
-        run.outcome.actions.append("crm_activity")
+        run.crm_actions.append("crm_activity")  # after Zendesk's, whichever finished first (`_sides`)
 
     def _crm_failure(self, exc: CrmError, attempt: int) -> Exception:
         if isinstance(exc, CrmRateLimitedError):

@@ -8,8 +8,8 @@ Items, all keyed `pk` + `sk`:
 | `CONV#<conversation key>` | `CONV` | ticket, opening claim, response-time facts, response clock (`sla_*`) | 400 days after the last message |
 | `DUE#<shard>` | `<due time>#<conversation key>` | keys only: the response clock's due index (store/clock.py) | until checked or moved |
 | `CONV#<conversation key>` | `T#C#<time>#<event key>`, `T#B#…` | one customer (C) or brand (B) message's time | 45 days |
-| `MSG#<platform>:<account>:<message id>` | `MSG` | the conversation of a post or comment (`x:<account>:broadcasts`: an X broadcast) | 400 days |
-| `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after the last update |
+| `MSG#<platform>:<account>:<message id>` | `MSG` | a post or comment's conversation (X broadcasts: `x:<acct>:broadcasts`) | 400 days after last use |
+| `CUST#<platform>:<user id>` | `CUST` | Zendesk user id, Salesforce contact and persona ids | 400 days after its last use |
 | `ALIAS#<conversation or customer key>` | `ALIAS` | the key its events go under, who claimed it (WhatsApp) | 400 days after its last use |
 | `PARK#<anchor>` | `<event key>` | an event waiting for a message (`MSG#…`) or a ticket (`CONV#…`) | 30 days |
 | `AUTO#<conversation key>` | `AUTO` | who claimed the conversation's automatic message, and when | the window, plus a day |
@@ -67,8 +67,9 @@ MESSAGE_TIME_RETENTION = timedelta(days=45)
 # What we sent is looked up by its echo (seconds to minutes later) and its delivery statuses, which come within the days
 # a platform keeps trying to deliver (WhatsApp: up to 30 days, the Cloud API's message TTL).
 SENT_RETENTION = MESSAGE_TIME_RETENTION
-# An alias in use is extended once it is this old: at most one write a month keeps a customer's chat continuing.
-ALIAS_REFRESH = timedelta(days=30)
+# A record in use (an alias, a customer, a public post) is extended once it is this old: at most one write a month keeps
+# a customer's chat and thread continuing.
+REFRESH_AFTER = timedelta(days=30)
 ACTIVITY_WRITE_ATTEMPTS = 3
 ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "last_brand_at", "first_response_at", "waiting_since")
 # Above every character an event key holds (the highest code point): bounds a Query to one time's items or beyond them.
@@ -301,7 +302,10 @@ class DynamoDbConversationStore:
     # --- messages and customers -----------------------------------------------------------
 
     def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
-        item = self._get(_anchor_key(message_anchor(event.platform, event.account_id, message_id)))
+        key = _anchor_key(message_anchor(event.platform, event.account_id, message_id))
+        item = self._get(key)
+        if item and "conversation_key" in item:
+            self._in_use(key, item)  # a thread replied to keeps its post as long as its conversation
         return item.get("conversation_key") if item else None  # an item with events parked on it may have none yet
 
     def remember_message(self, event: SocialEvent, conversation_key: str, *, message_id: str | None = None) -> bool:
@@ -384,16 +388,17 @@ class DynamoDbConversationStore:
     # --- aliases: one WhatsApp chat or customer under two keys --------------------------------
 
     def alias(self, key: str) -> Alias | None:
-        """The binding of `key`; one in use past ALIAS_REFRESH is extended, so it lives as long as its chat is used."""
-        item = self._get(_key("ALIAS", key))
-        if not item:
-            return None
-        if int(item.get("expires_at", 0)) < _epoch(self._clock() + RECORD_RETENTION - ALIAS_REFRESH):
+        """The binding of `key`, kept as long as its chat is used (`_in_use`)."""
+        item = self._in_use(_key("ALIAS", key), self._get(_key("ALIAS", key)))
+        return Alias(target=item["alias_target"], owner=item.get("alias_owner")) if item else None
+
+    def _in_use(self, key: Mapping[str, Any], item: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A record read because it is in use (an alias, a customer, a post a reply names) lives RECORD_RETENTION after
+        its last use, not its last write: one past REFRESH_AFTER is extended, so a month of use costs one write."""
+        if item and int(item.get("expires_at", 0)) < _epoch(self._clock() + RECORD_RETENTION - REFRESH_AFTER):
             with suppress(_ConditionFailedError):
-                self._update(
-                    _key("ALIAS", key), "SET expires_at = :expires", "attribute_exists(pk)", {":expires": _epoch(self._clock() + RECORD_RETENTION)}
-                )
-        return Alias(target=item["alias_target"], owner=item.get("alias_owner"))
+                self._update(key, "SET expires_at = :expires", "attribute_exists(pk)", {":expires": _epoch(self._clock() + RECORD_RETENTION)})
+        return item
 
     def bind_alias(self, key: str, *, target: str, owner: str | None = None) -> Alias:
         values: dict[str, Any] = {":target": target, ":expires": _epoch(self._clock() + RECORD_RETENTION)}
@@ -411,7 +416,7 @@ class DynamoDbConversationStore:
     def customer(self, key: str) -> Customer | None:
         """Read eventually consistent: ids written a moment ago by another message, unseen, are found again by the same
         idempotent calls that found them (Zendesk's create_or_update and Salesforce's upsert, both by external id)."""
-        item = self._get(_key("CUST", key), consistent=False)
+        item = self._in_use(_key("CUST", key), self._get(_key("CUST", key), consistent=False))
         if not item:
             return None
         return Customer(
