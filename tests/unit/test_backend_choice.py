@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from socialdesk.composition.process import _crm, build_desk
+from socialdesk.composition.desk import build_desk
+from socialdesk.composition.process import _crm
 from socialdesk.crm.salesforce import SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
