@@ -27,6 +27,7 @@ from bench.deployed_artifact import Deployed, deploy, files, make_writable, prob
 FIRST_REQUEST = {
     "IngestFunction": ("ingest", "a signed 1-message WhatsApp POST"),
     "ProcessFunction": ("process", "reading the CRM secret and building the use case"),
+    "OutboundFunction": ("outbound", "reading both secrets and building the use case"),
     "DeskEventsFunction": ("desk_events", "a signed Zendesk delivery: an agent's reply on an unknown conversation"),
     "SlaCheckFunction": ("sla_check", "one scheduled run over an empty due index"),
 }

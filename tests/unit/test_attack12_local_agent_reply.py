@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from socialdesk.composition.process import sandbox_desk
+from socialdesk.composition.desk import sandbox_desk
 from socialdesk.desk.port import NewTicket
 from socialdesk.local.agent_reply import ReplyRequest, reply_in_sandbox
 from socialdesk.sandbox_state import DESK_FILE

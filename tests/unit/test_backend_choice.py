@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from socialdesk.composition.process import _crm, build_desk
+from socialdesk.composition.desk import build_desk
+from socialdesk.composition.process import _crm, missing_credentials
 from socialdesk.crm.salesforce import SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.sandbox import SandboxDesk
@@ -52,3 +53,24 @@ def test_a_deployed_stack_never_falls_back_to_a_sandbox(rules: RulesConfig) -> N
     # Given no sandbox folder (the template never sets one) and a CRM secret without the Zendesk token
     with pytest.raises(SecretMissingError, match="zendesk_email"):
         build_desk(rules, FakeSecrets(current={}), None)
+
+
+@pytest.mark.parametrize(
+    ("given", "local", "missing"),
+    [
+        ({}, False, ["zendesk_email", "zendesk_api_token", "salesforce_consumer_key", "salesforce_consumer_secret"]),
+        ({"zendesk_oauth_token": "oauth", **SALESFORCE}, False, []),
+        ({}, True, []),
+        ({"zendesk_api_token": "token"}, True, ["zendesk_email"]),
+        ({"zendesk_oauth_token": "oauth", "salesforce_consumer_key": "3MVG9"}, True, ["salesforce_consumer_secret"]),
+    ],
+    ids=["deployed, unfilled", "OAuth instead of email and token", "local, sandboxes", "local, half of Zendesk's", "local, half of Salesforce's"],
+)
+def test_every_missing_credential_is_named_at_once_zendesk_first(
+    rules: RulesConfig, tmp_path: Path, given: dict[str, str], local: bool, missing: list[str]
+) -> None:
+    """Given a CRM secret holding some keys, deployed (no sandbox folder) or in a local run
+    When the keys the rules need are checked before any client is built
+    Then every blank one is named in one list, the helpdesk's before the CRM's; a sandbox needs none, and a Zendesk
+    OAuth token stands for the email and API token."""
+    assert missing_credentials(rules, FakeSecrets(current=given), tmp_path if local else None) == missing

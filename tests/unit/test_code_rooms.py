@@ -9,6 +9,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "socialdesk"
 # What a use case may import from another room: ports, the model and the plain helpers beside them.
 USE_CASES = {"ingest", "process", "outbound", "desk_events"}
@@ -84,3 +86,36 @@ def test_one_module_per_name_config_is_gone() -> None:
     assert "config" not in names
     assert (PACKAGE / "rules.py").is_file()
     assert (PACKAGE / "settings.py").is_file()
+
+
+def reached(start: str) -> set[str]:
+    """Every module `start` imports, directly or through socialdesk's own modules (an over-estimate: type-only and
+    function-local imports count too, so a lazy import cannot hide an SDK)."""
+    graph, seen, todo = imports(), set(), [start]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        todo += [target for target in graph.get(module, ()) if target.startswith("socialdesk.")]
+    return seen | {target for module in seen for target in graph.get(module, ())}
+
+
+# A function that never calls an SDK must not pay for loading it during INIT: outbound and sla_check write to Zendesk
+# only, desk_events queues agents' replies for outbound, ingest only queues (tests/e2e/test_sam_artifact.py checks the
+# built handlers the same way).
+NOT_LOADED = {
+    "socialdesk.composition.ingest": ("zenpy", "simple_salesforce", "socialdesk.crm.salesforce", "socialdesk.desk.zendesk"),
+    "socialdesk.composition.desk_events": ("zenpy", "simple_salesforce", "socialdesk.crm.salesforce", "socialdesk.desk.zendesk"),
+    "socialdesk.composition.outbound": ("simple_salesforce", "socialdesk.crm.salesforce"),
+    "socialdesk.composition.sla_check": ("simple_salesforce", "socialdesk.crm.salesforce"),
+}
+
+
+@pytest.mark.parametrize("root", sorted(NOT_LOADED))
+def test_a_composition_root_reaches_no_sdk_its_function_never_calls(root: str) -> None:
+    """Given the composition root a handler imports at INIT
+    When every module it reaches through socialdesk's imports is collected
+    Then none is an SDK (or its adapter) that the function never calls."""
+    loaded = {name for name in reached(root) for forbidden in NOT_LOADED[root] if name == forbidden or name.startswith(f"{forbidden}.")}
+    assert loaded == set()

@@ -14,7 +14,7 @@ from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sqs import SqsRedelivery
 from socialdesk.composition.clients import build_at_init, dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.composition.clock import response_clock
-from socialdesk.composition.process import build_desk
+from socialdesk.composition.desk import build_desk
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.outbound.reply_policy import ReplyPolicy
 from socialdesk.outbound.send_job import JOBS, SendJob

@@ -1,8 +1,8 @@
 """Builds the process use case and its adapters from the settings, the rules file and the CRM secret.
 
-The process handler imports this module at module level, so zenpy and simple-salesforce load
-during Lambda INIT (which runs at full CPU), and in Lambda calls `init()` to build the AWS clients
-there too; ingest never imports it. `process_batch()` rebuilds the use case whenever the CRM
+The process handler imports this module at module level, so zenpy (through composition/desk.py, the helpdesk builder
+outbound and sla_check share) and simple-salesforce load during Lambda INIT (which runs at full CPU), and in Lambda
+calls `init()` to build the AWS clients there too; no other function imports it. `process_batch()` rebuilds the use case whenever the CRM
 secret's content changes (a rotation).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,18 +20,17 @@ from socialdesk.aws.sqs import SqsOutboundJobs, SqsQueue, SqsRedelivery
 from socialdesk.classify import Classifier
 from socialdesk.composition.clients import build_at_init, comprehend, dynamodb, forget, once, secretsmanager, sqs
 from socialdesk.composition.clock import response_clock
+from socialdesk.composition.desk import build_desk, missing_desk_credentials
 from socialdesk.crm.salesforce import SalesforceConnection, SalesforceCredentials, SalesforceCrm
 from socialdesk.crm.sandbox import SandboxCrm
-from socialdesk.desk.sandbox import SandboxDesk
-from socialdesk.desk.zendesk import ZendeskDesk, zendesk_clients
 from socialdesk.observability import logger, quiet_third_party_loggers
 from socialdesk.platforms.instagram_mentions import GraphMentionLookup
 from socialdesk.platforms.send_http import platform_session
-from socialdesk.ports.secrets import SecretsUnavailableError, require
+from socialdesk.ports.secrets import SecretsUnavailableError, optional, require
 from socialdesk.process.process_event import ProcessEvent
 from socialdesk.process.sqs_batch import Blocked, SqsBatch
 from socialdesk.rules import RulesError, load_rules
-from socialdesk.sandbox_state import CRM_FILE, DESK_FILE
+from socialdesk.sandbox_state import CRM_FILE
 from socialdesk.settings import ProcessConfig, load_config
 from socialdesk.store.clock import DynamoDbClockStore
 
@@ -43,15 +41,14 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from socialdesk.crm.port import Crm
-    from socialdesk.desk.port import Desk
     from socialdesk.ports.secrets import Secrets
     from socialdesk.rules import RulesConfig
 
 
 # Connect and read timeout of the Graph API call that fetches an Instagram mention's words (a GET: safe to repeat).
 MENTION_TIMEOUT_SECONDS = 10.0
-# The CRM secret's keys whose presence makes a local run use the real system instead of its sandbox.
-ZENDESK_CREDENTIALS = ("zendesk_oauth_token", "zendesk_api_token")
+# The CRM secret's Salesforce key whose presence makes a local run use the real Salesforce instead of its sandbox
+# (composition/desk.py holds Zendesk's).
 SALESFORCE_CREDENTIAL = "salesforce_consumer_key"
 
 
@@ -173,43 +170,12 @@ def _classifier(rules: RulesConfig) -> Classifier | None:
     return Classifier(rules.classification, influencer=rules.zendesk.influencer, service=service)
 
 
-def build_desk(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Desk:
-    oauth = _optional(secret, "zendesk_oauth_token")
-    if sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS):
-        logger.info("no Zendesk credentials: using the sandbox helpdesk", extra={"sandbox": str(sandbox)})
-        return sandbox_desk(sandbox / DESK_FILE)
-    return ZendeskDesk(
-        zendesk_clients(
-            subdomain=rules.zendesk.subdomain,
-            domain=rules.zendesk.domain,
-            email=None if oauth else require(secret, "zendesk_email")[0],
-            token=None if oauth else require(secret, "zendesk_api_token")[0],
-            oauth_token=oauth,
-            timeout=rules.zendesk.timeout_seconds,
-        )
-    )
-
-
-_SANDBOX_DESKS: dict[Path, SandboxDesk] = {}
-_SANDBOX_LOCK = threading.Lock()
-forget(_SANDBOX_DESKS.clear)
-
-
-def sandbox_desk(path: Path) -> SandboxDesk:
-    """One sandbox helpdesk per file in a process: the local stack's process and outbound functions share it, so neither
-    writes the file from a stale copy (outbound's note on a ticket process created after it loaded, lost or refused)."""
-    with _SANDBOX_LOCK:
-        if path not in _SANDBOX_DESKS:
-            _SANDBOX_DESKS[path] = SandboxDesk(path)
-        return _SANDBOX_DESKS[path]
-
-
 def _crm(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Crm | None:
     if rules.salesforce is None:
         return None
-    if sandbox is not None and not _optional(secret, SALESFORCE_CREDENTIAL):
-        logger.info("no Salesforce credentials: using the sandbox CRM", extra={"sandbox": str(sandbox)})
-        return SandboxCrm(sandbox / CRM_FILE)
+    if (folder := _crm_sandbox_in_use(secret, sandbox)) is not None:
+        logger.info("no Salesforce credentials: using the sandbox CRM", extra={"sandbox": str(folder)})
+        return SandboxCrm(folder / CRM_FILE)
     jwt = rules.salesforce.auth == "jwt"
     credentials = SalesforceCredentials(
         consumer_key=require(secret, SALESFORCE_CREDENTIAL)[0],
@@ -222,16 +188,14 @@ def _crm(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> Crm | Non
 
 def missing_credentials(rules: RulesConfig, secret: Secrets, sandbox: Path | None) -> list[str]:
     """The CRM secret's keys that the rules need and that are blank or absent (a sandbox needs none)."""
-    needed: list[str] = []
-    zendesk_sandboxed = sandbox is not None and not any(_optional(secret, key) for key in ZENDESK_CREDENTIALS)
-    if not zendesk_sandboxed and not _optional(secret, "zendesk_oauth_token"):
-        needed += ["zendesk_email", "zendesk_api_token"]
-    if rules.salesforce is not None and not (sandbox is not None and not _optional(secret, SALESFORCE_CREDENTIAL)):
+    needed = missing_desk_credentials(secret, sandbox)
+    if rules.salesforce is not None and _crm_sandbox_in_use(secret, sandbox) is None:
         jwt = rules.salesforce.auth == "jwt"
-        needed += [SALESFORCE_CREDENTIAL, *(("salesforce_username", "salesforce_private_key") if jwt else ("salesforce_consumer_secret",))]
-    return [key for key in needed if not _optional(secret, key)]
+        salesforce = [SALESFORCE_CREDENTIAL, *(("salesforce_username", "salesforce_private_key") if jwt else ("salesforce_consumer_secret",))]
+        needed += [key for key in salesforce if not optional(secret, key)]
+    return needed
 
 
-def _optional(secret: Secrets, key: str) -> str | None:
-    found = secret.values(key)
-    return found[0] if found else None
+def _crm_sandbox_in_use(secret: Secrets, sandbox: Path | None) -> Path | None:
+    """The sandbox folder when the CRM is its sandbox: a local run (deployed, there is none) without Salesforce credentials."""
+    return sandbox if sandbox is not None and not optional(secret, SALESFORCE_CREDENTIAL) else None

@@ -16,7 +16,7 @@ from socialdesk.aws.secrets import SecretsManagerJsonSecret
 from socialdesk.aws.sns import SnsAlerts
 from socialdesk.composition.clients import build_at_init, dynamodb, forget, once, secretsmanager, sns
 from socialdesk.composition.clock import response_clock
-from socialdesk.composition.process import build_desk
+from socialdesk.composition.desk import build_desk
 from socialdesk.observability import quiet_third_party_loggers
 from socialdesk.rules import load_rules
 from socialdesk.settings import SlaCheckConfig, load_config

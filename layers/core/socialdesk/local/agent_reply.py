@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from socialdesk.composition.process import sandbox_desk
+from socialdesk.composition.desk import sandbox_desk
 from socialdesk.desk.sandbox import SANDBOX_AGENT_ID
 from socialdesk.desk.webhook_signature import WEBHOOK_PATH
 from socialdesk.desk_events.agent_reply import PRIVATE_TAG

@@ -24,7 +24,8 @@ from unittest.mock import patch
 import yaml
 
 from socialdesk import composition
-from socialdesk.composition.process import SALESFORCE_CREDENTIAL, ZENDESK_CREDENTIALS, missing_credentials
+from socialdesk.composition.desk import ZENDESK_CREDENTIALS
+from socialdesk.composition.process import SALESFORCE_CREDENTIAL, missing_credentials
 from socialdesk.devtools.local_aws import AWS_ENVIRONMENT, LocalAws, local_aws
 from socialdesk.devtools.template_stack import load_template
 from socialdesk.local.attention import DeferredEvents

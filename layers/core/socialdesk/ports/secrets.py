@@ -37,3 +37,9 @@ def require(secrets: Secrets, key: str, *, refresh: bool = False) -> tuple[str, 
     if not found:
         raise SecretMissingError(secrets.name, key)
     return found
+
+
+def optional(secrets: Secrets, key: str) -> str | None:
+    """The current value of `key`, or None when unset or blank: for keys whose absence chooses something (a sandbox)."""
+    found = secrets.values(key)
+    return found[0] if found else None
