@@ -121,8 +121,9 @@ MIX: dict[str, float] = {
 # ASSUMED: AWS found INIT in under 1 % of invocations of production workloads (AWS Compute Blog, "AWS Lambda standardizes
 # billing for INIT phase", 2025); the INIT durations are docs/benchmarks.md's, as deployed, at INIT's full CPU.
 COLD_START_SHARE = 0.01
-# The outbound function's INIT is not measured: ASSUMED the process function's (it imports zenpy for its notes too).
-INIT_SECONDS = {"IngestFunction": 0.318, "ProcessFunction": 0.664, "OutboundFunction": 0.664}
+# The outbound function's INIT: import and init() of the built artifact, 494 ms (docs/benchmarks.md, "outbound and sla_check
+# without simple-salesforce").
+INIT_SECONDS = {"IngestFunction": 0.318, "ProcessFunction": 0.664, "OutboundFunction": 0.494}
 
 
 @dataclass(frozen=True)
