@@ -318,25 +318,6 @@ def test_a_messages_time_is_kept_45_days_and_its_conversation_400(monkeypatch: p
         assert timedelta(days=8 + 7 + 14) <= MESSAGE_TIME_RETENTION
 
 
-@pytest.mark.parametrize("sample", ["x-mention", "meta-fb-comment"])
-def test_a_public_posts_anchor_is_kept_as_long_as_its_conversation(monkeypatch: pytest.MonkeyPatch, sample: str) -> None:
-    """Given a public post or comment remembered on its conversation
-    Then it is kept 400 days: a reply months later is threaded by it."""
-    for name, value in AWS_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
-    with local_aws() as aws:
-        client: Any = boto3.client("dynamodb")
-        table = aws.resource("StateTable")
-        store = DynamoDbConversationStore(table, lambda: client, clock=lambda: NOW)
-        event = sample_event(sample)
-        store.remember_message(event, event.conversation_key)
-        item = client.get_item(TableName=table, Key={"pk": {"S": f"MSG#{event.platform}:{event.account_id}:{event.message_id}"}, "sk": {"S": "MSG"}})[
-            "Item"
-        ]
-        assert int(item["expires_at"]["N"]) == int((NOW + RECORD_RETENTION).timestamp())
-        assert store.conversation_of_message(event, event.message_id) == event.conversation_key
-
-
 # Distinct minutes, each a customer (False) or brand (True) message, in the order they are delivered.
 timelines = st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=600)), min_size=1, max_size=7, unique_by=lambda m: m[1])
 
