@@ -325,7 +325,9 @@ def usage_of(reading: Any, measured: Measured, options: Options, *, ingest: Func
         INIT_SECONDS["IngestFunction"] * ingest.memory_mb / 1024 + INIT_SECONDS["ProcessFunction"] * process.memory_mb / 1024 / batch
     )
     record_days = RECORD_DAYS if options.record_days is None else options.record_days
-    byte_days = sum((record_days if days == RECORD_DAYS else days) * size for days, size in reading.stored_bytes.items())
+    # Records kept RECORD_DAYS after their last write, or IN_USE_RETENTION (a month more, store/dynamodb.py) for those kept
+    # in use, are what `record_days` shortens; the others keep their own retention.
+    byte_days = sum((days * record_days / RECORD_DAYS if days >= RECORD_DAYS else days) * size for days, size in reading.stored_bytes.items())
     stored = byte_days / DAYS_PER_MONTH / GB
     return Usage(
         api_requests=1,

@@ -303,19 +303,30 @@ def test_social_mode_falls_back_to_contact_and_task_where_the_objects_are_missin
 @pytest.mark.parametrize(
     ("rule_changes", "contact_id", "expected_query"),
     [
-        ({}, None, "SELECT Id FROM Task WHERE Socialdesk_Event_Key__c = 'x:900000000000000001:1924465506158878979' LIMIT 1"),
-        ({"task_event_key_field": None}, "003A", "SELECT Id FROM Task WHERE WhoId = '003A' AND Subject LIKE '%sd-e1b8c378ac]' LIMIT 1"),
-        ({"task_event_key_field": None}, None, "SELECT Id FROM Task WHERE Subject LIKE '%sd-e1b8c378ac]' LIMIT 1"),
-        ({"mode": "social"}, None, "SELECT Id FROM SocialPost WHERE ExternalPostId = 'x:900000000000000001:1924465506158878979' LIMIT 1"),
+        ({}, None, "SELECT Id, WhoId FROM Task WHERE Socialdesk_Event_Key__c = 'x:900000000000000001:1924465506158878979' LIMIT 1"),
+        ({"task_event_key_field": None}, "003A", "SELECT Id, WhoId FROM Task WHERE WhoId = '003A' AND Subject LIKE '%sd-e1b8c378ac]' LIMIT 1"),
+        ({"task_event_key_field": None}, None, "SELECT Id, WhoId FROM Task WHERE Subject LIKE '%sd-e1b8c378ac]' LIMIT 1"),
+        (
+            {"mode": "social"},
+            None,
+            "SELECT Id, WhoId, PersonaId FROM SocialPost WHERE ExternalPostId = 'x:900000000000000001:1924465506158878979' LIMIT 1",
+        ),
     ],
     ids=["event-key-field", "subject-reference-with-contact", "subject-reference-alone", "social-post"],
 )
-def test_a_task_created_before_a_crash_is_found_by_its_event_key(
+def test_a_task_created_before_a_crash_is_found_by_its_event_key_with_its_contact_and_persona(
     private_key: str, api: responses.RequestsMock, rule_changes: dict[str, Any], contact_id: str | None, expected_query: str
 ) -> None:
+    """Given a Task or SocialPost created by a try that then died, When the retry looks for it by the event key, Then it is
+    found with the contact (WhoId) and, for a SocialPost, the persona (PersonaId) it was recorded on: the customer's record
+    learns them, so the next message creates neither again."""
     adapter = crm(private_key, api, **rule_changes)
-    api.get(f"{DATA}/query", json={"totalSize": 1, "done": True, "records": [{"attributes": {"type": "Task"}, "Id": "00TFOUND"}]})
-    assert adapter.find_activity(ACTIVITY, contact_id=contact_id) == "00TFOUND"
+    record: dict[str, Any] = {"attributes": {"type": "SocialPost" if rule_changes.get("mode") else "Task"}, "Id": "00TFOUND", "WhoId": "003FOUND"}
+    if rule_changes.get("mode"):
+        record["PersonaId"] = "0SPFOUND"
+    api.get(f"{DATA}/query", json={"totalSize": 1, "done": True, "records": [record]})
+    found = adapter.find_activity(ACTIVITY, contact_id=contact_id)
+    assert found == RecordedActivity(contact_id="003FOUND", activity_id="00TFOUND", persona_id=record.get("PersonaId"))
     query = parse_qs(str(urlparse(str(api.calls[-1].request.url)).query))["q"][0]
     assert query == expected_query
 

@@ -22,6 +22,7 @@ from socialdesk.model import SocialEvent
 from socialdesk.model.conversation import ConversationActivity, Customer, EventProgress
 from socialdesk.store.dynamodb import (
     ACTIVITY_FIELDS,
+    IN_USE_RETENTION,
     MESSAGE_TIME_RETENTION,
     RECORD_RETENTION,
     DynamoDbConversationStore,
@@ -292,9 +293,11 @@ def test_an_alias_in_use_outlives_its_first_retention(monkeypatch: pytest.Monkey
         unchanged = expires_at()
         now[0] = NOW + timedelta(days=40)
         assert store.alias(BSUID_CHAT) == Alias(target=PHONE_CHAT)
-        # Then only the later read extends it (a month of use costs one write), to 400 days from then
-        assert unchanged == bound_until == int((NOW + RECORD_RETENTION).timestamp())
-        assert expires_at() == int((NOW + timedelta(days=40) + RECORD_RETENTION).timestamp())
+        # Then only the later read extends it (a month of use costs one write), and it never has less than 400 days left
+        # after a use: bound for 430, extended to 430 from then once fewer than 400 were left
+        assert unchanged == bound_until == int((NOW + IN_USE_RETENTION).timestamp())
+        assert expires_at() == int((NOW + timedelta(days=40) + IN_USE_RETENTION).timestamp())
+        assert IN_USE_RETENTION - timedelta(days=40 - 1) < RECORD_RETENTION
 
 
 def test_a_messages_time_is_kept_45_days_and_its_conversation_400(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ from socialdesk.crm.sandbox import SandboxCrm
 from socialdesk.desk.port import NewTicket
 from socialdesk.desk.sandbox import SandboxDesk, SandboxTicket
 from socialdesk.model import SocialEvent
-from socialdesk.model.conversation import Conversation, ConversationActivity, Customer, EventProgress, ReplyTarget, SortedTimes
+from socialdesk.model.conversation import Conversation, Customer, EventProgress, ReplyTarget, SortedTimes
 from socialdesk.ports.desk_events import EventClaim
 from socialdesk.store.port import SENDING_WINDOW, Alias, Claim, EventBusyError, SendStatus, message_anchor, sending_key
 
@@ -248,7 +248,7 @@ class InMemoryStore:
         if at is None or conversation is None or times is None:
             return
         times.brand_times.discard(at)
-        conversation.activity = ConversationActivity.of(times.customer_times, times.brand_times)
+        conversation.activity = conversation.activity.without_brand_message(at, customer_times=times.customer_times, brand_times=times.brand_times)
 
     def conversation_of_message(self, event: SocialEvent, message_id: str) -> str | None:
         return self.messages.get(message_anchor(event.platform, event.account_id, message_id))

@@ -123,7 +123,8 @@ def test_a_zendesk_429_on_the_comment_while_the_task_lands_retries_the_comment_a
     world.desk.failures.add("add_comment", DeskRateLimitedError(30))
     with pytest.raises(WaitError):
         world.handle(event)
-    assert len(world.crm.activities) == 2
+    # (Since attack 9b: the Task waits for the retry too, as where the words land is not known until the comment is made.)
+    assert len(world.crm.activities) == 1
     world.now += timedelta(seconds=31)
     world.handle(event, attempt=2)
     _once_each(world, first, "follow-up 1")
@@ -165,8 +166,15 @@ def test_a_lost_zendesk_answer_beside_a_lost_salesforce_answer_makes_each_effect
     with pytest.raises(RetryLaterError):
         world.handle(event)
     monkeypatch.undo()
-    world.now += timedelta(minutes=2)
-    world.handle(event, attempt=2)
+    # (Since attack 9b the Task waits until the comment is known made, so its answer is lost on the next try.)
+    for attempt in (2, 3):
+        world.now += timedelta(minutes=2)
+        try:
+            world.handle(event, attempt=attempt)
+            break
+        except RetryLaterError:
+            continue
+    assert world.crm.after_record is None  # the Task's answer was lost once
     _once_each(world, first, "follow-up 1")
 
 

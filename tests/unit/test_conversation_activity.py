@@ -117,3 +117,34 @@ def test_any_delivery_order_gives_the_same_facts(messages: list[tuple[bool, int]
 def test_replaying_any_message_changes_nothing(messages: list[tuple[bool, int]], data: st.DataObject) -> None:
     replayed = data.draw(st.sampled_from(messages))
     assert apply([*messages, replayed]) == apply(messages)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 500)), min_size=1, max_size=12, unique_by=lambda m: m[1]), st.data())
+def test_taking_back_a_brand_message_gives_the_facts_of_the_times_without_it(messages: list[tuple[bool, int]], data: st.DataObject) -> None:
+    """Given any conversation with a brand message, When that message is taken back (an agent's reply that failed after
+    the platform accepted it) with every time still known, Then the facts are exactly those of the times without it."""
+    brands = [minute for brand, minute in messages if brand]
+    if not brands:
+        return
+    withdrawn = data.draw(st.sampled_from(brands))
+    rest = [m for m in messages if m[1] != withdrawn]
+    at = {minute: T0 + timedelta(minutes=minute) for _, minute in messages}
+    taken_back = definition(messages).without_brand_message(
+        at[withdrawn], customer_times=[at[m] for b, m in rest if not b], brand_times=[at[m] for b, m in rest if b]
+    )
+    assert taken_back == (definition(rest) if rest else ConversationActivity(first_customer_at=None))
+
+
+def test_taking_back_a_reply_in_a_conversation_older_than_its_kept_times_keeps_what_only_the_facts_still_know() -> None:
+    """Given a customer's message and the brand's answer on day 0, a follow-up and an agent's reply on day 50, and only the
+    last 45 days' times still kept (the day-0 times gone)
+    When the day-50 reply is taken back
+    Then the first message and first response stay day 0's, the brand's last word falls back to that answer (a time that is
+    certain), and the customer waits from the day-50 follow-up."""
+    day = timedelta(days=1)
+    first, answer, follow_up, reply = T0, T0 + timedelta(minutes=20), T0 + 50 * day, T0 + 50 * day + timedelta(minutes=5)
+    activity = ConversationActivity.of([first, follow_up], [answer, reply])
+    taken_back = activity.without_brand_message(reply, customer_times=[follow_up], brand_times=[])
+    assert (taken_back.first_customer_at, taken_back.first_response_at, taken_back.last_brand_at) == (first, answer, answer)
+    assert (taken_back.last_customer_at, taken_back.waiting_since) == (follow_up, follow_up)

@@ -68,6 +68,7 @@ class Crm(Protocol):
         """Record the activity; with `contact_id` unknown, upsert the contact in the same request."""
         ...
 
-    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> str | None:
-        """The id of an activity already recorded for this event (after a crash), or None."""
+    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> RecordedActivity | None:
+        """The activity already recorded for this event (after a crash), with the contact and persona it was recorded on
+        (what the crash kept the customer's record from learning), or None."""
         ...

@@ -129,20 +129,27 @@ class SalesforceCrm:
                 self._social = False  # this org has no Social Customer Service: Contact + Task from now on
         return self._record_task(activity, contact, contact_id)
 
-    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> str | None:
-        """After a crash: the Task or SocialPost this event already created, found by its event key."""
+    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> RecordedActivity | None:
+        """After a crash: the Task or SocialPost this event already created, found by its event key, with its WhoId (and
+        a SocialPost's PersonaId): the contact and persona the crash kept from the customer's record, so that the next
+        message does not create them again."""
         if self._social:
-            query = format_soql("SELECT Id FROM SocialPost WHERE ExternalPostId = {} LIMIT 1", activity.event_key)
+            query = format_soql("SELECT Id, WhoId, PersonaId FROM SocialPost WHERE ExternalPostId = {} LIMIT 1", activity.event_key)
         elif self._rules.task_event_key_field:
-            query = format_soql(f"SELECT Id FROM Task WHERE {self._rules.task_event_key_field} = {{}} LIMIT 1", activity.event_key)
+            query = format_soql(f"SELECT Id, WhoId FROM Task WHERE {self._rules.task_event_key_field} = {{}} LIMIT 1", activity.event_key)
         elif contact_id:
-            query = format_soql("SELECT Id FROM Task WHERE WhoId = {} AND Subject LIKE '%{:like}]' LIMIT 1", contact_id, _reference(activity))
+            query = format_soql("SELECT Id, WhoId FROM Task WHERE WhoId = {} AND Subject LIKE '%{:like}]' LIMIT 1", contact_id, _reference(activity))
         else:
             # `{:like}` escapes LIKE wildcards in the value; the quotes and the % belong to the template.
-            query = format_soql("SELECT Id FROM Task WHERE Subject LIKE '%{:like}]' LIMIT 1", _reference(activity))
+            query = format_soql("SELECT Id, WhoId FROM Task WHERE Subject LIKE '%{:like}]' LIMIT 1", _reference(activity))
         with _translated_errors():
             records = (self._sf.call("query", params={"q": query}) or {}).get("records") or []
-        return str(records[0]["Id"]) if records else None
+        if not records:
+            return None
+        found = records[0]
+        return RecordedActivity(
+            contact_id=str(found.get("WhoId") or contact_id or ""), activity_id=str(found["Id"]), persona_id=found.get("PersonaId")
+        )
 
     # --- Contact + Task ---------------------------------------------------------------------
 

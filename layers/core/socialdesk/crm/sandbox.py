@@ -28,6 +28,7 @@ class SandboxActivity(msgspec.Struct, kw_only=True):
     id: str
     contact_id: str
     activity: CrmActivity
+    persona_id: str | None = None
 
 
 class SandboxCrmState(msgspec.Struct, kw_only=True):
@@ -52,15 +53,16 @@ class SandboxCrm(JsonSandbox[SandboxCrmState]):
                 if existing is None:
                     report.info("[sandbox salesforce] contact %s created: %s (%s)", contact_id, contact.name, contact.external_id)
             activity_id = f"00TSBX{len(self.state.activities):012d}"
-            self.state.activities[activity_id] = SandboxActivity(id=activity_id, contact_id=contact_id, activity=activity)
+            self.state.activities[activity_id] = SandboxActivity(id=activity_id, contact_id=contact_id, activity=activity, persona_id=persona_id)
             self._save()
         report.info("[sandbox salesforce] completed task %s on contact %s: %s", activity_id, contact_id, first_line(activity.subject))
         return RecordedActivity(contact_id=contact_id, activity_id=activity_id)
 
-    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> str | None:
+    def find_activity(self, activity: CrmActivity, *, contact_id: str | None) -> RecordedActivity | None:
         self._before("find_activity")
         with self._lock:
-            return next((found.id for found in self.state.activities.values() if found.activity.event_key == activity.event_key), None)
+            found = next((found for found in self.state.activities.values() if found.activity.event_key == activity.event_key), None)
+        return RecordedActivity(contact_id=found.contact_id, activity_id=found.id, persona_id=found.persona_id) if found else None
 
 
 def load_crm_state(path: Path) -> SandboxCrmState:

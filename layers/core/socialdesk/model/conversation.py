@@ -61,6 +61,28 @@ class ConversationActivity(msgspec.Struct, frozen=True, kw_only=True, omit_defau
             waiting_since=next((at for at in customers if last_brand is None or at > last_brand), None),
         )
 
+    def without_brand_message(self, at: datetime, *, customer_times: Iterable[datetime], brand_times: Iterable[datetime]) -> ConversationActivity:
+        """These facts once the brand's message at `at` is taken back (an agent's reply the platform accepted, then failed).
+
+        `customer_times` and `brand_times` are the times still known, `at` not among them: a message's time is kept 45
+        days, so in an older conversation they are only the latest part. Only what `at` decided is worked out again, and
+        from the facts themselves where the times are gone: the customer's first and last message stay; the first
+        response stays unless it was `at`; the brand's latest word before it is the latest time known, else the first
+        response (a brand time that is certain, if maybe not the latest); and the customer waits from the first of their
+        known messages after that."""
+        if at not in (self.last_brand_at, self.first_response_at):
+            return self
+        customers, brands = sorted(set(customer_times)), sorted(set(brand_times) - {at})
+        first_response = self.first_response_at
+        if first_response == at:
+            first_response = next((time for time in brands if self.first_customer_at is not None and time >= self.first_customer_at), None)
+        last_brand = self.last_brand_at
+        if last_brand == at:
+            last_brand = brands[-1] if brands else first_response
+        known = [*customers, *(time for time in (self.first_customer_at, self.last_customer_at) if time is not None)]
+        waiting = min((time for time in known if last_brand is None or time > last_brand), default=None)
+        return msgspec.structs.replace(self, last_brand_at=last_brand, first_response_at=first_response, waiting_since=waiting)
+
     def with_message(self, at: datetime, *, from_brand: bool, times: MessageTimes) -> ConversationActivity:
         first_customer, last_customer, last_brand = self.first_customer_at, self.last_customer_at, self.last_brand_at
         first_response, waiting = self.first_response_at, self.waiting_since

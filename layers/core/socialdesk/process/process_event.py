@@ -42,7 +42,7 @@ import msgspec
 
 from socialdesk.acknowledge import policy
 from socialdesk.classify import Classification, Classifier
-from socialdesk.crm.port import Crm, CrmError, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError
+from socialdesk.crm.port import Crm, CrmError, CrmRateLimitedError, CrmRejectedError, CrmUnavailableError, RecordedActivity
 from socialdesk.desk.port import (
     Comment,
     Desk,
@@ -602,7 +602,8 @@ class ProcessEvent:
             if higher:  # an angrier follow-up raises the ticket, never lowers it
                 assert classification.priority is not None
                 self._zendesk.raise_priority(ticket_id, classification.priority)
-        except (TicketClosedError, DeskRejectedError) as exc:
+        except (TicketClosedError, TicketNotFoundError, DeskRejectedError) as exc:
+            # Closed or deleted since the comment (a retry's tags): the words are there, nothing else is owed.
             logger.info("classification not added to the ticket", extra={"ticket": ticket_id, "reason": log_text(str(exc))})
 
     def _note(self, run: _Run, ticket_id: int) -> None:
@@ -830,18 +831,21 @@ class ProcessEvent:
             progress.salesforce_done = True
             return
         self._wait_for(SALESFORCE, "Salesforce API allocation used up")
-        ticket_id = run.words_on or progress.ticket_id or (run.conversation.ticket_id if run.conversation else None)
-        if ticket_id is None and run.helpdesk_retrying:
-            # The ticket may exist already (created, then a 503 or another conversation's 429 before it was recorded):
-            # a Task written now would never carry its link, as Tasks are not revisited. The retry writes it, linked. A
-            # helpdesk that refuses the event for good does not wait: the Task is then written without the link.
+        placed = run.words_on or progress.ticket_id
+        if placed is None and run.helpdesk_retrying:
+            # Where the words will be is not known yet: the conversation's ticket may be closed or deleted (the retry then
+            # opens another), or a ticket created before a 503 or another conversation's 429 not recorded yet. A Task
+            # written now would link the wrong ticket or none for good, as Tasks are not revisited: the retry writes it,
+            # linked. A helpdesk that refuses the event for good does not wait: the Task links what the conversation has.
             return
+        ticket_id = placed or (run.conversation.ticket_id if run.conversation else None)
         ticket_url = self._rules.zendesk.agent_url(ticket_id) if ticket_id else None
         activity = crm_activity(event, ticket_url=ticket_url, classification=self._classification(run))
         try:
             customer = self._customer(run)
             if progress.salesforce_attempted and (found := self._salesforce.find_activity(activity, contact_id=customer.crm_contact_id)):
-                progress.salesforce_ref, progress.salesforce_done = found, True
+                self._keep_crm_ids(customer, found)
+                progress.salesforce_ref, progress.salesforce_done = found.activity_id, True
                 return
             # Recorded by the release that follows (a clean try's failure); a try that dies before its release leaves its
             # lease held, which the next try's begin_event reads as attempted (store: a lease never released).
@@ -852,11 +856,17 @@ class ProcessEvent:
             )
         except CrmError as exc:
             raise self._crm_failure(exc, run.attempt) from exc
-        if (recorded.contact_id, recorded.persona_id) != (customer.crm_contact_id, customer.crm_persona_id):
-            customer.crm_contact_id, customer.crm_persona_id = recorded.contact_id, recorded.persona_id
-            self._store.save_customer(customer)
+        self._keep_crm_ids(customer, recorded)
         progress.salesforce_ref, progress.salesforce_done = recorded.activity_id, True
         run.crm_actions.append("crm_activity")  # after Zendesk's, whichever finished first (`_sides`)
+
+    def _keep_crm_ids(self, customer: Customer, recorded: RecordedActivity) -> None:
+        """The contact and persona an activity was recorded on, kept on the customer's record when new: the next message
+        links them instead of creating them again (a SocialPersona has no key Salesforce could upsert it by)."""
+        known = (recorded.contact_id or customer.crm_contact_id, recorded.persona_id or customer.crm_persona_id)
+        if known != (customer.crm_contact_id, customer.crm_persona_id):
+            customer.crm_contact_id, customer.crm_persona_id = known
+            self._store.save_customer(customer)
 
     def _crm_failure(self, exc: CrmError, attempt: int) -> Exception:
         if isinstance(exc, CrmRateLimitedError):

@@ -134,10 +134,13 @@ class MessageKind(Generic[ItemT]):
 
 def _event_keys(event: SocialEvent) -> tuple[str | None, ...]:
     """A WhatsApp chat may be named by its customer's phone in one event and their BSUID alone in another (only the
-    store's alias record joins them), so a WhatsApp number's events all run as one group, in order."""
+    store's alias record joins them), so a WhatsApp number's events all run as one group, in order. Elsewhere a customer's
+    events run in order too, whichever conversations they are in (two X posts, two comments): each may create the same
+    customer's Zendesk user, Salesforce contact or SocialPersona, which no call of theirs may create twice."""
     if event.platform is Platform.WHATSAPP:
         return (f"whatsapp:{event.account_id}",)
-    return (event.conversation_key, event.conversation_alias)
+    customer = f"customer:{event.platform}:{event.author.id}" if event.author is not None and not event.from_brand else None
+    return (event.conversation_key, event.conversation_alias, customer)
 
 
 EVENTS: MessageKind[SocialEvent] = MessageKind(decode=decode_event, conversation_keys=_event_keys, log_name=lambda event: event.dedupe_key)

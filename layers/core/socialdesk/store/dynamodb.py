@@ -67,9 +67,10 @@ MESSAGE_TIME_RETENTION = timedelta(days=45)
 # What we sent is looked up by its echo (seconds to minutes later) and its delivery statuses, which come within the days
 # a platform keeps trying to deliver (WhatsApp: up to 30 days, the Cloud API's message TTL).
 SENT_RETENTION = MESSAGE_TIME_RETENTION
-# A record in use (an alias, a customer, a public post) is extended once it is this old: at most one write a month keeps
-# a customer's chat and thread continuing.
+# A record in use (an alias, a customer, a public post) is written to last IN_USE_RETENTION and extended once fewer than
+# RECORD_RETENTION days are left: it lives at least 400 days after its last use, for at most one write a month.
 REFRESH_AFTER = timedelta(days=30)
+IN_USE_RETENTION = RECORD_RETENTION + REFRESH_AFTER
 ACTIVITY_WRITE_ATTEMPTS = 3
 ACTIVITY_FIELDS = ("first_customer_at", "last_customer_at", "last_brand_at", "first_response_at", "waiting_since")
 # Above every character an event key holds (the highest code point): bounds a Query to one time's items or beyond them.
@@ -225,30 +226,39 @@ class DynamoDbConversationStore:
         self._record_time(conversation_key, at, from_brand=True, reference=f"{source}:{reference}", customer_key=None, target=None)
 
     def withdraw_answer(self, conversation_key: str, *, reference: str) -> None:
-        """Delete the answer's time item, then the activity again from all the conversation's times (`ConversationActivity.of`:
-        one Query, rare: only for a reply that failed after it was accepted)."""
+        """The facts without the answer (`ConversationActivity.without_brand_message`, from the facts and the times still
+        kept: one Query, rare, only for a reply that failed after it was accepted), then its time item deleted."""
         pk = f"CONV#{conversation_key}"
         times: dict[str, list[datetime]] = {"B": [], "C": []}
+        withdrawn: tuple[str, datetime] | None = None
         for item in self._query(pk):
             if not str(item["sk"]).startswith("T#"):
                 continue
             side, _, rest = str(item["sk"]).removeprefix("T#").partition("#")
             at, _, dedupe = rest.partition("#")
             if side == "B" and dedupe.partition(":")[2] == reference:  # record_answer's `<source>:<reference>`
-                self._delete({"pk": {"S": pk}, "sk": {"S": str(item["sk"])}})
+                withdrawn = (str(item["sk"]), datetime.fromisoformat(at))
             else:
                 times[side].append(datetime.fromisoformat(at))
-        activity = ConversationActivity.of(times["C"], times["B"])
+        if withdrawn is None:
+            return  # taken back already (a redelivered status), or never recorded
+        # The facts first, the time item after: a try that dies between leaves the item, and its retry finds the facts
+        # already without it (no write) and deletes it.
         for _ in range(ACTIVITY_WRITE_ATTEMPTS):
             conversation = self.conversation(conversation_key)
-            if conversation is None or conversation.activity == activity:
-                return
+            if conversation is None:
+                break
+            activity = conversation.activity.without_brand_message(withdrawn[1], customer_times=times["C"], brand_times=times["B"])
+            if conversation.activity == activity:
+                break
             try:
                 self._write_activity(conversation, activity, None)
             except _ConditionFailedError:
                 continue
-            return
-        raise StoreUnavailableError(f"conversation {conversation_key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
+            break
+        else:
+            raise StoreUnavailableError(f"conversation {conversation_key} kept changing under {ACTIVITY_WRITE_ATTEMPTS} attempts")
+        self._delete({"pk": {"S": pk}, "sk": {"S": withdrawn[0]}})
 
     def _record_time(
         self, key: str, at: datetime, *, from_brand: bool, reference: str, customer_key: str | None, target: ReplyTarget | None
@@ -313,7 +323,7 @@ class DynamoDbConversationStore:
             _anchor_key(message_anchor(event.platform, event.account_id, message_id or event.message_id)),
             "SET conversation_key = :conversation, expires_at = :expires",
             None,
-            {":conversation": conversation_key, ":expires": _epoch(self._clock() + RECORD_RETENTION)},
+            {":conversation": conversation_key, ":expires": _epoch(self._clock() + IN_USE_RETENTION)},
         )
         return bool(item.get("parked"))
 
@@ -393,15 +403,16 @@ class DynamoDbConversationStore:
         return Alias(target=item["alias_target"], owner=item.get("alias_owner")) if item else None
 
     def _in_use(self, key: Mapping[str, Any], item: dict[str, Any] | None) -> dict[str, Any] | None:
-        """A record read because it is in use (an alias, a customer, a post a reply names) lives RECORD_RETENTION after
-        its last use, not its last write: one past REFRESH_AFTER is extended, so a month of use costs one write."""
-        if item and int(item.get("expires_at", 0)) < _epoch(self._clock() + RECORD_RETENTION - REFRESH_AFTER):
+        """A record read because it is in use (an alias, a customer, a post a reply names) lives at least RECORD_RETENTION
+        after its last use, not its last write: one with less left is extended to IN_USE_RETENTION, so a month of use
+        costs one write."""
+        if item and int(item.get("expires_at", 0)) < _epoch(self._clock() + RECORD_RETENTION):
             with suppress(_ConditionFailedError):
-                self._update(key, "SET expires_at = :expires", "attribute_exists(pk)", {":expires": _epoch(self._clock() + RECORD_RETENTION)})
+                self._update(key, "SET expires_at = :expires", "attribute_exists(pk)", {":expires": _epoch(self._clock() + IN_USE_RETENTION)})
         return item
 
     def bind_alias(self, key: str, *, target: str, owner: str | None = None) -> Alias:
-        values: dict[str, Any] = {":target": target, ":expires": _epoch(self._clock() + RECORD_RETENTION)}
+        values: dict[str, Any] = {":target": target, ":expires": _epoch(self._clock() + IN_USE_RETENTION)}
         update, condition = "SET alias_target = :target, expires_at = :expires", "attribute_not_exists(alias_target)"
         if owner is not None:
             update += ", alias_owner = :owner"
@@ -431,7 +442,7 @@ class DynamoDbConversationStore:
         fields = {"desk_user_id": customer.desk_user_id, "crm_contact_id": customer.crm_contact_id, "crm_persona_id": customer.crm_persona_id}
         known = {name: value for name, value in fields.items() if value is not None}
         update = "SET " + ", ".join([f"{name} = :{name}" for name in known] + ["expires_at = :expires"])
-        values = {f":{name}": value for name, value in known.items()} | {":expires": _epoch(self._clock() + RECORD_RETENTION)}
+        values = {f":{name}": value for name, value in known.items()} | {":expires": _epoch(self._clock() + IN_USE_RETENTION)}
         self._update(_key("CUST", customer.key), update, None, values)
 
     # --- outbound sends: at most once each, and the messages we sent ----------------------------
