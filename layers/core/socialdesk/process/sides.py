@@ -1,6 +1,6 @@
-"""Each side of an event (Zendesk, Salesforce) runs even when the other failed, and at the same time when neither waits
-for the other: the function is billed for the time it waits on both, and a follow-up's Task needs nothing from its
-comment (its ticket is known before either starts)."""
+"""Each side of an event (Zendesk, Salesforce) runs even when the other failed, and both at once where they can: the
+function is billed for the time it waits on both. What each side waits for from the other is the use case's to say
+(process_event.ProcessEvent._sides: the Task waits for the Zendesk call that puts the words on a ticket)."""
 
 from __future__ import annotations
 
